@@ -1,0 +1,132 @@
+/**
+ * `pnpm bench core`: the pure packages. Tree building (leaf + node hashing) for N entries with
+ * each hash backend, proof verification rates, and Ed25519 / cosignature rates for each
+ * signature backend next to raw node:crypto (the ceiling).
+ */
+import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import {
+  type HashBackend, TreeBuilder, consistencyProof, inclusionProof, leafHash, nobleBackend, verifyConsistency,
+  verifyInclusion, type NodeReader,
+} from '@cairn/merkle';
+import { nodeBackend } from '@cairn/merkle/node';
+import {
+  type Ed25519Backend, cosignatureSigner, cosignatureVerifierKey, formatCheckpoint, generateSignerKey, nobleEd25519,
+  parseSignerKey, parseVerifierKey, verifierKeyFromSigner,
+} from '@cairn/formats';
+import { nodeEd25519 } from '@cairn/formats/node';
+import { figure, machine, opsPerSecond } from './report.ts';
+
+export async function benchCore(args: { entries: number; quick: boolean }): Promise<void> {
+  const N = args.entries;
+  const ms = args.quick ? 300 : 1500;
+  process.stdout.write(`# bench core — ${machine()}\n`);
+
+  // Tree building: N entries of 128 bytes, leaf-hashed and folded with TreeBuilder.
+  const entry = new Uint8Array(128);
+  for (const backend of [nodeBackend, nobleBackend] as HashBackend[]) {
+    const n = backend === nobleBackend && !args.quick ? N : Math.min(N, backend === nobleBackend ? 100_000 : N);
+    const b = new TreeBuilder({ backend });
+    const dv = new DataView(entry.buffer);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      dv.setUint32(0, i);
+      b.append(leafHash(entry, backend));
+    }
+    b.root();
+    const s = (performance.now() - t0) / 1000;
+    figure(`tree build (${backend.name})`, n / s, 'leaves/s', `${n.toLocaleString('en-US')} entries × 128 B, leaf+node hashing, TreeBuilder`);
+  }
+
+  // Proof verification over a tree of 2^20 leaves (nodes kept in memory).
+  const size = 1n << 20n;
+  const levels: Uint8Array[][] = [[]];
+  for (let i = 0; i < Number(size); i++) {
+    new DataView(entry.buffer).setUint32(0, i);
+    levels[0]!.push(leafHash(entry, nodeBackend));
+  }
+  for (let l = 1; levels[l - 1]!.length > 1; l++) {
+    const prev = levels[l - 1]!;
+    const cur: Uint8Array[] = [];
+    for (let i = 0; i + 1 < prev.length; i += 2) cur.push(nodeBackend.sha256(concat3(prev[i]!, prev[i + 1]!)));
+    levels.push(cur);
+  }
+  const reader: NodeReader = { readNodes: (ids) => ids.map(({ level, index }) => levels[level]![Number(index)]!) };
+  const root = levels[levels.length - 1]![0]!;
+  const proofs = Array.from({ length: 256 }, (_, k) => {
+    const idx = BigInt((k * 4099) % Number(size));
+    return { idx, proof: inclusionProof(idx, size, reader, nodeBackend) };
+  });
+  const cons = Array.from({ length: 256 }, (_, k) => {
+    const m = BigInt(1 + ((k * 7919) % (Number(size) - 1)));
+    return { m, proof: consistencyProof(m, size, reader, nodeBackend), r1: rootOf(m, reader) };
+  });
+  for (const backend of [nodeBackend, nobleBackend] as HashBackend[]) {
+    let k = 0;
+    const inc = opsPerSecond(() => {
+      const p = proofs[k++ & 255]!;
+      verifyInclusion(p.idx, size, levels[0]![Number(p.idx)]!, p.proof, root, backend);
+    }, { minMs: ms });
+    figure(`inclusion verify (${backend.name})`, inc, 'proofs/s', `tree 2^20, 20-hash paths`);
+    k = 0;
+    const con = opsPerSecond(() => {
+      const c = cons[k++ & 255]!;
+      verifyConsistency(c.m, size, c.r1, root, c.proof, backend);
+    }, { minMs: ms });
+    figure(`consistency verify (${backend.name})`, con, 'proofs/s', `random m → 2^20`);
+  }
+
+  // Ed25519: raw node:crypto ceiling, then each backend through our Signer/Verifier objects.
+  const skey = generateSignerKey('bench.example.org/log');
+  const text = new TextEncoder().encode(formatCheckpoint({
+    origin: 'bench.example.org/log', size: 123456789n, rootHash: root, extensions: [],
+  }));
+  const seed = new Uint8Array(32).fill(7);
+  const pk8 = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
+  const pub = createPublicKey(pk8);
+  const rawSig = cryptoSign(null, text, pk8);
+  const rawSign = opsPerSecond(() => { cryptoSign(null, text, pk8); }, { minMs: ms, batch: 50 });
+  const rawVerify = opsPerSecond(() => { cryptoVerify(null, text, pub, rawSig); }, { minMs: ms, batch: 50 });
+  figure('ed25519 sign (raw node:crypto KeyObject)', rawSign, 'ops/s', 'checkpoint text, ceiling');
+  figure('ed25519 verify (raw node:crypto KeyObject)', rawVerify, 'ops/s', 'checkpoint text, ceiling');
+  for (const ed of [nodeEd25519, nobleEd25519] as Ed25519Backend[]) {
+    const opts = { ed25519: ed };
+    const signer = parseSignerKey(skey, opts);
+    const verifier = parseVerifierKey(verifierKeyFromSigner(skey, 1, opts), opts);
+    const sig = signer.sign(text);
+    const batch = ed === nobleEd25519 ? 5 : 50;
+    const s = opsPerSecond(() => { signer.sign(text); }, { minMs: ms, batch });
+    const v = opsPerSecond(() => { verifier.verify(text, sig); }, { minMs: ms, batch });
+    const cos = cosignatureSigner(skey, () => 1767139200n, opts);
+    const cosVerifier = parseVerifierKey(cosignatureVerifierKey(skey, opts), opts);
+    const cosSig = cos.sign(text);
+    const cv = opsPerSecond(() => { cosVerifier.verify(text, cosSig); }, { minMs: ms, batch });
+    const ratio = (x: number, y: number) => `${(y / x).toFixed(2)}× slower than raw`;
+    figure(`ed25519 sign (${ed.name})`, s, 'ops/s', ratio(s, rawSign));
+    figure(`ed25519 verify (${ed.name})`, v, 'ops/s', ratio(v, rawVerify));
+    figure(`cosignature/v1 verify (${ed.name})`, cv, 'ops/s', ratio(cv, rawVerify));
+  }
+}
+
+function concat3(l: Uint8Array, r: Uint8Array): Uint8Array {
+  const b = new Uint8Array(65);
+  b[0] = 1;
+  b.set(l, 1);
+  b.set(r, 33);
+  return b;
+}
+
+function rootOf(m: bigint, reader: NodeReader): Uint8Array {
+  // MTH of the first m leaves from complete-subtree nodes, largest first.
+  const ids: { level: number; index: bigint }[] = [];
+  let start = 0n;
+  for (let l = 63; l >= 0; l--) {
+    if ((m >> BigInt(l)) & 1n) {
+      ids.push({ level: l, index: start >> BigInt(l) });
+      start += 1n << BigInt(l);
+    }
+  }
+  const hs = reader.readNodes(ids);
+  let h = hs[hs.length - 1]!;
+  for (let i = hs.length - 2; i >= 0; i--) h = nodeBackend.sha256(concat3(hs[i]!, h));
+  return h;
+}

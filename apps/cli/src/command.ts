@@ -1,0 +1,117 @@
+/**
+ * A small command framework for the `cairn` CLI on top of `node:util` parseArgs: every command
+ * declares its options once, and gets strict parsing, `--help` text and usage errors from that.
+ *
+ * Exit codes are shared by every command: 0 success, 1 a check failed (verification, refusal),
+ * 2 usage or configuration error, 3 an I/O or network failure.
+ */
+import { parseArgs } from 'node:util';
+
+export const EXIT_OK = 0;
+export const EXIT_FAIL = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_IO = 3;
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
+  readonly short?: string;
+  readonly required?: boolean;
+  readonly value?: string; // placeholder shown in help, e.g. "FILE"
+  readonly description: string;
+}
+
+export type Values<O extends Record<string, OptionSpec>> = {
+  [K in keyof O]: O[K]['type'] extends 'boolean'
+    ? boolean | undefined
+    : O[K]['multiple'] extends true ? string[] | undefined : string | undefined;
+};
+
+export interface Io {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+export interface Command<O extends Record<string, OptionSpec> = Record<string, OptionSpec>> {
+  readonly name: string; // full path, e.g. "log serve"
+  readonly summary: string;
+  readonly usage?: string; // positional part, e.g. "FILE"
+  readonly details?: string;
+  readonly options: O;
+  readonly positionals?: { readonly min: number; readonly max: number };
+  run(args: { values: Values<O>; positionals: string[]; io: Io }): Promise<number>;
+}
+
+/** Thrown by commands for usage/config problems; main prints it and exits with EXIT_USAGE. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Thrown by commands for a failed check; main prints the message and exits with `exitCode`. */
+export class CommandFailure extends Error {
+  override readonly name = 'CommandFailure';
+  constructor(message: string, readonly exitCode: number = EXIT_FAIL) {
+    super(message);
+  }
+}
+
+export function defineCommand<O extends Record<string, OptionSpec>>(c: Command<O>): Command<O> {
+  return c;
+}
+
+export function helpText(c: Command): string {
+  const lines = [`Usage: pnpm cairn ${c.name}${optionSynopsis(c)}${c.usage ? ' ' + c.usage : ''}`, '', c.summary];
+  if (c.details) lines.push('', c.details.trim());
+  const entries = Object.entries(c.options);
+  lines.push('', 'Options:');
+  const rows = entries.map(([k, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : ''}--${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
+    const notes = [o.required ? 'required' : '', o.multiple ? 'repeatable' : ''].filter(Boolean).join(', ');
+    return [flag, o.description + (notes ? ` (${notes})` : '')] as const;
+  });
+  rows.push(['-h, --help', 'show this help']);
+  const width = Math.max(...rows.map((r) => r[0].length));
+  for (const [f, d] of rows) lines.push(`  ${f.padEnd(width)}  ${d}`);
+  return lines.join('\n');
+}
+
+function optionSynopsis(c: Command): string {
+  const req = Object.entries(c.options).filter(([, o]) => o.required);
+  return req.map(([k, o]) => ` --${k}${o.type === 'string' ? ' ' + (o.value ?? 'VALUE') : ''}`).join('') +
+    (Object.values(c.options).some((o) => !o.required) ? ' [options]' : '');
+}
+
+/** Parses argv for one command; returns undefined when help was printed. */
+export function parseCommandArgs<O extends Record<string, OptionSpec>>(
+  c: Command<O>,
+  argv: string[],
+): { values: Values<O>; positionals: string[] } | undefined {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [k, o] of Object.entries(c.options)) {
+    options[k] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const values = parsed.values as Record<string, unknown>;
+  if (values['help']) return undefined;
+  for (const [k, o] of Object.entries(c.options)) {
+    if (o.required && values[k] === undefined) throw new UsageError(`missing required option --${k}`);
+    const v = values[k];
+    if (o.type === 'string' && !o.multiple && typeof v === 'string' && v === '') {
+      throw new UsageError(`option --${k} must not be empty`);
+    }
+  }
+  const pos = c.positionals ?? { min: 0, max: 0 };
+  if (parsed.positionals.length < pos.min) throw new UsageError(`expected ${c.usage ?? 'an argument'}`);
+  if (parsed.positionals.length > pos.max) {
+    throw new UsageError(`unexpected argument: ${parsed.positionals[pos.max]}`);
+  }
+  delete values['help'];
+  return { values: values as Values<O>, positionals: parsed.positionals };
+}

@@ -1,0 +1,82 @@
+/** `cairn note verify`: checks a signed (and possibly cosigned) note, such as a checkpoint. */
+import {
+  ALG_COSIGNATURE_V1, ALG_ED25519, FormatError, MAX_NOTE_SIZE, type Verifier, cosignatureTimestamp, formatKeyId,
+  openNote, parseCheckpoint, parseVerifierKey,
+} from '@cairn/formats';
+import { nodeEd25519 } from '@cairn/formats/node';
+import { CommandFailure, UsageError, defineCommand } from '../command.ts';
+import { readBounded } from '../lib/files.ts';
+
+export const noteVerify = defineCommand({
+  name: 'note verify',
+  summary: 'Verify a signed note (a checkpoint) and its cosignatures',
+  usage: 'FILE',
+  details: `
+FILE is the note (use - for standard input). --vkey is the signer's verifier key (type 0x01,
+for example the log's key); each --cosigner is a witness's cosignature/v1 verifier key (type
+0x04). Signatures from keys not given are ignored, as the signed-note spec requires; a signature
+from a given key that does not verify rejects the note. Exit status: 0 when the --vkey signature
+and at least --min cosignatures verify (default: every --cosigner given), 1 otherwise, 2 for
+bad arguments.`,
+  options: {
+    vkey: { type: 'string', required: true, value: 'VKEY', description: 'verifier key of the note signer (type 0x01)' },
+    cosigner: { type: 'string', multiple: true, value: 'VKEY', description: 'cosignature/v1 verifier key of a witness' },
+    min: { type: 'string', value: 'N', description: 'cosignatures required (default: all --cosigner keys)' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals, io }) {
+    const opts = { ed25519: nodeEd25519 };
+    const signer = parseKey(values.vkey!, '--vkey', ALG_ED25519, opts);
+    const cosigners = (values.cosigner ?? []).map((v) => parseKey(v, '--cosigner', ALG_COSIGNATURE_V1, opts));
+    const min = values.min === undefined ? cosigners.length : parseMin(values.min);
+    if (min > cosigners.length) {
+      throw new UsageError(`--min ${min} is more than the ${cosigners.length} --cosigner key(s) given`);
+    }
+    const bytes = await readBounded(positionals[0]!, MAX_NOTE_SIZE);
+    let opened;
+    try {
+      opened = openNote(bytes, [signer, ...cosigners]);
+    } catch (e) {
+      if (e instanceof FormatError) throw new CommandFailure(`note rejected: ${e.message} (${e.code})`);
+      throw e;
+    }
+    const name = (v: Verifier) => `${v.name}+${formatKeyId(v.keyId)}`;
+    const logOk = opened.verified.some((s) => s.verifier === signer);
+    const cos = opened.verified.filter((s) => s.verifier.alg === ALG_COSIGNATURE_V1);
+    try {
+      const c = parseCheckpoint(opened.text);
+      io.out(`checkpoint origin=${c.origin} size=${c.size} root=${Buffer.from(c.rootHash).toString('base64')}`);
+    } catch {
+      io.out(`note text: ${opened.text.split('\n')[0]}${opened.text.split('\n').length > 2 ? ' …' : ''}`);
+    }
+    io.out(`${logOk ? 'ok  ' : 'MISSING'} signature ${name(signer)}`);
+    for (const c of cosigners) {
+      const hit = cos.find((s) => s.verifier === c);
+      io.out(hit ? `ok   cosignature ${name(c)} time=${cosignatureTimestamp(hit)}` : `MISSING cosignature ${name(c)}`);
+    }
+    if (opened.unverified.length > 0) io.out(`ignored ${opened.unverified.length} signature(s) from unknown keys`);
+    if (!logOk) throw new CommandFailure(`no valid signature from ${name(signer)}`);
+    if (cos.length < min) throw new CommandFailure(`only ${cos.length} of the required ${min} cosignature(s) verified`);
+    io.out(`verified: signature and ${cos.length} cosignature(s)`);
+    return 0;
+  },
+});
+
+function parseKey(text: string, flag: string, alg: number, opts: { ed25519: typeof nodeEd25519 }): Verifier {
+  let v: Verifier;
+  try {
+    v = parseVerifierKey(text, opts);
+  } catch (e) {
+    throw new UsageError(`${flag}: ${(e as Error).message}`);
+  }
+  if (v.alg !== alg) {
+    const want = alg === ALG_ED25519 ? 'an Ed25519 note key (type 0x01)' : 'a cosignature/v1 key (type 0x04)';
+    throw new UsageError(`${flag}: ${v.name} is not ${want}`);
+  }
+  return v;
+}
+
+function parseMin(s: string): number {
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(s)) throw new UsageError(`--min must be a small non-negative integer, got "${s}"`);
+  return Number(s);
+}

@@ -1,0 +1,241 @@
+/**
+ * Submission credentials: a tokens file of hashed bearer tokens, each bound to a source name and
+ * a quota.
+ *
+ * Reads are public; `submit` needs `Authorization: Bearer <token>`. A token is
+ * `cairn_` + base64url(32 random bytes) (256 bits of entropy), shown once by {@link createToken};
+ * the file keeps only its SHA-256, so a leaked file grants nothing. Authentication hashes the
+ * presented token and compares it with every stored hash in constant time.
+ *
+ * Quota: **entries per minute**, enforced per source by a token bucket that holds up to `burst`
+ * entries (default: one minute's worth) and refills continuously at `entriesPerMinute / 60` per
+ * second. A submit of n entries takes n; when fewer are left the call fails with
+ * `quota-exceeded` (429) and a Retry-After for when n will be available. A batch larger than the
+ * burst can never pass and fails with `batch-exceeds-quota` (400). Entries the log refused
+ * (queue full, stopping) are given back. Buckets live in memory: a restart refills them.
+ *
+ * The file (written with mode 0600, atomically: temporary file, fsync, rename):
+ *
+ * ```json
+ * {
+ *   "version": 1,
+ *   "tokens": [
+ *     { "source": "k8s-audit",
+ *       "sha256": "5f0c…64 lowercase hex…",
+ *       "quota": { "entriesPerMinute": 600000, "burst": 600000 },
+ *       "created": "2026-01-01T00:00:00.000Z" }
+ *   ]
+ * }
+ * ```
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { ApiError } from './errors.js';
+import { describeIssues } from './schemas.js';
+import { readTokensText, writeFileAtomic } from './tokens-file.js';
+
+/** Quota when none is given: 600,000 entries per minute (10,000 per second). */
+export const DEFAULT_ENTRIES_PER_MINUTE = 600_000;
+/** Most tokens one file may hold. */
+export const MAX_TOKENS = 10_000;
+/** Prefix of every token we issue (helps secret scanners). */
+export const TOKEN_PREFIX = 'cairn_';
+/** Random bytes in a token. */
+export const TOKEN_ENTROPY_BYTES = 32;
+/** Longest Authorization header considered. */
+export const MAX_AUTHORIZATION_LENGTH = 512;
+
+const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
+
+const quotaSchema = z.strictObject({
+  entriesPerMinute: z.number().int('must be a whole number').min(1).max(1e12),
+  burst: z.number().int('must be a whole number').min(1).max(1e12).optional(),
+});
+
+const tokenRecordSchema = z.strictObject({
+  source: z.string().regex(SOURCE_NAME, 'must be 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters (the SHA-256 of the token)'),
+  quota: quotaSchema,
+  created: z.string().max(64).optional(),
+});
+
+const tokensFileSchema = z
+  .strictObject({
+    version: z.literal(1),
+    tokens: z.array(tokenRecordSchema).max(MAX_TOKENS),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.tokens.forEach((t, i) => {
+      if (seen.has(t.source)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'source'], message: `duplicate source name ${t.source}` });
+      seen.add(t.source);
+    });
+  });
+
+/** The quota of one source. */
+export type Quota = z.infer<typeof quotaSchema>;
+/** One stored token. */
+export type TokenRecord = z.infer<typeof tokenRecordSchema>;
+/** The whole tokens file. */
+export type TokensFile = z.infer<typeof tokensFileSchema>;
+
+/** Parses and validates tokens-file text; errors name the file and the field. */
+export function parseTokensFile(text: string, name = 'tokens file'): TokensFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ApiError('bad-input', `${name}: not valid JSON`, { cause });
+  }
+  const r = tokensFileSchema.safeParse(json);
+  if (!r.success) throw new ApiError('bad-input', `${name}: ${describeIssues(r.error.issues)}`, { cause: r.error });
+  return r.data;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Options of {@link TokenAuthenticator}. */
+export interface TokenAuthenticatorOptions {
+  /** Milliseconds; injected for tests. Default `Date.now`. */
+  readonly clock?: () => number;
+}
+
+interface Bucket {
+  readonly capacity: number;
+  readonly perMs: number;
+  level: number;
+  at: number;
+}
+
+/** Checks bearer tokens and charges quotas. Build one with {@link loadTokens}. */
+export class TokenAuthenticator {
+  readonly #hashes: Buffer[];
+  readonly #sources: string[];
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #clock: () => number;
+
+  constructor(file: TokensFile, opts: TokenAuthenticatorOptions = {}) {
+    this.#clock = opts.clock ?? Date.now;
+    this.#hashes = file.tokens.map((t) => Buffer.from(t.sha256, 'hex'));
+    this.#sources = file.tokens.map((t) => t.source);
+    const now = this.#clock();
+    for (const t of file.tokens) {
+      const capacity = t.quota.burst ?? t.quota.entriesPerMinute;
+      this.#buckets.set(t.source, { capacity, perMs: t.quota.entriesPerMinute / 60_000, level: capacity, at: now });
+    }
+  }
+
+  /** Number of tokens. */
+  get size(): number {
+    return this.#hashes.length;
+  }
+
+  /**
+   * The source name for an `Authorization` header value. Throws ApiError `unauthorized` when the
+   * header is missing, malformed or names no stored token.
+   */
+  authenticate(authorization: string | undefined): string {
+    if (authorization === undefined || authorization === '') {
+      throw new ApiError('unauthorized', "missing credentials: submissions need 'Authorization: Bearer <token>'");
+    }
+    const m = authorization.length <= MAX_AUTHORIZATION_LENGTH ? BEARER.exec(authorization) : null;
+    if (m === null) throw new ApiError('unauthorized', "malformed Authorization header: expected 'Bearer <token>'");
+    const presented = sha256(m[1]!);
+    let found = -1;
+    // Compare with every stored hash, without stopping early.
+    for (let i = 0; i < this.#hashes.length; i++) {
+      if (timingSafeEqual(presented, this.#hashes[i]!) && found < 0) found = i;
+    }
+    if (found < 0) throw new ApiError('unauthorized', 'unknown or revoked token');
+    return this.#sources[found]!;
+  }
+
+  #refill(source: string): Bucket {
+    const b = this.#buckets.get(source);
+    if (b === undefined) throw new ApiError('unauthorized', `no quota for source ${source}`);
+    const now = this.#clock();
+    if (now > b.at) {
+      b.level = Math.min(b.capacity, b.level + (now - b.at) * b.perMs);
+      b.at = now;
+    }
+    return b;
+  }
+
+  /**
+   * Takes `entries` from the source's bucket. Throws ApiError `quota-exceeded` (with
+   * `retryAfterSeconds`) or `batch-exceeds-quota`; takes nothing when it throws.
+   */
+  chargeQuota(source: string, entries: number): void {
+    const b = this.#refill(source);
+    if (entries > b.capacity) {
+      throw new ApiError('batch-exceeds-quota', `a batch of ${entries} entries exceeds the quota burst of ${b.capacity} for source ${source}; send smaller batches`);
+    }
+    if (b.level < entries) {
+      const waitMs = (entries - b.level) / b.perMs;
+      throw new ApiError('quota-exceeded', `quota exceeded for source ${source}: ${Math.floor(b.level)} of ${b.capacity} entries left, refilling at ${Math.round(b.perMs * 60_000)} per minute`, {
+        retryAfterSeconds: waitMs / 1000,
+      });
+    }
+    b.level -= entries;
+  }
+
+  /** Gives back entries the log did not take. */
+  refundQuota(source: string, entries: number): void {
+    const b = this.#refill(source);
+    b.level = Math.min(b.capacity, b.level + entries);
+  }
+}
+
+/** Reads and validates a tokens file. */
+export async function loadTokens(file: string, opts: TokenAuthenticatorOptions = {}): Promise<TokenAuthenticator> {
+  const text = await readTokensText(file);
+  if (text === undefined) throw new ApiError('bad-input', `${file}: tokens file not found`);
+  return new TokenAuthenticator(parseTokensFile(text, file), opts);
+}
+
+/** Options of {@link createToken}. */
+export interface CreateTokenOptions {
+  readonly quota?: Quota;
+  /** Replace the token of an existing source instead of refusing. */
+  readonly replace?: boolean;
+  /** Random bytes; injected for tests. Default `crypto.randomBytes`. */
+  readonly random?: (n: number) => Uint8Array;
+  /** Milliseconds for the `created` field. Default `Date.now`. */
+  readonly clock?: () => number;
+}
+
+/**
+ * Issues a token for `source`, stores its hash in `file` (created if absent) and returns the
+ * token text, which is never stored: print it once. Refuses an existing source name unless
+ * `replace` is set (which revokes the old token).
+ */
+export async function createToken(file: string, source: string, opts: CreateTokenOptions = {}): Promise<string> {
+  if (!SOURCE_NAME.test(source)) {
+    throw new ApiError('bad-input', `source name ${JSON.stringify(source)} must be 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit`);
+  }
+  const quota = quotaSchema.safeParse(opts.quota ?? { entriesPerMinute: DEFAULT_ENTRIES_PER_MINUTE });
+  if (!quota.success) throw new ApiError('bad-input', `quota: ${describeIssues(quota.error.issues)}`);
+  const text = await readTokensText(file);
+  const current: TokensFile = text === undefined ? { version: 1, tokens: [] } : parseTokensFile(text, file);
+  const existing = current.tokens.findIndex((t) => t.source === source);
+  if (existing >= 0 && opts.replace !== true) {
+    throw new ApiError('bad-input', `${file}: source ${source} already has a token; pass replace to revoke it and issue a new one`);
+  }
+  const random = (opts.random ?? randomBytes)(TOKEN_ENTROPY_BYTES);
+  if (random.length !== TOKEN_ENTROPY_BYTES) throw new ApiError('bad-input', `random source returned ${random.length} bytes, want ${TOKEN_ENTROPY_BYTES}`);
+  const token = TOKEN_PREFIX + Buffer.from(random).toString('base64url');
+  const record: TokenRecord = {
+    source,
+    sha256: sha256(token).toString('hex'),
+    quota: quota.data,
+    created: new Date((opts.clock ?? Date.now)()).toISOString(),
+  };
+  const tokens = current.tokens.filter((t) => t.source !== source);
+  tokens.push(record);
+  if (tokens.length > MAX_TOKENS) throw new ApiError('bad-input', `${file}: at most ${MAX_TOKENS} tokens`);
+  await writeFileAtomic(file, JSON.stringify({ version: 1, tokens }, null, 2) + '\n');
+  return token;
+}

@@ -1,0 +1,74 @@
+/**
+ * @cairn/api — the servers around a Cairn log: the tRPC application API at `/trpc` (submit with
+ * a bearer token; public reads of checkpoints, entries, proofs, proof bundles and status) and the
+ * C2SP tlog-tiles read path (`/checkpoint`, `/tile/…`) on one Node HTTP server. Error codes map
+ * to HTTP/tRPC statuses in one table (errors.ts).
+ *
+ * ```ts
+ * import { LogNode, openLevelStorage } from '@cairn/log';
+ * import { createToken, loadTokens, startLogServer, createLogClient } from '@cairn/api';
+ *
+ * const node = await LogNode.open({ storage: await openLevelStorage('./data'), signerKey });
+ * await node.start();
+ * const token = await createToken('./tokens.json', 'k8s-audit', { quota: { entriesPerMinute: 60_000 } });
+ * const server = await startLogServer({
+ *   node, listen: { host: '127.0.0.1', port: 0 }, tokens: await loadTokens('./tokens.json'),
+ * });
+ * const client = createLogClient(server.url, { token });
+ * const { indices, checkpoint } = await client.log.submit.mutate({ entries: ['aGVsbG8='], wait: 'checkpoint' });
+ * const tile0 = await fetch(`${server.url}/tile/0/000.p/1`); // leaf hash of "hello"
+ * await server.close();
+ * await node.stop();
+ * ```
+ */
+export {
+  ApiError,
+  ERROR_TABLE,
+  DEFAULT_RETRY_AFTER_SECONDS,
+  errorCodeOf,
+  httpStatusOf,
+  publicMessageOf,
+  retryAfterSecondsOf,
+  ruleOf,
+  toTRPCError,
+  type ApiErrorOptions,
+  type ErrorRule,
+} from './errors.js';
+export {
+  createToken,
+  loadTokens,
+  parseTokensFile,
+  TokenAuthenticator,
+  DEFAULT_ENTRIES_PER_MINUTE,
+  MAX_TOKENS,
+  TOKEN_PREFIX,
+  type CreateTokenOptions,
+  type Quota,
+  type TokenAuthenticatorOptions,
+  type TokenRecord,
+  type TokensFile,
+} from './auth.js';
+export { MAX_ENTRY_BYTES, MAX_SUBMIT_ENTRIES, MAX_ENTRIES_RANGE } from './schemas.js';
+export type { ServedCheckpoint, ServedLog, ServedStatus, ServedSubmitResult } from './served-log.js';
+export { publicProcedure, authedProcedure, router, createCallerFactory, type ApiContext, type ApiLogger } from './trpc.js';
+export { logRouter, type LogRouter } from './routers/log.js';
+export { apiRouter, createApiCaller, type ApiRouter } from './router.js';
+export {
+  createTilesHandler,
+  normalizePrefix,
+  CHECKPOINT_CACHE_CONTROL,
+  FULL_TILE_CACHE_CONTROL,
+  PARTIAL_TILE_CACHE_CONTROL,
+  type TilesHandler,
+  type TilesHandlerOptions,
+} from './http/tiles.js';
+export {
+  startLogServer,
+  TRPC_PATH,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_CLOSE_GRACE_MS,
+  type LogServer,
+  type LogServerOptions,
+} from './server.js';
+export { createLogClient, type LogClient, type LogClientOptions } from './client.js';

@@ -1,0 +1,182 @@
+/**
+ * The `log` router: submissions (authenticated) and reads (public) of one log.
+ *
+ * Wire conventions (see schemas.ts): sizes and indices are canonical decimal strings ≤ 2^63−1,
+ * bytes are padded standard base64, checkpoints are the exact signed note text. Every input is
+ * bounded and fully validated before the node is called; reads past the latest signed
+ * checkpoint fail with NOT_FOUND without touching the node.
+ */
+import { z } from 'zod';
+import { encodeBase64, formatProofBundle, utf8DecodeStrict } from '@cairn/formats';
+import { ApiError } from '../errors.js';
+import { authedProcedure, publicProcedure, router } from '../trpc.js';
+import type { ServedCheckpoint, ServedLog } from '../served-log.js';
+import {
+  decimalSchema,
+  entrySchema,
+  hashSchema,
+  MAX_ENTRIES_RANGE,
+  MAX_SUBMIT_ENTRIES,
+  waitSchema,
+} from '../schemas.js';
+
+
+/** LogError codes after which the node stored nothing, so the quota is given back. */
+const NOTHING_STORED = new Set(['queue-full', 'stopping', 'not-started', 'entry-too-large', 'too-many-entries', 'invalid-entry', 'aborted']);
+
+/** The latest signed checkpoint, or NOT_FOUND when the log has signed none yet. */
+export function latestCheckpoint(node: ServedLog): ServedCheckpoint {
+  const c = node.latestCheckpoint();
+  if (c === undefined) throw new ApiError('no-checkpoint', 'the log has not signed a checkpoint yet');
+  return c;
+}
+
+function noteText(c: ServedCheckpoint): string {
+  return utf8DecodeStrict(c.note);
+}
+
+const b64 = (h: Uint8Array): string => encodeBase64(h);
+const proofOut = (p: readonly Uint8Array[]): string[] => p.map(b64);
+
+function requireInTree(index: bigint, size: bigint, what = 'entry'): void {
+  if (index >= size) throw new ApiError('beyond-tree', `${what} ${index} is not in the tree of size ${size}`);
+}
+
+const submitInput = z.strictObject({
+  entries: z
+    .array(entrySchema)
+    .min(1, 'submit at least one entry')
+    .max(MAX_SUBMIT_ENTRIES, `submit at most ${MAX_SUBMIT_ENTRIES} entries per call`),
+  wait: waitSchema.default('none'),
+});
+
+const inclusionInput = z
+  .strictObject({
+    index: decimalSchema.optional(),
+    leafHash: hashSchema.optional(),
+    treeSize: decimalSchema.optional(),
+  })
+  .refine((v) => (v.index === undefined) !== (v.leafHash === undefined), 'give exactly one of index and leafHash');
+
+export const logRouter = router({
+  /** Appends entries; answers once they are durable (and, with wait 'checkpoint', signed). */
+  submit: authedProcedure.input(submitInput).mutation(async ({ ctx, input, signal }) => {
+    const n = input.entries.length;
+    ctx.tokens.chargeQuota(ctx.source, n);
+    let res;
+    try {
+      res = await ctx.node.submit(input.entries, { wait: input.wait, ...(signal !== undefined ? { signal } : {}) });
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === 'string' && NOTHING_STORED.has(code)) ctx.tokens.refundQuota(ctx.source, n);
+      throw e;
+    }
+    ctx.logger?.info('submitted', { source: ctx.source, entries: n, first: res.indices[0]?.toString() });
+    return {
+      indices: res.indices.map((i) => i.toString()),
+      leafHashes: res.leafHashes.map(b64),
+      ...(res.checkpoint !== undefined ? { checkpoint: noteText(res.checkpoint), treeSize: res.checkpoint.size.toString() } : {}),
+      ...(res.proofs !== undefined ? { proofs: res.proofs.map(proofOut) } : {}),
+    };
+  }),
+
+  /** The latest signed checkpoint: exact note text, size, root hash and signing time (ms). */
+  checkpoint: publicProcedure.query(({ ctx }) => {
+    const c = latestCheckpoint(ctx.node);
+    return { note: noteText(c), size: c.size.toString(), rootHash: b64(c.rootHash), time: c.time };
+  }),
+
+  /** One entry by index. */
+  entry: publicProcedure.input(z.strictObject({ index: decimalSchema })).query(async ({ ctx, input }) => {
+    requireInTree(input.index, latestCheckpoint(ctx.node).size);
+    const data = await ctx.node.getEntry(input.index);
+    return { index: input.index.toString(), data: b64(data) };
+  }),
+
+  /** Entries [from, to), at most MAX_ENTRIES_RANGE of them. */
+  entries: publicProcedure
+    .input(z.strictObject({ from: decimalSchema, to: decimalSchema }))
+    .query(async ({ ctx, input }) => {
+      const { from, to } = input;
+      if (from > to) throw new ApiError('bad-range', `from (${from}) must not exceed to (${to})`);
+      if (to - from > BigInt(MAX_ENTRIES_RANGE)) {
+        throw new ApiError('bad-range', `at most ${MAX_ENTRIES_RANGE} entries per call; asked for ${to - from}`);
+      }
+      const size = latestCheckpoint(ctx.node).size;
+      if (to > size) throw new ApiError('beyond-tree', `range end ${to} is beyond the tree of size ${size}`);
+      const entries = from === to ? [] : await ctx.node.getEntries(from, to);
+      return { from: from.toString(), entries: entries.map(b64) };
+    }),
+
+  /**
+   * Inclusion proof for an entry (by index or leaf hash) in the tree of `treeSize` (default: the
+   * latest checkpoint, whose note text is returned too, so proof and checkpoint always match).
+   */
+  inclusionProof: publicProcedure.input(inclusionInput).query(async ({ ctx, input }) => {
+    const latest = latestCheckpoint(ctx.node);
+    const treeSize = input.treeSize ?? latest.size;
+    if (treeSize > latest.size) throw new ApiError('beyond-tree', `tree size ${treeSize} is beyond the latest checkpoint (size ${latest.size})`);
+    let index: bigint;
+    if (input.index !== undefined) {
+      index = input.index;
+      requireInTree(index, treeSize);
+    } else {
+      const found = await ctx.node.findLeafIndex(input.leafHash!);
+      if (found === undefined || found >= treeSize) {
+        throw new ApiError('not-found', `no entry with leaf hash ${b64(input.leafHash!)} in the tree of size ${treeSize}`);
+      }
+      index = found;
+    }
+    const proof = await ctx.node.inclusionProof(index, treeSize);
+    return {
+      index: index.toString(),
+      treeSize: treeSize.toString(),
+      proof: proofOut(proof),
+      ...(input.treeSize === undefined ? { checkpoint: noteText(latest) } : {}),
+    };
+  }),
+
+  /**
+   * Consistency proof between tree sizes m ≤ n ≤ the latest checkpoint. For m = 0 or m = n the
+   * proof is empty by definition and the node is not asked.
+   */
+  consistencyProof: publicProcedure
+    .input(z.strictObject({ m: decimalSchema, n: decimalSchema }))
+    .query(async ({ ctx, input }) => {
+      const { m, n } = input;
+      if (m > n) throw new ApiError('bad-range', `m (${m}) must not exceed n (${n})`);
+      const size = latestCheckpoint(ctx.node).size;
+      if (n > size) throw new ApiError('beyond-tree', `tree size ${n} is beyond the latest checkpoint (size ${size})`);
+      const proof = m === 0n || m === n ? [] : await ctx.node.consistencyProof(m, n);
+      return { m: m.toString(), n: n.toString(), proof: proofOut(proof) };
+    }),
+
+  /** A c2sp.org/tlog-proof bundle for one entry against the latest checkpoint. */
+  proofBundle: publicProcedure.input(z.strictObject({ index: decimalSchema })).query(async ({ ctx, input }) => {
+    const latest = latestCheckpoint(ctx.node);
+    requireInTree(input.index, latest.size);
+    const proof = await ctx.node.inclusionProof(input.index, latest.size);
+    return {
+      index: input.index.toString(),
+      treeSize: latest.size.toString(),
+      bundle: utf8DecodeStrict(formatProofBundle({ index: input.index, proof, checkpoint: latest.note })),
+    };
+  }),
+
+  /** Size, sequenced size, last checkpoint time (ms) and queue depth, plus the log's identity. */
+  status: publicProcedure.query(({ ctx }) => {
+    const s = ctx.node.status();
+    return {
+      origin: ctx.node.origin,
+      verifierKey: ctx.node.verifierKey,
+      size: s.size.toString(),
+      sequencedSize: s.sequencedSize.toString(),
+      lastCheckpointTime: s.lastCheckpointTime ?? null,
+      queueDepth: s.queueDepth,
+      halted: s.halted ?? null,
+    };
+  }),
+});
+
+/** The type of {@link logRouter}. */
+export type LogRouter = typeof logRouter;

@@ -1,0 +1,163 @@
+/**
+ * One Node HTTP server for a log: the C2SP tlog-tiles read path at a prefix and the tRPC API at
+ * `/trpc`, on one port.
+ *
+ * - Bodies: a declared `Content-Length` above the limit gets 413 before any byte is read (the
+ *   connection is then closed); undeclared (chunked) bodies are cut at the limit by the tRPC
+ *   adapter, also with 413.
+ * - 429 (`queue-full`, `quota-exceeded`) and 503 answers on `/trpc` carry `Retry-After`.
+ * - Keep-alive is on; `close()` stops accepting, lets in-flight requests finish, closes idle
+ *   connections, and cuts what is left after a grace period. It does not stop the log node.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import type { TokenAuthenticator } from './auth.js';
+import { retryAfterSecondsOf } from './errors.js';
+import { createTilesHandler } from './http/tiles.js';
+import { apiRouter } from './router.js';
+import type { ServedLog } from './served-log.js';
+import type { ApiContext, ApiLogger } from './trpc.js';
+
+/** Where tRPC is served. */
+export const TRPC_PATH = '/trpc';
+/** Largest request body (bytes): 1000 entries of ~8 KiB in base64, or a few large ones. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** How long an idle keep-alive connection stays open (ms). */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How long `close()` waits for in-flight requests before cutting connections (ms). */
+export const DEFAULT_CLOSE_GRACE_MS = 5_000;
+/** Most time to receive a whole request (ms). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/** Options of {@link startLogServer}. */
+export interface LogServerOptions {
+  readonly node: ServedLog;
+  /** Port 0 picks a free port; the returned `url` has the real one. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Submission credentials; without them `submit` always answers UNAUTHORIZED. */
+  readonly tokens?: TokenAuthenticator | undefined;
+  /** tlog-tiles prefix: `''` (root, default) or `/a/b`. */
+  readonly prefix?: string | undefined;
+  readonly maxBodyBytes?: number | undefined;
+  readonly keepAliveTimeoutMs?: number | undefined;
+  readonly closeGraceMs?: number | undefined;
+  readonly logger?: ApiLogger | undefined;
+}
+
+/** A running server. */
+export interface LogServer {
+  /** `http://host:port` (no trailing slash); tiles live at `url + prefix`, tRPC at `url + '/trpc'`. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function tooLarge(res: ServerResponse, limit: number): void {
+  const body = JSON.stringify({
+    error: {
+      message: `request body exceeds the limit of ${limit} bytes`,
+      code: TRPC_ERROR_CODES_BY_KEY.PAYLOAD_TOO_LARGE,
+      data: { code: 'PAYLOAD_TOO_LARGE', httpStatus: 413, cairnCode: 'payload-too-large', retryAfterSeconds: null },
+    },
+  });
+  res.writeHead(413, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' });
+  res.end(body);
+}
+
+function notFound(res: ServerResponse, path: string): void {
+  const body = `no such resource: ${path}\n`;
+  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts the server; resolves once it listens. */
+export async function startLogServer(opts: LogServerOptions): Promise<LogServer> {
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBody) || maxBody < 1) throw new TypeError('maxBodyBytes must be a positive integer');
+  const tiles = createTilesHandler({ node: opts.node, prefix: opts.prefix ?? '' });
+
+  const trpc = createHTTPHandler({
+    router: apiRouter,
+    basePath: TRPC_PATH + '/',
+    maxBodySize: maxBody,
+    createContext: ({ req }): ApiContext => ({
+      node: opts.node,
+      tokens: opts.tokens,
+      authorization: req.headers.authorization,
+      logger: opts.logger,
+    }),
+    responseMeta({ errors }) {
+      let retryAfter: number | undefined;
+      for (const e of errors) {
+        const s = retryAfterSecondsOf(e);
+        if (s !== undefined) retryAfter = Math.max(retryAfter ?? 0, s);
+      }
+      return retryAfter === undefined ? {} : { headers: new Headers({ 'Retry-After': String(retryAfter) }) };
+    },
+    onError({ error, path }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR') opts.logger?.error('trpc error', { path, error: String(error.cause ?? error) });
+    },
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    if (pathname === TRPC_PATH || pathname.startsWith(TRPC_PATH + '/')) {
+      const declared = req.headers['content-length'];
+      if (declared !== undefined && Number(declared) > maxBody) {
+        tooLarge(res, maxBody);
+        return;
+      }
+      trpc(req, res);
+      return;
+    }
+    if (await tiles(req, res)) return;
+    notFound(res, pathname);
+  };
+
+  const server = createServer({ keepAlive: true, requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS }, (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      opts.logger?.error('request failed', { url: req.url, error: String(e) });
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('internal server error\n');
+    });
+  });
+  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.listen.port, opts.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${urlHost(opts.listen.host)}:${port}`;
+  opts.logger?.info('log server listening', { url, trpc: url + TRPC_PATH, tiles: url + (opts.prefix ?? '') });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const grace = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        server.close(() => {
+          clearTimeout(grace);
+          clearInterval(idle);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The one error type of @cairn/log.
+ *
+ * Every failure the log core reports to a caller is a {@link LogError} with a stable string
+ * `code`. The mapping from code to an HTTP or tRPC status lives in packages/api, never here.
+ * Errors keep their evidence: `retryAfterMs` for back-pressure, `details` for integrity
+ * failures (which tile, stored versus recomputed root), and the underlying `cause`.
+ */
+
+/** Every code a {@link LogError} can carry. */
+export type LogErrorCode =
+  /** The sequencing queue is full; retry after `retryAfterMs`. */
+  | 'queue-full'
+  /** An entry is longer than 65535 bytes (the tlog-tiles entry bundle limit). */
+  | 'entry-too-large'
+  /** A submit call carries more than MAX_ENTRIES_PER_SUBMIT entries. */
+  | 'too-many-entries'
+  /** An entry is not a Uint8Array. */
+  | 'invalid-entry'
+  /** The node is stopping or stopped and accepts no more work. */
+  | 'stopping'
+  /** The node was opened but not started. */
+  | 'not-started'
+  /** The caller aborted (AbortSignal) before the entries were taken for sequencing. */
+  | 'aborted'
+  /** An index, size or range lies beyond the latest signed checkpoint. */
+  | 'not-found'
+  /** A malformed argument (width out of 1..256, from > to, m > n, …). */
+  | 'invalid-argument'
+  /** A range read asks for more than MAX_RANGE entries. */
+  | 'range-too-large'
+  /** Stored state is corrupt, missing, or belongs to another log; the node refuses to run. */
+  | 'integrity'
+  /** Invalid options (bad signer key, origin mismatch with the key, bad numbers). */
+  | 'config'
+  /** An unexpected storage failure. */
+  | 'storage';
+
+/** Options of the {@link LogError} constructor. */
+export interface LogErrorOptions {
+  readonly cause?: unknown;
+  /** For 'queue-full': how long the caller should wait before retrying. */
+  readonly retryAfterMs?: number;
+  /** Evidence: structured facts about the failure (JSON-friendly; bigints allowed). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** An error of the log core, with a stable string code. */
+export class LogError extends Error {
+  readonly code: LogErrorCode;
+  readonly retryAfterMs: number | undefined;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: LogErrorCode, message: string, options?: LogErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LogError';
+    this.code = code;
+    this.retryAfterMs = options?.retryAfterMs;
+    this.details = options?.details;
+  }
+}
+
+/** True when `e` is a {@link LogError}, optionally with the given code. */
+export function isLogError(e: unknown, code?: LogErrorCode): e is LogError {
+  return e instanceof LogError && (code === undefined || e.code === code);
+}

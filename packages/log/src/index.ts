@@ -1,0 +1,48 @@
+/**
+ * @cairn/log — the log operator node core: sequencing, integration into C2SP tlog-tiles hash
+ * tiles and entry bundles, signed checkpoints, crash recovery, and the public reads (tiles,
+ * bundles, entries, proofs). Servers (packages/api) wrap a {@link LogNode}; the contract is
+ * docs/design/log-node-contract.md.
+ *
+ * Guarantees: `submit` resolves only after its entries are fsync'd (one group commit per
+ * batch window); a checkpoint is signed only after the new tree was proven consistent with the
+ * last signed one, and persisted together with its tiles in one atomic synced batch; on open
+ * the store is checked and the node refuses to start (LogError 'integrity') rather than sign
+ * over damaged or foreign state.
+ *
+ * @example
+ * ```ts
+ * import { LogNode, openLevelStorage } from '@cairn/log';
+ * import { generateSignerKey } from '@cairn/formats';
+ *
+ * const node = await LogNode.open({
+ *   storage: await openLevelStorage('/var/lib/cairn/log'),
+ *   signerKey: generateSignerKey('example.com/log'),   // keep the key: it is the log's identity
+ * });
+ * await node.start();
+ * const { indices, checkpoint, proofs } = await node.submit([new TextEncoder().encode('hello')], { wait: 'checkpoint' });
+ * console.log(indices[0], checkpoint?.size, proofs?.[0]?.length);
+ * const tile = await node.readTile(0, 0n, 1);          // tile/0/000.p/1: the leaf hash of 'hello'
+ * await node.stop();                                    // flushes, signs what is pending, closes the store
+ * ```
+ */
+export { LogNode, DEFAULT_TILE_CACHE_TILES } from './node.js';
+export type { LogNodeOptions, SubmitOptions, SubmitResult, LogStatus } from './node.js';
+export type { SignedCheckpoint } from './checkpoint.js';
+export { LogError, isLogError } from './errors.js';
+export type { LogErrorCode, LogErrorOptions } from './errors.js';
+export { jsonLogger, silentLogger, formatLogLine } from './logger.js';
+export type { Logger, LogFields, JsonLoggerOptions } from './logger.js';
+export {
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+  DEFAULT_MAX_BATCH_ENTRIES,
+  DEFAULT_MAX_QUEUE_ENTRIES,
+  DEFAULT_RETRY_AFTER_MS,
+  MAX_ENTRY_SIZE,
+  MAX_ENTRIES_PER_SUBMIT,
+  MAX_RANGE,
+} from './constants.js';
+export type { LogStorage, StorageOp, StorageRange, StorageWriteOptions } from './storage/types.js';
+export { openLevelStorage } from './storage/level.js';
+export { memoryStorage } from './storage/memory.js';
+export type { MemoryStorage } from './storage/memory.js';

@@ -1,0 +1,367 @@
+/**
+ * `LogNode`: the log operator core (the contract is docs/design/log-node-contract.md).
+ *
+ * Lifecycle: `LogNode.open(opts)` creates or checks the store (recovery.ts) and integrates any
+ * sequenced-but-unintegrated entries; `start()` accepts submissions; `stop()` refuses new ones,
+ * flushes the queue, integrates and signs what is pending, and closes the store.
+ *
+ * Integration runs at most every `checkpointIntervalMs` while entries wait, or at once when
+ * `maxBatchEntries` wait; steps never overlap. After each durable step the node publishes: the
+ * latest checkpoint, `onCheckpoint` listeners, and `wait: 'checkpoint'` submitters (with their
+ * inclusion proofs). An integrity failure halts integration for good (nothing more is signed)
+ * and is reported to every waiter and in `status()`.
+ */
+import { leafHash, type HashBackend } from '@cairn/merkle';
+import { nodeBackend } from '@cairn/merkle/node';
+import { parseSignerKey, parseVerifierKey, verifierKeyFromSigner, ALG_ED25519, type Ed25519Backend } from '@cairn/formats';
+import { nodeEd25519 } from '@cairn/formats/node';
+import {
+  DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_MAX_BATCH_ENTRIES, DEFAULT_MAX_QUEUE_ENTRIES, DEFAULT_RETRY_AFTER_MS,
+} from './constants.js';
+import { LogError } from './errors.js';
+import type { SignedCheckpoint } from './checkpoint.js';
+import { Integrator } from './integrator.js';
+import { jsonLogger, type Logger } from './logger.js';
+import { LogReader } from './reads.js';
+import { loadRightEdge, openState, type LogIdentity } from './recovery.js';
+import { Sequencer } from './sequencer.js';
+import type { LogStorage } from './storage/types.js';
+import { FullTileCache } from './tiles.js';
+
+/** Failed integration attempts stop() makes before giving up (the entries stay durable). */
+const STOP_STEP_ATTEMPTS = 3;
+
+/** Full tiles kept in memory for proofs and tile reads (8 KiB each). */
+export const DEFAULT_TILE_CACHE_TILES = 1024;
+
+/** Options of {@link LogNode.open}. */
+export interface LogNodeOptions {
+  /** The store: `await openLevelStorage(dir)` in production, `memoryStorage()` in unit tests. */
+  readonly storage: LogStorage;
+  /** `PRIVATE+KEY+<name>+<id>+<b64>` (Ed25519, type 0x01). */
+  readonly signerKey: string;
+  /** Default: the key's name. Fixed at creation and checked on every open. */
+  readonly origin?: string;
+  readonly checkpointIntervalMs?: number;
+  readonly maxBatchEntries?: number;
+  readonly maxQueueEntries?: number;
+  /** Identical entries (same leaf hash) get the earlier index instead of a new one. */
+  readonly dedupe?: boolean;
+  /** Milliseconds since the epoch; injected for tests. */
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+  /** The hint carried by 'queue-full' errors. */
+  readonly retryAfterMs?: number;
+  /** Hash and signature backends (default node:crypto for both). */
+  readonly hashBackend?: HashBackend;
+  readonly ed25519?: Ed25519Backend;
+  readonly tileCacheTiles?: number;
+}
+
+/** Options of {@link LogNode.submit}. */
+export interface SubmitOptions {
+  /** 'none' (default): resolve once durable. 'checkpoint': once a signed checkpoint covers the entries. */
+  readonly wait?: 'none' | 'checkpoint';
+  readonly signal?: AbortSignal;
+}
+
+/** The answer to {@link LogNode.submit}. */
+export interface SubmitResult {
+  readonly indices: bigint[];
+  readonly leafHashes: Uint8Array[];
+  /** With wait 'checkpoint': the checkpoint the proofs are for. */
+  readonly checkpoint?: SignedCheckpoint;
+  /** With wait 'checkpoint': one inclusion proof per entry, against `checkpoint`. */
+  readonly proofs?: Uint8Array[][];
+}
+
+/** What {@link LogNode.status} reports. */
+export interface LogStatus {
+  /** The latest signed (integrated) size. */
+  readonly size: bigint;
+  /** The durable sequenced size (≥ size). */
+  readonly sequencedSize: bigint;
+  readonly lastCheckpointTime: number | undefined;
+  /** Entries queued in memory or being written. */
+  readonly queueDepth: number;
+  /** Set when integration halted on an integrity failure. */
+  readonly halted?: string;
+}
+
+interface Waiter {
+  readonly size: bigint;
+  readonly resolve: (c: SignedCheckpoint) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+type State = 'opened' | 'running' | 'stopping' | 'stopped';
+
+function positiveInt(name: string, v: number | undefined, dflt: number, min: number): number {
+  const x = v ?? dflt;
+  if (!Number.isSafeInteger(x) || x < min) throw new LogError('config', `${name} must be an integer ≥ ${min}, got ${String(v)}`);
+  return x;
+}
+
+/** A log operator node. See the module comment. */
+export class LogNode {
+  readonly origin: string;
+  /** The vkey text of the log key (`<name>+<id>+<b64>`). */
+  readonly verifierKey: string;
+  readonly #storage: LogStorage;
+  readonly #clock: () => number;
+  readonly #logger: Logger;
+  readonly #intervalMs: number;
+  readonly #maxBatch: number;
+  readonly #integrator: Integrator;
+  readonly #sequencer: Sequencer;
+  readonly #reader: LogReader;
+  readonly #listeners = new Set<(c: SignedCheckpoint) => void>();
+  #waiters: Waiter[] = [];
+  #state: State = 'opened';
+  #latest: SignedCheckpoint;
+  #timer: NodeJS.Timeout | undefined;
+  #stepping: Promise<void> | undefined;
+  #halted: LogError | undefined;
+
+  private constructor(p: {
+    id: LogIdentity; storage: LogStorage; clock: () => number; logger: Logger; intervalMs: number; maxBatch: number;
+    integrator: Integrator; sequencer: Sequencer; reader: LogReader;
+  }) {
+    this.origin = p.id.origin;
+    this.verifierKey = p.id.verifierKey;
+    this.#storage = p.storage;
+    this.#clock = p.clock;
+    this.#logger = p.logger;
+    this.#intervalMs = p.intervalMs;
+    this.#maxBatch = p.maxBatch;
+    this.#integrator = p.integrator;
+    this.#sequencer = p.sequencer;
+    this.#reader = p.reader;
+    this.#latest = p.integrator.checkpoint;
+  }
+
+  /**
+   * Opens the log in `opts.storage`, creating it on first use. Runs the integrity checks of
+   * recovery.ts (LogError 'integrity' on failure) and integrates sequenced-but-unintegrated entries.
+   */
+  static async open(opts: LogNodeOptions): Promise<LogNode> {
+    const clock = opts.clock ?? Date.now;
+    const logger = opts.logger ?? jsonLogger({ clock });
+    const backend = opts.hashBackend ?? nodeBackend;
+    const intervalMs = opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new LogError('config', 'checkpointIntervalMs must be ≥ 0');
+    const maxBatch = positiveInt('maxBatchEntries', opts.maxBatchEntries, DEFAULT_MAX_BATCH_ENTRIES, 1);
+    const maxQueue = positiveInt('maxQueueEntries', opts.maxQueueEntries, DEFAULT_MAX_QUEUE_ENTRIES, 1);
+    const retryAfterMs = positiveInt('retryAfterMs', opts.retryAfterMs, DEFAULT_RETRY_AFTER_MS, 0);
+    const cacheTiles = positiveInt('tileCacheTiles', opts.tileCacheTiles, DEFAULT_TILE_CACHE_TILES, 0);
+    const id = identity(opts, logger);
+    const { storage } = opts;
+
+    const state = await openState(storage, id, backend, clock());
+    const cache = new FullTileCache(cacheTiles);
+    const integrator = new Integrator(
+      { storage, backend, signer: id.signer, origin: id.origin, clock, logger, tileCache: cache, reload: () => loadRightEdge(storage, id, backend) },
+      state.edge,
+    );
+    logger.info(state.created ? 'log created' : 'log opened', {
+      origin: id.origin, storage: storage.name, size: state.edge.checkpoint.size, sequencedSize: state.sequencedSize, vkey: id.verifierKey,
+    });
+    // Re-integrate what was made durable but not signed before the last stop or crash.
+    while (integrator.checkpoint.size < state.sequencedSize) {
+      const cp = await integrator.step(state.sequencedSize);
+      logger.info('recovered sequenced entries', { size: cp?.size });
+    }
+    let node!: LogNode;
+    const sequencer = new Sequencer({
+      storage,
+      hashLeaf: (e) => leafHash(e, backend),
+      nextIndex: state.sequencedSize,
+      integratedSize: () => node.#latest.size,
+      maxQueueEntries: maxQueue,
+      retryAfterMs,
+      dedupe: opts.dedupe ?? false,
+      logger,
+      onSequenced: () => node.#kick(),
+    });
+    const reader = new LogReader(storage, backend, cache, () => node.#latest.size);
+    node = new LogNode({ id, storage, clock, logger, intervalMs, maxBatch, integrator, sequencer, reader });
+    return node;
+  }
+
+  /** Starts accepting submissions. */
+  async start(): Promise<void> {
+    if (this.#state !== 'opened') throw new LogError('stopping', `cannot start a log node that is ${this.#state}`);
+    this.#state = 'running';
+  }
+
+  /** Stops accepting, flushes the queue, integrates and signs what is pending, closes the store. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    await this.#sequencer.close();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#stepping;
+    for (let attempt = 0; attempt < STOP_STEP_ATTEMPTS && this.#halted === undefined; attempt++) {
+      if (this.#latest.size >= this.#sequencer.sequencedSize) break;
+      const before = this.#latest.size;
+      await this.#runStep();
+      if (this.#latest.size > before) attempt = -1; // progress: keep going
+    }
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const err = new LogError('stopping', 'the log stopped before a checkpoint covered the entries');
+    for (const w of this.#waiters) w.reject(err);
+    this.#waiters = [];
+    await this.#storage.close();
+    this.#state = 'stopped';
+    this.#logger.info('log stopped', { size: this.#latest.size });
+  }
+
+  /** Sequences `entries`; resolves once they are durable (or, with wait 'checkpoint', signed). */
+  async submit(entries: Uint8Array[], opts: SubmitOptions = {}): Promise<SubmitResult> {
+    if (this.#state === 'opened') throw new LogError('not-started', 'the log node is not started');
+    if (this.#state !== 'running') throw new LogError('stopping', 'the log is stopping');
+    if (this.#halted !== undefined) throw this.#halted;
+    const seq = await this.#sequencer.submit(entries, opts.signal);
+    if (opts.wait !== 'checkpoint' || seq.indices.length === 0) return seq;
+    let need = 0n;
+    for (const i of seq.indices) if (i + 1n > need) need = i + 1n;
+    const cp = await this.#waitFor(need, opts.signal);
+    const proofs = await this.#reader.inclusionProofs(seq.indices, cp.size);
+    return { ...seq, checkpoint: cp, proofs };
+  }
+
+  latestCheckpoint(): SignedCheckpoint | undefined {
+    return this.#latest;
+  }
+  readTile(level: number, index: bigint, width: number): Promise<Uint8Array | undefined> {
+    return this.#reader.readTile(level, index, width);
+  }
+  readEntryBundle(index: bigint, width: number): Promise<Uint8Array | undefined> {
+    return this.#reader.readEntryBundle(index, width);
+  }
+  getEntry(index: bigint): Promise<Uint8Array> {
+    return this.#reader.getEntry(index);
+  }
+  getEntries(from: bigint, to: bigint): Promise<Uint8Array[]> {
+    return this.#reader.getEntries(from, to);
+  }
+  inclusionProof(index: bigint, size: bigint): Promise<Uint8Array[]> {
+    return this.#reader.inclusionProof(index, size);
+  }
+  consistencyProof(m: bigint, n: bigint): Promise<Uint8Array[]> {
+    return this.#reader.consistencyProof(m, n);
+  }
+  findLeafIndex(leafHash: Uint8Array): Promise<bigint | undefined> {
+    return this.#reader.findLeafIndex(leafHash);
+  }
+
+  status(): LogStatus {
+    return {
+      size: this.#latest.size,
+      sequencedSize: this.#sequencer.sequencedSize,
+      lastCheckpointTime: this.#latest.time,
+      queueDepth: this.#sequencer.queueDepth,
+      ...(this.#halted === undefined ? {} : { halted: this.#halted.message }),
+    };
+  }
+
+  /** Calls `listener` after each new checkpoint is durable; returns an unsubscribe function. */
+  onCheckpoint(listener: (c: SignedCheckpoint) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  #waitFor(size: bigint, signal: AbortSignal | undefined): Promise<SignedCheckpoint> {
+    if (this.#latest.size >= size) return Promise.resolve(this.#latest);
+    if (this.#halted !== undefined) return Promise.reject(this.#halted);
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { size, resolve, reject };
+      this.#waiters.push(w);
+      signal?.addEventListener('abort', () => {
+        const at = this.#waiters.indexOf(w);
+        if (at >= 0) this.#waiters.splice(at, 1);
+        reject(new LogError('aborted', 'stopped waiting for a checkpoint (the entries are sequenced)', { cause: signal.reason }));
+      }, { once: true });
+    });
+  }
+
+  /** Schedules an integration step: now if enough entries wait, else at the next interval. */
+  #kick(): void {
+    if (this.#halted !== undefined || this.#stepping !== undefined || this.#state === 'stopped') return;
+    const pending = this.#sequencer.sequencedSize - this.#latest.size;
+    if (pending <= 0n) return;
+    const due = this.#latest.time + this.#intervalMs - this.#clock();
+    if (pending >= BigInt(this.#maxBatch) || due <= 0) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.#runStep();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#kick();
+      }, Math.min(due, this.#intervalMs));
+    }
+  }
+
+  #runStep(): Promise<void> {
+    if (this.#stepping !== undefined) return this.#stepping;
+    const run = async () => {
+      try {
+        const cp = await this.#integrator.step(this.#sequencer.sequencedSize);
+        if (cp !== undefined) this.#publish(cp);
+      } catch (e) {
+        if (e instanceof LogError && e.code === 'integrity') {
+          this.#halted = e;
+          this.#logger.error('integration halted', { error: e, details: e.details });
+          for (const w of this.#waiters) w.reject(e);
+          this.#waiters = [];
+        } else {
+          this.#logger.error('integration step failed; will retry', { error: e });
+          await new Promise((r) => setTimeout(r, this.#intervalMs || 10));
+        }
+      } finally {
+        this.#stepping = undefined;
+      }
+      if (this.#state === 'running') this.#kick();
+    };
+    const p = run();
+    this.#stepping = p;
+    return p;
+  }
+
+  #publish(cp: SignedCheckpoint): void {
+    this.#latest = cp;
+    this.#sequencer.integrated(cp.size);
+    this.#logger.debug('checkpoint signed', { size: cp.size });
+    const ready = this.#waiters.filter((w) => w.size <= cp.size);
+    if (ready.length > 0) this.#waiters = this.#waiters.filter((w) => w.size > cp.size);
+    for (const w of ready) w.resolve(cp);
+    for (const l of this.#listeners) {
+      try {
+        l(cp);
+      } catch (e) {
+        this.#logger.warn('onCheckpoint listener threw', { error: e });
+      }
+    }
+  }
+}
+
+function identity(opts: LogNodeOptions, logger: Logger): LogIdentity {
+  const ed25519 = opts.ed25519 ?? nodeEd25519;
+  let signer;
+  let verifierKey: string;
+  try {
+    signer = parseSignerKey(opts.signerKey, { ed25519 });
+    verifierKey = verifierKeyFromSigner(opts.signerKey, ALG_ED25519, { ed25519 });
+  } catch (cause) {
+    throw new LogError('config', `signerKey is not a valid Ed25519 signer key: ${(cause as Error).message}`, { cause });
+  }
+  const origin = opts.origin ?? signer.name;
+  if (typeof origin !== 'string' || origin.length === 0 || /[\u0000-\u001f\u007f]/u.test(origin)) {
+    throw new LogError('config', 'origin must be a non-empty line without control characters');
+  }
+  if (origin !== signer.name) logger.warn('the origin differs from the key name', { origin, keyName: signer.name });
+  return { origin, verifierKey, verifier: parseVerifierKey(verifierKey, { ed25519 }), signer };
+}
