@@ -14,7 +14,7 @@ import {
   parseSignerKey, parseVerifierKey, verifierKeyFromSigner,
 } from '@cairn/formats';
 import { nodeEd25519 } from '@cairn/formats/node';
-import { figure, machine, opsPerSecond } from './report.ts';
+import { figure, machine, opsPerSecond } from './report.js';
 
 export async function benchCore(args: { entries: number; quick: boolean }): Promise<void> {
   const N = args.entries;

@@ -3,7 +3,7 @@
  * conditions; results and commands are recorded in docs/benchmarks.md. Suites: core.
  */
 import { parseArgs } from 'node:util';
-import { benchCore } from './core.ts';
+import { benchCore } from './core.js';
 
 const HELP = `Usage: pnpm bench <suite> [options]
 

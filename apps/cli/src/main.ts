@@ -5,8 +5,8 @@
 import { pathToFileURL } from 'node:url';
 import {
   type Command, type Io, CommandFailure, EXIT_FAIL, EXIT_IO, EXIT_USAGE, UsageError, helpText, parseCommandArgs,
-} from './command.ts';
-import { commands } from './registry.ts';
+} from './command.js';
+import { commands } from './registry.js';
 
 export function topHelp(list: readonly Command[]): string {
   const width = Math.max(...list.map((c) => c.name.length));

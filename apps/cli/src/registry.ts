@@ -1,6 +1,13 @@
 /** Every command of the CLI, in the order `cairn --help` lists them. */
-import type { Command } from './command.ts';
-import { keygen } from './commands/keygen.ts';
-import { noteVerify } from './commands/note-verify.ts';
+import type { Command } from './command.js';
+import { keygen } from './commands/keygen.js';
+import { noteVerify } from './commands/note-verify.js';
+import { logServe } from './commands/log-serve.js';
+import { logTokensAdd } from './commands/log-tokens-add.js';
+import { submit } from './commands/submit.js';
+import { get } from './commands/get.js';
+import { prove } from './commands/prove.js';
 
-export const commands: readonly Command[] = [keygen, noteVerify] as unknown as readonly Command[];
+export const commands: readonly Command[] = [
+  keygen, noteVerify, logServe, logTokensAdd, submit, get, prove,
+] as unknown as readonly Command[];

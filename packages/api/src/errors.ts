@@ -135,8 +135,9 @@ export function retryAfterSecondsOf(err: unknown): number | undefined {
 }
 
 /**
- * Turns anything a procedure threw into a TRPCError with the table's code. TRPCErrors raised by
- * tRPC itself (input validation, unknown procedure) pass through unchanged.
+ * Turns anything a procedure threw into a TRPCError with the table's code. Input validation
+ * failures stay BAD_REQUEST with a message listing `path: problem`; other TRPCErrors raised by
+ * tRPC itself (unknown procedure, wrong method) pass through unchanged.
  */
 export function toTRPCError(err: unknown): TRPCError {
   if (err instanceof TRPCError) {

@@ -5,18 +5,19 @@
  * to HTTP/tRPC statuses in one table (errors.ts).
  *
  * ```ts
+ * import { generateSignerKey } from '@cairn/formats';
  * import { LogNode, openLevelStorage } from '@cairn/log';
- * import { createToken, loadTokens, startLogServer, createLogClient } from '@cairn/api';
+ * import { createLogClient, createToken, loadTokens, startLogServer } from '@cairn/api';
  *
- * const node = await LogNode.open({ storage: await openLevelStorage('./data'), signerKey });
+ * const node = await LogNode.open({ storage: await openLevelStorage('./data/log'), signerKey: generateSignerKey('example.com/log') });
  * await node.start();
- * const token = await createToken('./tokens.json', 'k8s-audit', { quota: { entriesPerMinute: 60_000 } });
+ * const token = await createToken('./data/tokens.json', 'k8s-audit', { quota: { entriesPerMinute: 60_000 } }); // print once
  * const server = await startLogServer({
- *   node, listen: { host: '127.0.0.1', port: 0 }, tokens: await loadTokens('./tokens.json'),
+ *   node, listen: { host: '127.0.0.1', port: 0 }, tokens: await loadTokens('./data/tokens.json'),
  * });
  * const client = createLogClient(server.url, { token });
  * const { indices, checkpoint } = await client.log.submit.mutate({ entries: ['aGVsbG8='], wait: 'checkpoint' });
- * const tile0 = await fetch(`${server.url}/tile/0/000.p/1`); // leaf hash of "hello"
+ * const tile = await fetch(`${server.url}/tile/0/000.p/1`); // the leaf hash of "hello"
  * await server.close();
  * await node.stop();
  * ```

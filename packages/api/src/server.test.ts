@@ -135,6 +135,9 @@ describe('log server over HTTP (fake node)', () => {
     await assert.rejects(anon.log.submit.mutate({ entries: ['AA=='] }), (e: unknown) => e instanceof TRPCClientError && e.data?.httpStatus === 401);
     const wrong = createLogClient(server.url, { token: 'cairn_wrong' });
     await assert.rejects(wrong.log.submit.mutate({ entries: ['AA=='] }), (e: unknown) => e instanceof TRPCClientError && e.data?.code === 'UNAUTHORIZED');
+    const unauth = await raw(`${server.url}/trpc/log.submit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from('{"entries":["AA=="]}') });
+    assert.equal(unauth.status, 401);
+    assert.equal(unauth.headers['www-authenticate'], 'Bearer realm="cairn"');
     const res = await raw(`${server.url}/trpc/log.entry?input=${encodeURIComponent(JSON.stringify({ index: '01' }))}`);
     assert.equal(res.status, 400);
     assert.match(JSON.parse(res.body.toString()).error.message, /index: must be a canonical decimal/);
@@ -201,4 +204,23 @@ test('prefix: tiles at the prefix only; graceful close', async () => {
   await assert.rejects(client.log.submit.mutate({ entries: ['AA=='] }), /no tokens are configured/);
   await server.close();
   await assert.rejects(raw(`${server.url}/log/v1/checkpoint`));
+});
+
+test('close() lets in-flight requests finish, then stops listening', async () => {
+  const node = new FakeLog();
+  const server = await startLogServer({ node, listen: { host: '127.0.0.1', port: 0 }, tokens: tokens() });
+  let release!: () => void;
+  node.submitGate = new Promise((r) => (release = r));
+  const inFlight = createLogClient(server.url, { token: TOKEN }).log.submit.mutate({ entries: ['AA=='] });
+  while (!node.calls.includes('submit')) await new Promise((r) => setTimeout(r, 5));
+  const closed = server.close();
+  release();
+  assert.deepEqual((await inFlight).indices, ['0']);
+  await closed;
+  await assert.rejects(raw(`${server.url}/checkpoint`));
+});
+
+test('a prefix that collides with /trpc is refused', async () => {
+  await assert.rejects(startLogServer({ node: new FakeLog(), listen: { host: '127.0.0.1', port: 0 }, prefix: '/trpc' }), /collides/);
+  await assert.rejects(startLogServer({ node: new FakeLog(), listen: { host: '127.0.0.1', port: 0 }, prefix: 'log/' }), /prefix/);
 });

@@ -15,7 +15,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { TokenAuthenticator } from './auth.js';
 import { retryAfterSecondsOf } from './errors.js';
-import { createTilesHandler } from './http/tiles.js';
+import { createTilesHandler, normalizePrefix } from './http/tiles.js';
 import { apiRouter } from './router.js';
 import type { ServedLog } from './served-log.js';
 import type { ApiContext, ApiLogger } from './trpc.js';
@@ -80,7 +80,9 @@ function urlHost(host: string): string {
 export async function startLogServer(opts: LogServerOptions): Promise<LogServer> {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBody) || maxBody < 1) throw new TypeError('maxBodyBytes must be a positive integer');
-  const tiles = createTilesHandler({ node: opts.node, prefix: opts.prefix ?? '' });
+  const prefix = normalizePrefix(opts.prefix);
+  if (prefix === TRPC_PATH || prefix.startsWith(TRPC_PATH + '/')) throw new TypeError(`prefix ${prefix} collides with the tRPC path ${TRPC_PATH}`);
+  const tiles = createTilesHandler({ node: opts.node, prefix, logger: opts.logger });
 
   const trpc = createHTTPHandler({
     router: apiRouter,
@@ -98,7 +100,10 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
         const s = retryAfterSecondsOf(e);
         if (s !== undefined) retryAfter = Math.max(retryAfter ?? 0, s);
       }
-      return retryAfter === undefined ? {} : { headers: new Headers({ 'Retry-After': String(retryAfter) }) };
+      const headers = new Headers();
+      if (retryAfter !== undefined) headers.set('Retry-After', String(retryAfter));
+      if (errors.some((e) => e.code === 'UNAUTHORIZED')) headers.set('WWW-Authenticate', 'Bearer realm="cairn"');
+      return { headers };
     },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') opts.logger?.error('trpc error', { path, error: String(error.cause ?? error) });
@@ -140,7 +145,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(opts.listen.host)}:${port}`;
-  opts.logger?.info('log server listening', { url, trpc: url + TRPC_PATH, tiles: url + (opts.prefix ?? '') });
+  opts.logger?.info('log server listening', { url, trpc: url + TRPC_PATH, tiles: url + prefix });
 
   let closing: Promise<void> | undefined;
   return {

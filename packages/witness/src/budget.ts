@@ -9,6 +9,9 @@
 /** Milliseconds in the budget period (a day). */
 export const BUDGET_PERIOD_MS = 86_400_000;
 
+// Tolerance for floating-point refill sums (a millionth of a request).
+const EPSILON = 1e-6;
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -29,19 +32,18 @@ export class RequestBudgets {
    */
   take(origin: string, qpd: number): number | undefined {
     const now = this.#now();
-    const perMs = qpd / BUDGET_PERIOD_MS;
     let b = this.#buckets.get(origin);
     if (b === undefined) {
       b = { tokens: qpd, at: now };
       this.#buckets.set(origin, b);
     }
     const elapsed = Math.max(0, now - b.at);
-    b.tokens = Math.min(qpd, b.tokens + elapsed * perMs);
+    b.tokens = Math.min(qpd, b.tokens + (elapsed * qpd) / BUDGET_PERIOD_MS);
     b.at = now;
-    if (b.tokens >= 1) {
+    if (b.tokens >= 1 - EPSILON) {
       b.tokens -= 1;
       return undefined;
     }
-    return Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
+    return Math.max(1, Math.ceil(((1 - b.tokens) * BUDGET_PERIOD_MS) / qpd / 1000));
   }
 }

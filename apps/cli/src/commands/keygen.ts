@@ -3,8 +3,8 @@ import {
   ALG_ED25519, cosignatureVerifierKey, generateSignerKey, isValidKeyName, verifierKeyFromSigner,
 } from '@cairn/formats';
 import { nodeEd25519 } from '@cairn/formats/node';
-import { UsageError, defineCommand } from '../command.ts';
-import { writeSecretFileExclusive } from '../lib/files.ts';
+import { UsageError, defineCommand } from '../command.js';
+import { writeSecretFileExclusive } from '../lib/files.js';
 
 export const keygen = defineCommand({
   name: 'keygen',

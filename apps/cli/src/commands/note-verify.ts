@@ -4,8 +4,8 @@ import {
   openNote, parseCheckpoint, parseVerifierKey,
 } from '@cairn/formats';
 import { nodeEd25519 } from '@cairn/formats/node';
-import { CommandFailure, UsageError, defineCommand } from '../command.ts';
-import { readBounded } from '../lib/files.ts';
+import { CommandFailure, UsageError, defineCommand } from '../command.js';
+import { readBounded } from '../lib/files.js';
 
 export const noteVerify = defineCommand({
   name: 'note verify',

@@ -1,7 +1,7 @@
 /** File helpers for the CLI: durable creation of secret files and bounded reads. */
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CommandFailure, EXIT_IO } from '../command.ts';
+import { CommandFailure, EXIT_IO } from '../command.js';
 
 /**
  * Creates `path` with mode 0600 and writes `text`, refusing to overwrite an existing file;

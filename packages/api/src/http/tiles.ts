@@ -23,6 +23,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { isEntryBundleRef, parseTilePath, tileWidth, TILE_WIDTH, TilePathError, type EntryBundleRef, type TileRef } from '@cairn/merkle';
 import type { ServedLog } from '../served-log.js';
+import type { ApiLogger } from '../trpc.js';
 import { httpStatusOf, publicMessageOf } from '../errors.js';
 
 const gzip = promisify(gzipCb);
@@ -41,6 +42,8 @@ export interface TilesHandlerOptions {
   readonly node: ServedLog;
   /** URL path prefix, `''` (the root, default) or `/a/b` (leading slash, no trailing slash). */
   readonly prefix?: string;
+  /** Gets server-side failures (5xx). */
+  readonly logger?: ApiLogger | undefined;
 }
 
 /** Handles a request if it is one of ours (resolves true), else leaves it alone (false). */
@@ -141,8 +144,10 @@ export function createTilesHandler(opts: TilesHandlerOptions): TilesHandler {
       else if (rest.length > MAX_TILE_PATH_LENGTH) sendText(req, res, 400, 'bad tile path: too long');
       else await serveTile(req, res, rest);
     } catch (e) {
+      const status = httpStatusOf(e);
+      if (status >= 500) opts.logger?.error('tiles request failed', { path: pathname, error: String(e) });
       if (res.headersSent) res.destroy();
-      else sendText(req, res, httpStatusOf(e), publicMessageOf(e));
+      else sendText(req, res, status, publicMessageOf(e));
     }
     return true;
   };

@@ -44,6 +44,8 @@ export class FakeLog implements ServedLog {
   readonly calls: string[] = [];
   /** When set, the next submit throws it (and stores nothing). */
   failNextSubmit: Error | undefined;
+  /** When set, submits wait for it before storing (to hold requests in flight). */
+  submitGate: Promise<void> | undefined;
   #checkpoint: ServedCheckpoint | undefined;
   readonly #signer = parseSignerKey(this.signerKey);
   readonly #reader: NodeReader = {
@@ -78,7 +80,7 @@ export class FakeLog implements ServedLog {
       this.failNextSubmit = undefined;
       throw fail;
     }
-    await Promise.resolve();
+    await (this.submitGate ?? Promise.resolve());
     const first = this.leaves.length;
     const hashes = entries.map((e) => leafHash(e));
     this.entries.push(...entries.map((e) => e.slice()));

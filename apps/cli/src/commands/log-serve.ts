@@ -1,0 +1,79 @@
+/** `cairn log serve`: runs a log node (LevelDB data directory, tiles + tRPC on one port). */
+import { loadTokens, startLogServer, ApiError } from '@cairn/api';
+import { LogError, LogNode, jsonLogger, openLevelStorage } from '@cairn/log';
+import { CommandFailure, UsageError, defineCommand } from '../command.js';
+import { readKeyFile } from '../lib/files.js';
+import { parseIntOption, parseListen } from '../lib/options.js';
+import { untilSignal } from '../lib/signals.js';
+
+export const logServe = defineCommand({
+  name: 'log serve',
+  summary: 'Run a log node: durable ingestion, C2SP tiles and signed checkpoints, tRPC API',
+  details: `
+Creates the log in --data on first start (origin = --origin or the key's name) and checks the
+data directory's integrity on every start. Serves the C2SP tlog-tiles read path at the root
+(http://HOST:PORT/checkpoint, /tile/...) and the tRPC API at /trpc. Submissions need a bearer
+token from --tokens (see \`cairn log tokens add\`); reads are public. Logs are JSON lines on
+standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integrated and signed.`,
+  options: {
+    data: { type: 'string', required: true, value: 'DIR', description: 'data directory (LevelDB), created if absent' },
+    key: { type: 'string', required: true, value: 'FILE', description: 'signer key file from `cairn keygen`' },
+    listen: { type: 'string', required: true, value: 'HOST:PORT', description: 'address to listen on, e.g. 127.0.0.1:8080 (port 0 = any)' },
+    origin: { type: 'string', value: 'ORIGIN', description: 'checkpoint origin (default: the key name)' },
+    'checkpoint-interval': { type: 'string', value: 'MS', description: 'integrate and sign every MS milliseconds (default 100)' },
+    tokens: { type: 'string', value: 'FILE', description: 'tokens file for submissions (without it, submit is refused)' },
+    dedupe: { type: 'boolean', description: 'identical entries get the index of the earlier one' },
+  },
+  async run({ values, io }) {
+    const listen = parseListen('--listen', values.listen!);
+    const interval = values['checkpoint-interval'] === undefined ? undefined
+      : parseIntOption('--checkpoint-interval', values['checkpoint-interval'], 1, 3_600_000);
+    const signerKey = await readKeyFile(values.key!);
+    const logger = jsonLogger();
+    let tokens;
+    if (values.tokens !== undefined) {
+      try {
+        tokens = await loadTokens(values.tokens);
+      } catch (e) {
+        throw new UsageError(`--tokens: ${(e as Error).message}`);
+      }
+    }
+    let node: LogNode;
+    try {
+      const storage = await openLevelStorage(values.data!);
+      node = await LogNode.open({
+        storage, signerKey, logger,
+        ...(values.origin !== undefined ? { origin: values.origin } : {}),
+        ...(interval !== undefined ? { checkpointIntervalMs: interval } : {}),
+        ...(values.dedupe ? { dedupe: true } : {}),
+      });
+    } catch (e) {
+      if (e instanceof LogError) throw new CommandFailure(`cannot open the log in ${values.data}: ${e.message}`);
+      throw e;
+    }
+    await node.start();
+    let server;
+    try {
+      server = await startLogServer({ node, listen, tokens, logger });
+    } catch (e) {
+      await node.stop();
+      if (e instanceof ApiError || (e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new CommandFailure(`cannot listen on ${values.listen}: ${(e as Error).message}`);
+      }
+      throw e;
+    }
+    const size = node.latestCheckpoint()?.size ?? 0n;
+    io.out(`cairn log listening on ${server.url}`);
+    io.out(`origin ${node.origin}`);
+    io.out(`vkey ${node.verifierKey}`);
+    io.out(`checkpoint ${server.url}/checkpoint (size ${size})`);
+    io.out(`trpc ${server.url}/trpc${tokens ? '' : ' (no --tokens: submissions are refused)'}`);
+    logger.info('started', { url: server.url, origin: node.origin, size: size.toString(), data: values.data });
+    const sig = await untilSignal();
+    logger.info('stopping', { signal: sig });
+    await server.close();
+    await node.stop();
+    logger.info('stopped', { size: (node.latestCheckpoint()?.size ?? 0n).toString() });
+    return 0;
+  },
+});

@@ -1,0 +1,51 @@
+/** `cairn prove`: writes a c2sp.org/tlog-proof bundle for one entry. */
+import { writeFile } from 'node:fs/promises';
+import { createLogClient } from '@cairn/api';
+import { parseCheckpointNote, parseProofBundle, ProofBundleError, FormatError } from '@cairn/formats';
+import { leafHash, verifyInclusion, ProofError } from '@cairn/merkle';
+import { nodeBackend } from '@cairn/merkle/node';
+import { CommandFailure, defineCommand } from '../command.js';
+import { parseIndexOption, parseUrlOption } from '../lib/options.js';
+import { remote } from '../lib/trpc-errors.js';
+
+export const prove = defineCommand({
+  name: 'prove',
+  summary: 'Write a tlog-proof bundle (entry inclusion + checkpoint) for offline verification',
+  details: `
+Fetches the bundle for --index against the log's latest checkpoint and checks, before writing,
+that it parses and that the entry's inclusion proof leads to the checkpoint's root (this does
+not establish trust in the log: verify the bundle under a policy with \`cairn verify\`).
+Writes to --out (or standard output).`,
+  options: {
+    url: { type: 'string', required: true, value: 'URL', description: 'the log\'s URL' },
+    index: { type: 'string', required: true, value: 'I', description: 'entry index (0-based)' },
+    out: { type: 'string', value: 'FILE', description: 'where to write the .tlog-proof bundle (default: standard output)' },
+  },
+  async run({ values, io }) {
+    const url = parseUrlOption('--url', values.url!);
+    const index = parseIndexOption('--index', values.index!);
+    const client = createLogClient(url);
+    const [res, entry] = await Promise.all([
+      remote('prove', () => client.log.proofBundle.query({ index: index.toString() })),
+      remote('prove', () => client.log.entry.query({ index: index.toString() })),
+    ]);
+    try {
+      const bundle = parseProofBundle(res.bundle);
+      const cp = parseCheckpointNote(bundle.checkpoint).checkpoint;
+      const leaf = leafHash(new Uint8Array(Buffer.from(entry.data, 'base64')), nodeBackend);
+      verifyInclusion(bundle.index, cp.size, leaf, bundle.proof, cp.rootHash, nodeBackend);
+    } catch (e) {
+      if (e instanceof ProofBundleError || e instanceof ProofError || e instanceof FormatError) {
+        throw new CommandFailure(`the log returned a bundle that does not check out: ${e.message}`);
+      }
+      throw e;
+    }
+    if (values.out !== undefined) {
+      await writeFile(values.out, res.bundle);
+      io.err(`wrote proof bundle for entry ${res.index} in tree of size ${res.treeSize} to ${values.out}`);
+    } else {
+      process.stdout.write(res.bundle);
+    }
+    return 0;
+  },
+});

@@ -1,0 +1,45 @@
+/** Validation of option values shared by commands; every message names the flag. */
+import { UsageError } from '../command.js';
+
+export interface Listen {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `HOST:PORT` (IPv6 as `[::1]:PORT`); port 0 picks a free port. */
+export function parseListen(flag: string, value: string): Listen {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(0|[1-9][0-9]{0,4})$/.exec(value);
+  if (!m) throw new UsageError(`${flag} must be HOST:PORT (for example 127.0.0.1:8080), got "${value}"`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new UsageError(`${flag}: port ${port} is out of range (0–65535)`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+/** A canonical non-negative integer within [min, max]. */
+export function parseIntOption(flag: string, value: string, min: number, max: number): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** A canonical decimal index/size (≤ 2^63−1) as bigint. */
+export function parseIndexOption(flag: string, value: string): bigint {
+  if (!/^(0|[1-9][0-9]{0,18})$/.test(value) || BigInt(value) > (1n << 63n) - 1n) {
+    throw new UsageError(`${flag} must be a non-negative decimal integer (≤ 2^63−1), got "${value}"`);
+  }
+  return BigInt(value);
+}
+
+/** An http(s) URL without query or fragment; returned without a trailing slash. */
+export function parseUrlOption(flag: string, value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new UsageError(`${flag} must be a URL such as http://127.0.0.1:8080, got "${value}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${flag} must be an http or https URL`);
+  if (u.search || u.hash) throw new UsageError(`${flag} must not have a query or fragment`);
+  return u.href.replace(/\/+$/, '');
+}

@@ -1,0 +1,201 @@
+/**
+ * The c2sp.org/tlog-witness HTTP surface of a `@cairn/witness` Witness (PROTOCOLS.md §5), and the
+ * one table mapping witness error codes to HTTP statuses and tRPC codes.
+ *
+ * | request | answer |
+ * |---|---|
+ * | `POST <prefix>/add-checkpoint` | 200 `text/plain; charset=utf-8`: only the witness's `— <name> <base64>\n` line(s) |
+ * | | 409 `Content-Type: text/x.tlog.size` (exactly), body `<latest cosigned size>\n`, e.g. `3\n` |
+ * | | 400/403/404/413/422/429 (+ `Retry-After`)/500: `text/plain` reason, e.g. `unknown log: …\n` |
+ * | `GET <prefix>/<hex sha256(origin)>/checkpoint` | 200 the latest cosigned note (verified log signature(s) + our cosignature), or 404 |
+ * | `OPTIONS` either path | 204 with the CORS headers |
+ *
+ * Every answer carries `Access-Control-Allow-Origin: *` (as Sunlight). Bodies are capped at
+ * `MAX_ADD_CHECKPOINT_BODY` (128 KiB): a larger declared `Content-Length` is refused with 413
+ * before reading, an undeclared one is cut at the cap.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { MAX_ADD_CHECKPOINT_BODY, TLOG_SIZE_CONTENT_TYPE, formatSizeBody, isOriginHash } from '@cairn/formats';
+import { isWitnessError, type Witness, type WitnessErrorCode } from '@cairn/witness';
+
+/** A row of {@link WITNESS_ERROR_TABLE}. */
+export interface WitnessErrorRule {
+  readonly status: number;
+  readonly trpc: TRPC_ERROR_CODE_KEY;
+  /** Replaces the internal message for server-side failures. */
+  readonly publicMessage?: string;
+}
+
+/** The table: witness error code → HTTP status and tRPC code (tlog-witness main, 2026-07). */
+export const WITNESS_ERROR_TABLE: Readonly<Record<WitnessErrorCode, WitnessErrorRule>> = {
+  'bad-request': { status: 400, trpc: 'BAD_REQUEST' },
+  'old-size-too-large': { status: 400, trpc: 'BAD_REQUEST' },
+  'too-large': { status: 413, trpc: 'PAYLOAD_TOO_LARGE' },
+  'unknown-log': { status: 404, trpc: 'NOT_FOUND' },
+  'not-found': { status: 404, trpc: 'NOT_FOUND' },
+  'invalid-signature': { status: 403, trpc: 'FORBIDDEN' },
+  unverified: { status: 403, trpc: 'FORBIDDEN' },
+  conflict: { status: 409, trpc: 'CONFLICT' },
+  'bad-empty-root': { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
+  'unexpected-proof': { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
+  inconsistent: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
+  fork: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
+  'rate-limited': { status: 429, trpc: 'TOO_MANY_REQUESTS' },
+  storage: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the witness failed to store its state; nothing was cosigned' },
+  config: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the witness is misconfigured; nothing was cosigned' },
+};
+
+const INTERNAL: WitnessErrorRule = { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'internal server error' };
+
+/** The table row of any error (anything but a WitnessError is internal). */
+export function witnessErrorRule(err: unknown): WitnessErrorRule {
+  return isWitnessError(err) ? WITNESS_ERROR_TABLE[err.code] : INTERNAL;
+}
+
+/** The message a client may see for any error. */
+export function witnessPublicMessage(err: unknown): string {
+  const rule = witnessErrorRule(err);
+  if (rule.publicMessage !== undefined) return rule.publicMessage;
+  return err instanceof Error ? err.message : 'internal server error';
+}
+
+/** Structured logger (JSON lines in production). */
+export interface WitnessHttpLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Options of {@link createWitnessHandler}. */
+export interface WitnessHandlerOptions {
+  readonly witness: Witness;
+  /** URL prefix of both the submission and the monitoring paths: `''` (default) or `/a/b`. */
+  readonly prefix?: string;
+  readonly logger?: WitnessHttpLogger | undefined;
+}
+
+/** Handles a request if it is one of ours (resolves true), else leaves it alone (false). */
+export type WitnessHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** CORS headers on every answer (Sunlight does the same). */
+export const WITNESS_CORS_HEADERS: Readonly<Record<string, string>> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+  'Access-Control-Allow-Headers': 'Content-Type',
+  'Access-Control-Max-Age': '86400',
+};
+/** Cache-Control of the monitoring checkpoint (it changes with every cosignature). */
+export const WITNESS_CHECKPOINT_CACHE_CONTROL = 'no-cache';
+
+const ADD_CHECKPOINT = '/add-checkpoint';
+const MONITOR = /^\/([0-9a-f]{64})\/checkpoint$/;
+
+function send(res: ServerResponse, status: number, contentType: string, body: string, extra: Record<string, string> = {}): void {
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(status, { ...WITNESS_CORS_HEADERS, 'Content-Type': contentType, 'Content-Length': String(bytes.length), ...extra });
+  res.end(bytes);
+}
+
+function sendText(res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
+  send(res, status, 'text/plain; charset=utf-8', message.endsWith('\n') ? message : message + '\n', extra);
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    total += b.length;
+    if (total > max) throw new BodyTooLarge();
+    chunks.push(b);
+  }
+  return new Uint8Array(Buffer.concat(chunks, total));
+}
+
+/** Sends the answer for a witness error (409 with the size body, 429 with Retry-After). */
+export function sendWitnessError(res: ServerResponse, err: unknown): void {
+  const rule = witnessErrorRule(err);
+  if (isWitnessError(err) && err.code === 'conflict' && err.evidence.knownSize !== undefined) {
+    send(res, 409, TLOG_SIZE_CONTENT_TYPE, formatSizeBody(err.evidence.knownSize));
+    return;
+  }
+  const extra: Record<string, string> = {};
+  if (isWitnessError(err) && err.evidence.retryAfterSeconds !== undefined) extra['Retry-After'] = String(err.evidence.retryAfterSeconds);
+  sendText(res, rule.status, witnessPublicMessage(err), extra);
+}
+
+/** Builds the tlog-witness handler. */
+export function createWitnessHandler(opts: WitnessHandlerOptions): WitnessHandler {
+  const { witness, logger } = opts;
+  const prefix = opts.prefix ?? '';
+  if (prefix !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) {
+    throw new TypeError(`prefix ${JSON.stringify(prefix)} must be '' or like '/witness'`);
+  }
+
+  async function addCheckpoint(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > MAX_ADD_CHECKPOINT_BODY) {
+      sendText(res, 413, `invalid input: body exceeds ${MAX_ADD_CHECKPOINT_BODY} bytes`, { Connection: 'close' });
+      return;
+    }
+    let body: Uint8Array;
+    try {
+      body = await readBody(req, MAX_ADD_CHECKPOINT_BODY);
+    } catch (e) {
+      if (!(e instanceof BodyTooLarge)) throw e;
+      sendText(res, 413, `invalid input: body exceeds ${MAX_ADD_CHECKPOINT_BODY} bytes`, { Connection: 'close' });
+      return;
+    }
+    try {
+      const result = await witness.addCheckpoint(body);
+      send(res, 200, 'text/plain; charset=utf-8', result.cosignatures);
+    } catch (e) {
+      const rule = witnessErrorRule(e);
+      if (rule.status >= 500) logger?.error('add-checkpoint failed', { error: String(e), cause: String((e as Error).cause ?? '') });
+      else logger?.info('add-checkpoint refused', { status: rule.status, code: isWitnessError(e) ? e.code : undefined, reason: (e as Error).message });
+      sendWitnessError(res, e);
+    }
+  }
+
+  async function monitor(res: ServerResponse, hash: string): Promise<void> {
+    try {
+      const note = await witness.checkpointByOriginHash(hash);
+      send(res, 200, 'text/plain; charset=utf-8', note, { 'Cache-Control': WITNESS_CHECKPOINT_CACHE_CONTROL });
+    } catch (e) {
+      sendWitnessError(res, e);
+    }
+  }
+
+  return async (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    if (!pathname.startsWith(prefix + '/')) return false;
+    const rest = pathname.slice(prefix.length);
+    const hash = MONITOR.exec(rest)?.[1];
+    const isAdd = rest === ADD_CHECKPOINT;
+    if (!isAdd && (hash === undefined || !isOriginHash(hash))) return false;
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...WITNESS_CORS_HEADERS, 'Content-Length': '0' });
+      res.end();
+      return true;
+    }
+    const allowed = isAdd ? 'POST' : 'GET';
+    if (req.method !== allowed && !(req.method === 'HEAD' && !isAdd)) {
+      sendText(res, 405, `method ${req.method} not allowed; use ${allowed}`, { Allow: `${allowed}, OPTIONS` });
+      return true;
+    }
+    try {
+      if (isAdd) await addCheckpoint(req, res);
+      else await monitor(res, hash!);
+    } catch (e) {
+      logger?.error('witness request failed', { path: pathname, error: String(e) });
+      if (res.headersSent) res.destroy();
+      else sendWitnessError(res, e);
+    }
+    return true;
+  };
+}
