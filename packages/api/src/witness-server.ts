@@ -1,0 +1,115 @@
+/**
+ * One Node HTTP server for a witness: the tlog-witness paths (`POST /add-checkpoint`, the
+ * monitoring `GET /<origin hash>/checkpoint`, CORS and OPTIONS; http/witness.ts) and the
+ * read-only tRPC `witness` router at `/trpc` (routers/witness.ts).
+ *
+ * Keep-alive is on (tlog-witness: witnesses SHOULD support it). `close()` stops accepting, lets
+ * in-flight requests finish (a cosignature being stored is never cut short by us), closes idle
+ * connections and cuts what is left after a grace period. It does not close the witness storage.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { Witness } from '@cairn/witness';
+import { createWitnessHandler, type WitnessHttpLogger } from './http/witness.js';
+import { witnessRouter, type WitnessApiContext } from './routers/witness.js';
+
+/** Where the witness tRPC router is served. */
+export const WITNESS_TRPC_PATH = '/trpc';
+/** Largest tRPC request body (the router only has small queries). */
+export const WITNESS_TRPC_MAX_BODY = 64 * 1024;
+/** How long an idle keep-alive connection stays open (ms). */
+export const WITNESS_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How long `close()` waits for in-flight requests before cutting connections (ms). */
+export const WITNESS_CLOSE_GRACE_MS = 5_000;
+/** Most time to receive a whole request (ms). */
+export const WITNESS_REQUEST_TIMEOUT_MS = 30_000;
+
+/** Options of {@link startWitnessServer}. */
+export interface WitnessServerOptions {
+  readonly witness: Witness;
+  /** Port 0 picks a free port; the returned `url` has the real one. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Prefix of the tlog-witness paths: `''` (default) or `/witness`. */
+  readonly prefix?: string;
+  readonly closeGraceMs?: number;
+  readonly logger?: WitnessHttpLogger | undefined;
+}
+
+/** A running witness server. */
+export interface WitnessServer {
+  /** `http://host:port` (no trailing slash). */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts the server; resolves once it listens. */
+export async function startWitnessServer(opts: WitnessServerOptions): Promise<WitnessServer> {
+  const witnessHandler = createWitnessHandler({ witness: opts.witness, prefix: opts.prefix ?? '', logger: opts.logger });
+  const trpc = createHTTPHandler({
+    router: witnessRouter,
+    basePath: WITNESS_TRPC_PATH + '/',
+    maxBodySize: WITNESS_TRPC_MAX_BODY,
+    createContext: (): WitnessApiContext => ({ witness: opts.witness }),
+    onError({ error, path }) {
+      if (error.code === 'INTERNAL_SERVER_ERROR') opts.logger?.error('trpc error', { path, error: String(error.cause ?? error) });
+    },
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    if (pathname === WITNESS_TRPC_PATH || pathname.startsWith(WITNESS_TRPC_PATH + '/')) {
+      trpc(req, res);
+      return;
+    }
+    if (await witnessHandler(req, res)) return;
+    const body = `no such resource: ${pathname}\n`;
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), 'Access-Control-Allow-Origin': '*' });
+    res.end(body);
+  };
+
+  const server = createServer({ keepAlive: true, requestTimeout: WITNESS_REQUEST_TIMEOUT_MS }, (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      opts.logger?.error('request failed', { url: req.url, error: String(e) });
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('internal server error\n');
+    });
+  });
+  server.keepAliveTimeout = WITNESS_KEEP_ALIVE_TIMEOUT_MS;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.listen.port, opts.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${urlHost(opts.listen.host)}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const grace = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? WITNESS_CLOSE_GRACE_MS);
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        server.close(() => {
+          clearTimeout(grace);
+          clearInterval(idle);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * One tlog-witness add-checkpoint exchange over HTTP, as the log (the client) sees it
+ * (c2sp.org/tlog-witness, main text 2026-07; PROTOCOLS.md §5.2–5.4). The bytes are built and
+ * parsed by @cairn/formats; this module only moves them and sorts the answer.
+ *
+ * Request, `POST <submission prefix>/add-checkpoint` (`old 0` carries no proof lines):
+ *
+ * ```
+ * old 3\n
+ * 9W3oZ1uYzpnG1x7yq8xYsm4mQJ0dO1xq0ZyF3M5dQ3k=\n     (consistency proof 3 → 5, ≤ 63 lines)
+ * \n
+ * example.com/log\n
+ * 5\n
+ * QJ4dV0Xb5kq2xG7k2jEO8J5u6t1ZQ9pQm2vWbq1cS9k=\n
+ * \n
+ * — example.com/log Az3grlgt…=\n
+ * ```
+ *
+ * Answers:
+ * - `200`: cosignature lines, `— witness.example 5Q1y…=\n` (checked by the caller);
+ * - `409` with `Content-Type: text/x.tlog.size`: the witness's size, `"7\n"`;
+ * - `400`/`403`/`404`/`422` (and any other 4xx but 408/429): the witness refuses: an alarm;
+ * - network errors, timeouts, `408`, `429` and `5xx`: the witness is unavailable: retry later.
+ */
+import { MAX_COSIGNATURE_RESPONSE, parseSizeBody, TLOG_SIZE_CONTENT_TYPE, FormatError } from '@cairn/formats';
+import { MAX_ALARM_BODY_CHARS } from './config.js';
+
+/** How a witness answered one add-checkpoint request. */
+export type WitnessReply =
+  /** 200: the raw body (cosignature lines, not yet parsed or verified). */
+  | { readonly kind: 'cosigned'; readonly body: Uint8Array }
+  /** 409 with a well-formed size body: the size the witness last cosigned. */
+  | { readonly kind: 'conflict'; readonly size: bigint }
+  /** A refusal (4xx other than 408/429), or a 409 without a well-formed size body. */
+  | { readonly kind: 'rejected'; readonly status: number; readonly body: string }
+  /** The request did not complete (network, timeout, abort) or the witness is overloaded (408/429/5xx). */
+  | { readonly kind: 'unavailable'; readonly status?: number; readonly message: string };
+
+/** Options of {@link postAddCheckpoint}. */
+export interface PostOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Reads at most `max` bytes of a body; undefined when it is longer. */
+async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
+  if (res.body === null) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+const printable = (b: Uint8Array | undefined): string => {
+  if (b === undefined) return '(body too large)';
+  // eslint-disable-next-line no-control-regex
+  return new TextDecoder().decode(b.subarray(0, MAX_ALARM_BODY_CHARS * 4)).replace(/[\u0000-\u001f\u007f]/gu, ' ').slice(0, MAX_ALARM_BODY_CHARS).trim();
+};
+
+function mediaType(header: string | null): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** POSTs an add-checkpoint body to `<url>/add-checkpoint` and sorts the answer. Never throws. */
+export async function postAddCheckpoint(url: string, body: Uint8Array, opts: PostOptions): Promise<WitnessReply> {
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal === undefined ? timeout : AbortSignal.any([timeout, opts.signal]);
+  try {
+    const res = await fetch(`${url}/add-checkpoint`, { method: 'POST', body, signal, redirect: 'error' });
+    const raw = await readCapped(res, MAX_COSIGNATURE_RESPONSE);
+    if (res.status === 200) {
+      if (raw === undefined) return { kind: 'rejected', status: 200, body: `cosignature body exceeds ${MAX_COSIGNATURE_RESPONSE} bytes` };
+      return { kind: 'cosigned', body: raw };
+    }
+    if (res.status === 409) {
+      if (mediaType(res.headers.get('content-type')) !== TLOG_SIZE_CONTENT_TYPE || raw === undefined) {
+        return { kind: 'rejected', status: 409, body: `409 without a ${TLOG_SIZE_CONTENT_TYPE} body: ${printable(raw)}` };
+      }
+      try {
+        return { kind: 'conflict', size: parseSizeBody(raw) };
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+        return { kind: 'rejected', status: 409, body: `malformed 409 size body (${e.message}): ${printable(raw)}` };
+      }
+    }
+    if (res.status === 408 || res.status === 429 || res.status >= 500) {
+      return { kind: 'unavailable', status: res.status, message: `HTTP ${res.status}: ${printable(raw)}` };
+    }
+    return { kind: 'rejected', status: res.status, body: printable(raw) };
+  } catch (e) {
+    const err = e as Error;
+    const why = timeout.aborted ? `timed out after ${opts.timeoutMs} ms` : opts.signal?.aborted ? 'aborted' : describe(err);
+    return { kind: 'unavailable', message: why };
+  }
+}
+
+/** A short description of a fetch failure (undici hides the socket error in `cause`). */
+function describe(err: Error): string {
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return `${err.message}: ${typeof code === 'string' ? `${code} ` : ''}${cause.message}`;
+  }
+  return err.message;
+}
