@@ -1,36 +1,49 @@
 /**
  * `pnpm bench <suite> [options]`: Cairn's benchmarks. Each prints one line per figure with its
- * conditions; results and commands are recorded in docs/benchmarks.md. Suites: core.
+ * conditions; results and commands are recorded in docs/benchmarks.md. Suites: core, log.
  */
 import { parseArgs } from 'node:util';
 import { benchCore } from './core.js';
+import { benchLog, DEFAULT_CLIENTS, DEFAULT_LOG_ENTRIES } from './log.js';
 
 const HELP = `Usage: pnpm bench <suite> [options]
 
 Suites:
   core    tree building, proof verification, Ed25519 and cosignature rates (each backend)
+  log     the log node over tRPC, fsync on: durable ingestion, submit → checkpoint latency,
+          inclusion proofs/s, server RSS after --entries entries (server in a child process)
 
 Options:
-  --entries N   entries for tree building (default 1000000)
+  --entries N   core: entries for tree building (default 1000000);
+                log: entries ingested before RSS is taken (default 200000; full run 10000000)
+  --clients N   log: concurrent ingestion clients (default 4)
+  --interval MS log: checkpoint interval of the server (default 100)
   --quick       shorter runs (for smoke tests)
   -h, --help    show this help`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { entries: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { entries: { type: 'string' }, clients: { type: 'string' }, interval: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help || positionals.length === 0) {
     process.stdout.write(HELP + '\n');
     return values.help ? 0 : 2;
   }
-  const entries = values.entries === undefined ? 1_000_000 : Number(values.entries);
-  if (!Number.isSafeInteger(entries) || entries < 1) {
-    process.stderr.write(`--entries must be a positive integer\n`);
-    return 2;
+  const entries = values.entries === undefined ? undefined : Number(values.entries);
+  const clients = values.clients === undefined ? DEFAULT_CLIENTS : Number(values.clients);
+  const interval = values.interval === undefined ? undefined : Number(values.interval);
+  for (const [name, v] of [['--entries', entries], ['--clients', clients], ['--interval', interval]] as const) {
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < (name === '--interval' ? 0 : 1))) {
+      process.stderr.write(`${name} must be a positive integer\n`);
+      return 2;
+    }
   }
   for (const suite of positionals) {
-    if (suite === 'core') await benchCore({ entries, quick: values.quick === true });
+    if (suite === 'core') await benchCore({ entries: entries ?? 1_000_000, quick: values.quick === true });
+    else if (suite === 'log') {
+      await benchLog({ entries: entries ?? DEFAULT_LOG_ENTRIES, clients, quick: values.quick === true, checkpointIntervalMs: interval });
+    }
     else {
       process.stderr.write(`unknown suite ${suite}\n${HELP}\n`);
       return 2;

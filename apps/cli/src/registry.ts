@@ -7,7 +7,8 @@ import { logTokensAdd } from './commands/log-tokens-add.js';
 import { submit } from './commands/submit.js';
 import { get } from './commands/get.js';
 import { prove } from './commands/prove.js';
+import { witnessServe } from './commands/witness-serve.js';
 
 export const commands: readonly Command[] = [
-  keygen, noteVerify, logServe, logTokensAdd, submit, get, prove,
+  keygen, noteVerify, logServe, logTokensAdd, submit, get, prove, witnessServe,
 ] as unknown as readonly Command[];

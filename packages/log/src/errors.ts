@@ -34,7 +34,12 @@ export type LogErrorCode =
   /** Invalid options (bad signer key, origin mismatch with the key, bad numbers). */
   | 'config'
   /** An unexpected storage failure. */
-  | 'storage';
+  | 'storage'
+  /**
+   * At start-up a witness holds a larger cosigned size than the log's latest signed checkpoint:
+   * the data directory was restored or rolled back. The node refuses to start (details: sizes, witnesses).
+   */
+  | 'rolled-back';
 
 /** Options of the {@link LogError} constructor. */
 export interface LogErrorOptions {

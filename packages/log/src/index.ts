@@ -25,10 +25,37 @@
  * const tile = await node.readTile(0, 0n, 1);          // tile/0/000.p/1: the leaf hash of 'hello'
  * await node.stop();                                    // flushes, signs what is pending, closes the store
  * ```
+ *
+ * With witnesses (c2sp.org/tlog-witness), each new checkpoint is sent to every witness and the
+ * note gathering a quorum of cosignatures is served instead of the plain signed one:
+ *
+ * ```ts
+ * const node = await LogNode.open({
+ *   storage, signerKey,
+ *   witnesses: [{ url: 'https://witness-a.example.org', vkey: 'witness-a.example.org+1c1b7b2e+BE4a…' }, …],
+ *   quorum: 2,                                          // default: all of them
+ * });                                                   // LogError 'rolled-back' if a witness saw a larger tree
+ * await node.start();
+ * const { checkpoint, proofs } = await node.submit(entries, { wait: 'cosigned' });
+ * node.servedCheckpoint();                              // what /checkpoint serves: the latest cosigned note
+ * node.status().witnesses;                              // per-witness state; node.status().alarms
+ * ```
  */
 export { LogNode, DEFAULT_TILE_CACHE_TILES } from './node.js';
 export type { LogNodeOptions, SubmitOptions, SubmitResult, LogStatus } from './node.js';
 export type { SignedCheckpoint } from './checkpoint.js';
+export type { CosignedCheckpoint, Cosigner } from './witness/cosigned.js';
+export type { WitnessConfig, WitnessTiming } from './witness/config.js';
+export {
+  DEFAULT_WITNESS_REQUEST_TIMEOUT_MS,
+  DEFAULT_WITNESS_STARTUP_TIMEOUT_MS,
+  DEFAULT_WITNESS_INITIAL_BACKOFF_MS,
+  DEFAULT_WITNESS_MAX_BACKOFF_MS,
+  MAX_WITNESS_CONFLICT_RETRIES,
+  MAX_WITNESS_ALARMS,
+  MAX_WITNESSES,
+} from './witness/config.js';
+export type { WitnessAlarm, WitnessAlarmKind, WitnessState } from './witness/client.js';
 export { LogError, isLogError } from './errors.js';
 export type { LogErrorCode, LogErrorOptions } from './errors.js';
 export { jsonLogger, silentLogger, formatLogLine } from './logger.js';

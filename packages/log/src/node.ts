@@ -10,6 +10,12 @@
  * latest checkpoint, `onCheckpoint` listeners, and `wait: 'checkpoint'` submitters (with their
  * inclusion proofs). An integrity failure halts integration for good (nothing more is signed)
  * and is reported to every waiter and in `status()`.
+ *
+ * With `witnesses` configured (witness/manager.ts), open() first checks that no witness holds a
+ * larger tree than the stored one (LogError 'rolled-back'), before anything new is signed; each
+ * new checkpoint is then sent to every witness, and once `quorum` of them cosigned one it becomes
+ * the latest cosigned checkpoint: persisted, served by `servedCheckpoint()`, published to
+ * `onCosignedCheckpoint` listeners and `wait: 'cosigned'` submitters.
  */
 import { leafHash, type HashBackend } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
@@ -27,6 +33,10 @@ import { loadRightEdge, openState, type LogIdentity } from './recovery.js';
 import { Sequencer } from './sequencer.js';
 import type { LogStorage } from './storage/types.js';
 import { FullTileCache } from './tiles.js';
+import { resolveWitnesses, type WitnessConfig, type WitnessTiming } from './witness/config.js';
+import type { WitnessAlarm, WitnessState } from './witness/client.js';
+import { loadCosigned, type CosignedCheckpoint } from './witness/cosigned.js';
+import { WitnessManager } from './witness/manager.js';
 
 /** Failed integration attempts stop() makes before giving up (the entries stay durable). */
 const STOP_STEP_ATTEMPTS = 3;
@@ -56,12 +66,22 @@ export interface LogNodeOptions {
   readonly hashBackend?: HashBackend;
   readonly ed25519?: Ed25519Backend;
   readonly tileCacheTiles?: number;
+  /** Witnesses to collect cosignatures from (none: the signed checkpoint is served as is). */
+  readonly witnesses?: readonly WitnessConfig[];
+  /** Distinct witnesses that must cosign a checkpoint before it is served; default all of them (0 allowed). */
+  readonly quorum?: number;
+  /** Timeouts and backoff of the witness exchange (defaults: DEFAULT_WITNESS_*). */
+  readonly witnessTiming?: Partial<WitnessTiming>;
 }
 
 /** Options of {@link LogNode.submit}. */
 export interface SubmitOptions {
-  /** 'none' (default): resolve once durable. 'checkpoint': once a signed checkpoint covers the entries. */
-  readonly wait?: 'none' | 'checkpoint';
+  /**
+   * 'none' (default): resolve once durable. 'checkpoint': once a signed checkpoint covers the
+   * entries. 'cosigned': once a cosigned checkpoint covers them (without witnesses configured,
+   * the same as 'checkpoint').
+   */
+  readonly wait?: 'none' | 'checkpoint' | 'cosigned';
   readonly signal?: AbortSignal;
 }
 
@@ -69,9 +89,9 @@ export interface SubmitOptions {
 export interface SubmitResult {
   readonly indices: bigint[];
   readonly leafHashes: Uint8Array[];
-  /** With wait 'checkpoint': the checkpoint the proofs are for. */
+  /** With wait 'checkpoint' or 'cosigned': the checkpoint the proofs are for (a {@link CosignedCheckpoint} for 'cosigned'). */
   readonly checkpoint?: SignedCheckpoint;
-  /** With wait 'checkpoint': one inclusion proof per entry, against `checkpoint`. */
+  /** With wait 'checkpoint' or 'cosigned': one inclusion proof per entry, against `checkpoint`. */
   readonly proofs?: Uint8Array[][];
 }
 
@@ -86,6 +106,14 @@ export interface LogStatus {
   readonly queueDepth: number;
   /** Set when integration halted on an integrity failure. */
   readonly halted?: string;
+  /** With witnesses: the size of the latest cosigned checkpoint (absent until one exists). */
+  readonly cosignedSize?: bigint;
+  /** With witnesses: the quorum. */
+  readonly quorum?: number;
+  /** One entry per configured witness (empty without witnesses). */
+  readonly witnesses: WitnessState[];
+  /** Recent witness alarms, oldest first (empty without witnesses). */
+  readonly alarms: WitnessAlarm[];
 }
 
 interface Waiter {
@@ -122,10 +150,11 @@ export class LogNode {
   #timer: NodeJS.Timeout | undefined;
   #stepping: Promise<void> | undefined;
   #halted: LogError | undefined;
+  readonly #witnesses: WitnessManager | undefined;
 
   private constructor(p: {
     id: LogIdentity; storage: LogStorage; clock: () => number; logger: Logger; intervalMs: number; maxBatch: number;
-    integrator: Integrator; sequencer: Sequencer; reader: LogReader;
+    integrator: Integrator; sequencer: Sequencer; reader: LogReader; witnesses: WitnessManager | undefined;
   }) {
     this.origin = p.id.origin;
     this.verifierKey = p.id.verifierKey;
@@ -138,11 +167,14 @@ export class LogNode {
     this.#sequencer = p.sequencer;
     this.#reader = p.reader;
     this.#latest = p.integrator.checkpoint;
+    this.#witnesses = p.witnesses;
   }
 
   /**
    * Opens the log in `opts.storage`, creating it on first use. Runs the integrity checks of
-   * recovery.ts (LogError 'integrity' on failure) and integrates sequenced-but-unintegrated entries.
+   * recovery.ts (LogError 'integrity' on failure); with witnesses, loads the persisted cosigned
+   * checkpoint and runs the start-up check (LogError 'rolled-back'); then integrates
+   * sequenced-but-unintegrated entries.
    */
   static async open(opts: LogNodeOptions): Promise<LogNode> {
     const clock = opts.clock ?? Date.now;
@@ -155,6 +187,7 @@ export class LogNode {
     const retryAfterMs = positiveInt('retryAfterMs', opts.retryAfterMs, DEFAULT_RETRY_AFTER_MS, 0);
     const cacheTiles = positiveInt('tileCacheTiles', opts.tileCacheTiles, DEFAULT_TILE_CACHE_TILES, 0);
     const id = identity(opts, logger);
+    const witnessConfig = resolveWitnesses(opts.witnesses, opts.quorum, opts.witnessTiming, opts.ed25519);
     const { storage } = opts;
 
     const state = await openState(storage, id, backend, clock());
@@ -166,25 +199,39 @@ export class LogNode {
     logger.info(state.created ? 'log created' : 'log opened', {
       origin: id.origin, storage: storage.name, size: state.edge.checkpoint.size, sequencedSize: state.sequencedSize, vkey: id.verifierKey,
     });
+    let node: LogNode | undefined;
+    // Until the node exists, the integrator's checkpoint is the latest signed one.
+    const latest = (): SignedCheckpoint => (node === undefined ? integrator.checkpoint : node.#latest);
+    const reader = new LogReader(storage, backend, cache, () => latest().size);
+    let witnesses: WitnessManager | undefined;
+    if (witnessConfig.witnesses.length > 0) {
+      const consistencyProof = (m: bigint, n: bigint) => reader.consistencyProof(m, n);
+      const stored = await loadCosigned({
+        storage, id, witnesses: witnessConfig.witnesses, quorum: witnessConfig.quorum, latest: integrator.checkpoint, consistencyProof, backend, logger,
+      });
+      witnesses = new WitnessManager({ config: witnessConfig, storage, logger, clock, origin: id.origin, latest, consistencyProof }, stored);
+      // Before anything new is signed: refuse to sign over a tree a witness has seen grow larger.
+      await witnesses.startupCheck(integrator.checkpoint);
+    }
     // Re-integrate what was made durable but not signed before the last stop or crash.
     while (integrator.checkpoint.size < state.sequencedSize) {
       const cp = await integrator.step(state.sequencedSize);
       logger.info('recovered sequenced entries', { size: cp?.size });
     }
-    let node!: LogNode;
     const sequencer = new Sequencer({
       storage,
       hashLeaf: (e) => leafHash(e, backend),
       nextIndex: state.sequencedSize,
-      integratedSize: () => node.#latest.size,
+      integratedSize: () => latest().size,
       maxQueueEntries: maxQueue,
       retryAfterMs,
       dedupe: opts.dedupe ?? false,
       logger,
-      onSequenced: () => node.#kick(),
+      onSequenced: () => {
+        if (node !== undefined) node.#kick();
+      },
     });
-    const reader = new LogReader(storage, backend, cache, () => node.#latest.size);
-    node = new LogNode({ id, storage, clock, logger, intervalMs, maxBatch, integrator, sequencer, reader });
+    node = new LogNode({ id, storage, clock, logger, intervalMs, maxBatch, integrator, sequencer, reader, witnesses });
     return node;
   }
 
@@ -192,6 +239,7 @@ export class LogNode {
   async start(): Promise<void> {
     if (this.#state !== 'opened') throw new LogError('stopping', `cannot start a log node that is ${this.#state}`);
     this.#state = 'running';
+    this.#witnesses?.offer();
   }
 
   /** Stops accepting, flushes the queue, integrates and signs what is pending, closes the store. */
@@ -213,6 +261,7 @@ export class LogNode {
     const err = new LogError('stopping', 'the log stopped before a checkpoint covered the entries');
     for (const w of this.#waiters) w.reject(err);
     this.#waiters = [];
+    await this.#witnesses?.stop();
     await this.#storage.close();
     this.#state = 'stopped';
     this.#logger.info('log stopped', { size: this.#latest.size });
@@ -224,16 +273,44 @@ export class LogNode {
     if (this.#state !== 'running') throw new LogError('stopping', 'the log is stopping');
     if (this.#halted !== undefined) throw this.#halted;
     const seq = await this.#sequencer.submit(entries, opts.signal);
-    if (opts.wait !== 'checkpoint' || seq.indices.length === 0) return seq;
+    if ((opts.wait !== 'checkpoint' && opts.wait !== 'cosigned') || seq.indices.length === 0) return seq;
     let need = 0n;
     for (const i of seq.indices) if (i + 1n > need) need = i + 1n;
-    const cp = await this.#waitFor(need, opts.signal);
+    let cp: SignedCheckpoint;
+    if (opts.wait === 'cosigned' && this.#witnesses !== undefined) {
+      if (this.#halted !== undefined && (this.#witnesses.cosigned()?.size ?? -1n) < need) throw this.#halted;
+      cp = await this.#witnesses.waitFor(need, opts.signal);
+    } else {
+      cp = await this.#waitFor(need, opts.signal);
+    }
     const proofs = await this.#reader.inclusionProofs(seq.indices, cp.size);
     return { ...seq, checkpoint: cp, proofs };
   }
 
+  /** The latest signed checkpoint (log signature only). */
   latestCheckpoint(): SignedCheckpoint | undefined {
     return this.#latest;
+  }
+
+  /** The latest checkpoint cosigned by a quorum of witnesses (undefined without witnesses, or until one is). */
+  latestCosignedCheckpoint(): CosignedCheckpoint | undefined {
+    return this.#witnesses?.cosigned();
+  }
+
+  /**
+   * What `/checkpoint` serves: the latest cosigned checkpoint when witnesses are configured
+   * (undefined until a quorum cosigned one), else the latest signed checkpoint.
+   */
+  servedCheckpoint(): SignedCheckpoint | undefined {
+    return this.#witnesses === undefined ? this.#latest : this.#witnesses.cosigned();
+  }
+
+  /**
+   * Calls `listener` after each new cosigned checkpoint is persisted (a larger one, or a note of
+   * the same size with more cosignatures); returns an unsubscribe function. Never called without witnesses.
+   */
+  onCosignedCheckpoint(listener: (c: CosignedCheckpoint) => void): () => void {
+    return this.#witnesses?.onCosigned(listener) ?? (() => undefined);
   }
   readTile(level: number, index: bigint, width: number): Promise<Uint8Array | undefined> {
     return this.#reader.readTile(level, index, width);
@@ -258,12 +335,17 @@ export class LogNode {
   }
 
   status(): LogStatus {
+    const w = this.#witnesses?.status();
     return {
       size: this.#latest.size,
       sequencedSize: this.#sequencer.sequencedSize,
       lastCheckpointTime: this.#latest.time,
       queueDepth: this.#sequencer.queueDepth,
       ...(this.#halted === undefined ? {} : { halted: this.#halted.message }),
+      ...(w?.cosignedSize === undefined ? {} : { cosignedSize: w.cosignedSize }),
+      ...(w === undefined ? {} : { quorum: w.quorum }),
+      witnesses: w?.witnesses ?? [],
+      alarms: w?.alarms ?? [],
     };
   }
 
@@ -317,6 +399,7 @@ export class LogNode {
           this.#logger.error('integration halted', { error: e, details: e.details });
           for (const w of this.#waiters) w.reject(e);
           this.#waiters = [];
+          this.#witnesses?.rejectWaiters(e);
         } else {
           this.#logger.error('integration step failed; will retry', { error: e });
           await new Promise((r) => setTimeout(r, this.#intervalMs || 10));
@@ -338,6 +421,7 @@ export class LogNode {
     const ready = this.#waiters.filter((w) => w.size <= cp.size);
     if (ready.length > 0) this.#waiters = this.#waiters.filter((w) => w.size > cp.size);
     for (const w of ready) w.resolve(cp);
+    this.#witnesses?.offer();
     for (const l of this.#listeners) {
       try {
         l(cp);

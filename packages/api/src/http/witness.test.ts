@@ -61,7 +61,10 @@ function checkCosignature(witness: Witness, requestBody: Uint8Array | string, re
   const note = new TextDecoder().decode(parseAddCheckpointRequest(typeof requestBody === 'string' ? new TextEncoder().encode(requestBody) : requestBody).checkpoint);
   const lines = parseCosignatureLines(response);
   assert.ok(lines.every((l) => l.name === witness.name), 'only our own lines');
-  const opened = openNote(note + response, [parseVerifierKey(witness.cosignatureVkey)]);
+  // Drop any line the request carried under our name (a forgery), then add the response.
+  const parsed = parseNote(note);
+  const theirs = parsed.signatures.filter((sig) => sig.name !== witness.name).map((sig) => sig.line + '\n').join('');
+  const opened = openNote(parsed.text + '\n' + theirs + response, [parseVerifierKey(witness.cosignatureVkey)]);
   assert.equal(opened.verified.length, 1);
 }
 

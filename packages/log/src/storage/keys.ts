@@ -11,6 +11,7 @@
  * | `M` `vkey`                            | the log's verifier key text (written at creation)  |
  * | `M` `next`                            | next sequence index = sequenced size, u64 BE       |
  * | `M` `checkpoint`                      | latest signed checkpoint record (below)            |
+ * | `M` `cosigned`                        | latest cosigned checkpoint record (same encoding)  |
  * | `E` u64 index                         | a sequenced entry, until its bundle is full        |
  * | `B` u64 bundle index                  | a full entry bundle (256 entries, tlog-tiles)      |
  * | `T` u8 level, u64 tile index          | the latest version of a hash tile (W·32 bytes)     |
@@ -40,6 +41,8 @@ export const KEY_ORIGIN = meta('origin');
 export const KEY_VKEY = meta('vkey');
 export const KEY_NEXT = meta('next');
 export const KEY_CHECKPOINT = meta('checkpoint');
+/** The latest checkpoint cosigned by a witness quorum (note = log signature + cosignatures). */
+export const KEY_COSIGNED = meta('cosigned');
 
 function meta(name: string): Uint8Array {
   const n = ascii(name);

@@ -49,13 +49,6 @@ export const MAX_ALARM_BODY_CHARS = 512;
 /** Most witnesses one log may be configured with. */
 export const MAX_WITNESSES = 64;
 
-export const DEFAULT_WITNESS_TIMING: WitnessTiming = {
-  requestTimeoutMs: DEFAULT_WITNESS_REQUEST_TIMEOUT_MS,
-  startupTimeoutMs: DEFAULT_WITNESS_STARTUP_TIMEOUT_MS,
-  initialBackoffMs: DEFAULT_WITNESS_INITIAL_BACKOFF_MS,
-  maxBackoffMs: DEFAULT_WITNESS_MAX_BACKOFF_MS,
-};
-
 /** A validated witness. */
 export interface ResolvedWitness {
   /** The submission prefix without a trailing slash. */

@@ -1,0 +1,169 @@
+/**
+ * Process helpers for cross-package tests: run the `cairn` CLI as a real child process (the way
+ * `pnpm cairn` does: `node --conditions=source --import tsx apps/cli/src/main.ts …`), start
+ * `cairn log serve` on 127.0.0.1 with a free port and parse its URL, and kill it.
+ *
+ * Every wait is bounded: a helper that waits for a process rejects after its timeout and kills
+ * what it started, so a stuck child never outlives the test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (this file is test/helpers/cli.ts). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The CLI entry point. */
+export const CLI_MAIN = join(REPO_ROOT, 'apps/cli/src/main.ts');
+/** Default bound on one short CLI command (keygen, tokens add, a refused serve). */
+export const DEFAULT_CLI_TIMEOUT_MS = 30_000;
+/** Default bound on `log serve` printing its listening line. */
+export const DEFAULT_SERVE_START_TIMEOUT_MS = 30_000;
+/** Bytes of a child's stderr kept for diagnostics. */
+const STDERR_TAIL_BYTES = 16 * 1024;
+
+const LISTENING = /^cairn log listening on (http:\/\/\S+)$/m;
+const START_SIZE = /^checkpoint \S+ \(size (\d+)\)$/m;
+
+/** The argv prefix that runs the CLI through tsx from sources. */
+export function cliArgs(args: readonly string[]): string[] {
+  return ['--conditions=source', '--import', 'tsx', CLI_MAIN, ...args];
+}
+
+/** How a CLI run ended. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs one CLI command to completion (killed with SIGKILL after `timeoutMs`). */
+export function runCli(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CLI_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, cliArgs(args), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-STDERR_TAIL_BYTES)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`cairn ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a CLI command that must succeed; returns its stdout. */
+export async function runCliOk(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<string> {
+  const r = await runCli(args, opts);
+  if (r.code !== 0) throw new Error(`cairn ${args.join(' ')} exited with ${r.code ?? r.signal}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A temporary directory removed by `cleanup()`. */
+export async function tempDir(prefix = 'cairn-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A log key and a submission token, made with `cairn keygen` and `cairn log tokens add`. */
+export interface LogFixture {
+  readonly dir: string;
+  readonly keyFile: string;
+  readonly tokensFile: string;
+  /** The log's verifier key text. */
+  readonly vkey: string;
+  readonly token: string;
+}
+
+/** Creates a key and a token (quota high enough not to interfere) in `dir`. */
+export async function makeLogFixture(dir: string, name = 'crash.example.org/log'): Promise<LogFixture> {
+  const keyFile = join(dir, 'log.key');
+  const tokensFile = join(dir, 'tokens.json');
+  const vkey = (await runCliOk(['keygen', '--name', name, '--out', keyFile])).trim();
+  const token = (await runCliOk(['log', 'tokens', 'add', '--tokens', tokensFile, '--source', 'crash-test',
+    '--entries-per-minute', '1000000000'])).trim();
+  return { dir, keyFile, tokensFile, vkey, token };
+}
+
+/** A running `cairn log serve`. */
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  /** `http://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** The checkpoint size the server printed at start. */
+  readonly startSize: bigint;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The last bytes of its stderr (JSON log lines). */
+  stderrTail(): string;
+  /** Sends `signal` and waits (bounded) for the exit. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Options of {@link startLogServe}. */
+export interface ServeOptions {
+  readonly data: string;
+  readonly keyFile: string;
+  readonly tokensFile?: string;
+  readonly checkpointIntervalMs?: number;
+  readonly timeoutMs?: number;
+}
+
+/** Starts `cairn log serve` on 127.0.0.1:0 and resolves once it printed its URL. */
+export function startLogServe(o: ServeOptions): Promise<ServeProcess> {
+  const args = ['log', 'serve', '--data', o.data, '--key', o.keyFile, '--listen', '127.0.0.1:0'];
+  if (o.tokensFile !== undefined) args.push('--tokens', o.tokensFile);
+  if (o.checkpointIntervalMs !== undefined) args.push('--checkpoint-interval', String(o.checkpointIntervalMs));
+  const timeoutMs = o.timeoutMs ?? DEFAULT_SERVE_START_TIMEOUT_MS;
+  const child = spawn(process.execPath, cliArgs(args), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-STDERR_TAIL_BYTES)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  const stop = async (signal: NodeJS.Signals = 'SIGKILL', stopTimeoutMs = 20_000) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`log serve (pid ${child.pid}) did not exit within ${stopTimeoutMs} ms of ${signal}`));
+      }, stopTimeoutMs);
+    });
+    try {
+      return await Promise.race([exited, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`log serve did not print its URL within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      const m = LISTENING.exec(stdout);
+      const s = START_SIZE.exec(stdout);
+      if (m === null || s === null) return;
+      clearTimeout(timer);
+      resolve({ child, url: m[1] as string, startSize: BigInt(s[1] as string), exited, stderrTail: () => stderr, stop });
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`log serve exited (${code ?? signal}) before listening; stderr: ${stderr}`));
+    });
+  });
+}
