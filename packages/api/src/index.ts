@@ -73,3 +73,16 @@ export {
   type LogServerOptions,
 } from './server.js';
 export { createLogClient, type LogClient, type LogClientOptions } from './client.js';
+export {
+  startWitnessServer, WITNESS_TRPC_PATH, WITNESS_TRPC_MAX_BODY, WITNESS_KEEP_ALIVE_TIMEOUT_MS, WITNESS_CLOSE_GRACE_MS,
+  WITNESS_REQUEST_TIMEOUT_MS, type WitnessServer, type WitnessServerOptions,
+} from './witness-server.js';
+export {
+  WITNESS_ERROR_TABLE, witnessErrorRule, witnessPublicMessage, sendWitnessError, createWitnessHandler,
+  WITNESS_CORS_HEADERS, WITNESS_CHECKPOINT_CACHE_CONTROL, type WitnessErrorRule, type WitnessHttpLogger,
+  type WitnessHandler, type WitnessHandlerOptions,
+} from './http/witness.js';
+export {
+  witnessRouter, createWitnessCaller, MAX_MISBEHAVIOUR_PAGE, DEFAULT_MISBEHAVIOUR_PAGE, type WitnessRouter,
+  type WitnessApiContext,
+} from './routers/witness.js';

@@ -60,6 +60,8 @@ export {
 } from './proof.js';
 export type { ProofPlan } from './proof.js';
 export { verifyInclusion, verifyConsistency, isInclusionValid, isConsistencyValid, rootFromInclusionProof } from './verify.js';
+export { consistencyRoots } from './consistency-roots.js';
+export type { ConsistencyRoots } from './consistency-roots.js';
 export { storedHashIndex, splitStoredHashIndex, storedHashCount } from './stored.js';
 export {
   TILE_HEIGHT,

@@ -9,19 +9,15 @@
  *    at all → `unverified` (403). Lines of unknown keys are ignored — including a forged line
  *    under the witness's own name and key ID.
  *
- * One refinement of check 0: a signature line whose base64 is not canonical (Go's lenient decoder
- * accepts non-zero trailing bits; ours doesn't) is syntax to us, but if its name and key ID are a
- * trusted key of the note's configured origin, it is a trusted signature that does not verify,
- * so the answer is 403 as in Sunlight (tlog_witness.json step 2), not 400. The lenient decode is
- * only used to pick the refusal; nothing is ever accepted through it.
+ * A trusted key's line whose base64 is not canonical (non-zero trailing bits, which Go's decoder
+ * accepts) parses as a note but never verifies: `openNote` reports it as `invalid-signature`,
+ * hence 403 as in Sunlight (tlog_witness.json step 2).
  */
 import {
   InvalidSignatureError,
   NoteError,
-  SIGNATURE_LINE_PREFIX,
   UnverifiedNoteError,
   WitnessRequestError,
-  formatKeyId,
   openNote,
   parseAddCheckpointRequest,
   parseCheckpoint,
@@ -44,29 +40,6 @@ export interface VerifiedRequest {
   readonly noteText: string;
 }
 
-const lenientDecoder = new TextDecoder('utf-8');
-
-/** Whether a malformed note has a line, decoded leniently, from a trusted key of its origin. */
-function hasTrustedMalformedLine(noteBytes: Uint8Array, logs: ReadonlyMap<string, TrustedLog>): string | undefined {
-  const s = lenientDecoder.decode(noteBytes);
-  const split = s.lastIndexOf('\n\n');
-  if (split < 0) return undefined;
-  const log = logs.get(s.slice(0, s.indexOf('\n')));
-  if (log === undefined) return undefined;
-  for (const line of s.slice(split + 2).split('\n')) {
-    if (!line.startsWith(SIGNATURE_LINE_PREFIX)) continue;
-    const rest = line.slice(SIGNATURE_LINE_PREFIX.length);
-    const sp = rest.indexOf(' ');
-    if (sp < 0) continue;
-    const name = rest.slice(0, sp);
-    const raw = Buffer.from(rest.slice(sp + 1), 'base64');
-    if (raw.length < 5) continue;
-    const id = raw.readUInt32BE(0);
-    if (log.verifiers.some((v) => v.name === name && v.keyId === id)) return `${name}+${formatKeyId(id)}`;
-  }
-  return undefined;
-}
-
 /** Runs checks 0–2. Throws {@link WitnessError}. */
 export function verifyRequest(body: Uint8Array, logs: ReadonlyMap<string, TrustedLog>): VerifiedRequest {
   let request: AddCheckpointRequest;
@@ -82,8 +55,6 @@ export function verifyRequest(body: Uint8Array, logs: ReadonlyMap<string, Truste
     parsed = parseNote(request.checkpoint);
   } catch (cause) {
     if (!(cause instanceof NoteError)) throw cause;
-    const key = cause.code === 'bad-signature-line' ? hasTrustedMalformedLine(request.checkpoint, logs) : undefined;
-    if (key !== undefined) throw new WitnessError('invalid-signature', `invalid signature: malformed signature line of ${key}`, { cause });
     throw new WitnessError('bad-request', `invalid input: ${cause.message}`, { cause });
   }
   let checkpoint: Checkpoint;

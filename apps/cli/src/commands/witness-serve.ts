@@ -1,4 +1,5 @@
 /** `cairn witness serve`: runs a tlog-witness (LevelDB state, add-checkpoint + monitoring + tRPC). */
+import { startWitnessServer } from '@cairn/api';
 import { decodeSignerKey } from '@cairn/formats';
 import { nodeEd25519 } from '@cairn/formats/node';
 import { nodeBackend } from '@cairn/merkle/node';
@@ -103,8 +104,6 @@ export async function runWitnessServe(
     };
   }
   const witness = new Witness({ key, logs, storage, ed25519: nodeEd25519, hashBackend: nodeBackend, logger, ...(hooks ? { hooks } : {}) });
-  // Loaded here, not at module load: only this command needs the witness server.
-  const { startWitnessServer } = await import('@cairn/api');
   let server;
   try {
     server = await startWitnessServer({ witness, listen, logger });

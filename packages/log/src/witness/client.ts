@@ -23,6 +23,7 @@ import {
   FormatError,
   type NoteSignature,
 } from '@cairn/formats';
+import { bytesEqual } from '@cairn/merkle';
 import type { Logger } from '../logger.js';
 import type { SignedCheckpoint } from '../checkpoint.js';
 import { backoffDelay, MAX_WITNESS_CONFLICT_RETRIES, type ResolvedWitness, type WitnessTiming } from './config.js';
@@ -109,6 +110,8 @@ export class WitnessClient {
   #dirty = false;
   #running: Promise<void> | undefined;
   #lastCosigned: bigint | undefined;
+  /** The note of the checkpoint this witness last cosigned (verified), so it is not sent twice. */
+  #cosignedNote: Uint8Array | undefined;
   #lastSuccess: number | undefined;
   #lastError: string | undefined;
   #lastErrorTime: number | undefined;
@@ -199,6 +202,7 @@ export class WitnessClient {
       this.#dirty = false; // p is the newest: an offer from now on means a newer one
       const size = p.checkpoint.size;
       const old = this.#known ?? 0n;
+      if (old === size && this.#cosignedNote !== undefined && bytesEqual(this.#cosignedNote, p.checkpoint.note)) return; // already has it
       if (old > size) {
         // Only reachable when the witness's size grew past the newest checkpoint; alarmed when learned.
         return;
@@ -281,6 +285,7 @@ export class WitnessClient {
   #success(p: PreparedCheckpoint, sig: NoteSignature): void {
     const size = p.checkpoint.size;
     this.#known = size;
+    this.#cosignedNote = p.checkpoint.note;
     if (this.#lastCosigned === undefined || size > this.#lastCosigned) this.#lastCosigned = size;
     this.#lastSuccess = this.#d.clock();
     if (this.#failures > 0) this.#d.logger.info('witness answering again', { witness: this.#d.witness.url, after: this.#failures });

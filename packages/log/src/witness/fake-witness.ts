@@ -75,6 +75,11 @@ export class FakeWitness {
     return w;
   }
 
+  /** The size it last cosigned (undefined: never). */
+  get size(): bigint | undefined {
+    return this.state?.size;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.#port}`;
   }
