@@ -8,7 +8,8 @@ import { submit } from './commands/submit.js';
 import { get } from './commands/get.js';
 import { prove } from './commands/prove.js';
 import { witnessServe } from './commands/witness-serve.js';
+import { verify } from './commands/verify.js';
 
 export const commands: readonly Command[] = [
-  keygen, noteVerify, logServe, logTokensAdd, submit, get, prove, witnessServe,
+  keygen, noteVerify, logServe, logTokensAdd, submit, get, prove, verify, witnessServe,
 ] as unknown as readonly Command[];

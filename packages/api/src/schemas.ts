@@ -79,7 +79,7 @@ export const hashSchema = z
   });
 
 /** How long `submit` waits: until durable (`none`) or until a signed checkpoint covers the entries. */
-export const waitSchema = z.enum(['none', 'checkpoint']);
+export const waitSchema = z.enum(['none', 'checkpoint', 'cosigned']);
 
 /** Formats a zod issue path as `entries[3].x`. */
 export function formatIssuePath(path: readonly PropertyKey[]): string {

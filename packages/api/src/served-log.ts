@@ -37,14 +37,51 @@ export interface ServedStatus {
   readonly queueDepth: number;
   /** Set when the log halted on an integrity failure (it then serves reads but takes no writes). */
   readonly halted?: string | undefined;
+  /** With witnesses: the newest cosigned size and the quorum. */
+  readonly cosignedSize?: bigint | undefined;
+  readonly quorum?: number | undefined;
+  /** Per-witness state and recent alarms (empty without witnesses). */
+  readonly witnesses?: readonly ServedWitnessState[] | undefined;
+  readonly alarms?: readonly ServedAlarm[] | undefined;
+}
+
+/** One witness as the log sees it. */
+export interface ServedWitnessState {
+  readonly url: string;
+  readonly name: string;
+  readonly knownSize: bigint | undefined;
+  readonly lastCosignedSize: bigint | undefined;
+  readonly lastSuccessTime: number | undefined;
+  readonly lastError: string | undefined;
+  readonly consecutiveFailures: number;
+}
+
+/** A witness alarm (refusal, witness ahead of the log, bad cosignature). */
+export interface ServedAlarm {
+  readonly time: number;
+  readonly url: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly status?: number | undefined;
+  readonly message: string;
+  readonly checkpointSize: bigint;
+  readonly witnessSize?: bigint | undefined;
 }
 
 /** The log as served by this package. */
 export interface ServedLog {
   readonly origin: string;
   readonly verifierKey: string;
-  submit(entries: Uint8Array[], opts?: { wait?: 'none' | 'checkpoint'; signal?: AbortSignal }): Promise<ServedSubmitResult>;
+  submit(entries: Uint8Array[], opts?: { wait?: 'none' | 'checkpoint' | 'cosigned'; signal?: AbortSignal }): Promise<ServedSubmitResult>;
+  /** The newest checkpoint the log signed (tiles are served up to its size). */
   latestCheckpoint(): ServedCheckpoint | undefined;
+  /**
+   * What `GET /checkpoint` serves: with witnesses configured, the newest checkpoint that met the
+   * quorum (log signature + gathered cosignatures), else the newest signed one.
+   */
+  servedCheckpoint(): ServedCheckpoint | undefined;
+  /** The newest checkpoint that met the witness quorum (undefined without witnesses or before). */
+  latestCosignedCheckpoint(): ServedCheckpoint | undefined;
   readTile(level: number, index: bigint, width: number): Promise<Uint8Array | undefined>;
   readEntryBundle(index: bigint, width: number): Promise<Uint8Array | undefined>;
   getEntry(index: bigint): Promise<Uint8Array>;

@@ -94,7 +94,7 @@ export class VerifyError extends ClientError {
 
   /** A JSON-safe form: bigints as decimal strings, bytes as base64. */
   toJSON(): { code: VerifyErrorCode; message: string; exitCode: number; evidence: Record<string, unknown> } {
-    return { code: this.code, message: this.message, exitCode: exitCodeOf(this), evidence: jsonSafe(this.evidence) as Record<string, unknown> };
+    return { code: this.code, message: this.message, exitCode: EXIT_CODES[this.code], evidence: jsonSafe(this.evidence) as Record<string, unknown> };
   }
 }
 
@@ -105,16 +105,19 @@ export class FetchError extends ClientError {
   readonly status: number | undefined;
   /** Attempts made (1 + retries used). */
   readonly attempts: number;
-  constructor(code: FetchErrorCode, message: string, info: { url: string; status?: number; attempts?: number; cause?: unknown }) {
+  /** The start of the response body of a refused request (for callers that read error documents). */
+  readonly body: Uint8Array | undefined;
+  constructor(code: FetchErrorCode, message: string, info: { url: string; status?: number; attempts?: number; body?: Uint8Array; cause?: unknown }) {
     super(code, message, info.cause === undefined ? undefined : { cause: info.cause });
     this.name = 'FetchError';
     this.url = info.url;
     this.status = info.status;
     this.attempts = info.attempts ?? 1;
+    this.body = info.body;
   }
 
   toJSON(): { code: FetchErrorCode; message: string; exitCode: number; url: string; status: number | null } {
-    return { code: this.code, message: this.message, exitCode: exitCodeOf(this), url: this.url, status: this.status ?? null };
+    return { code: this.code, message: this.message, exitCode: EXIT_FETCH_FAILED, url: this.url, status: this.status ?? null };
   }
 }
 

@@ -37,6 +37,8 @@ export interface EvidenceVerdict {
   readonly proven: boolean;
   readonly kind: EvidenceKind;
   readonly reason: string;
+  /** Both notes verified under a common log key with the record's origin (whatever the outcome). */
+  readonly notesVerified: boolean;
 }
 
 function describe(e: unknown): string {
@@ -49,7 +51,9 @@ const keyOf = (v: Pick<Verifier, 'name' | 'keyId'>): string => `${v.keyId}:${v.n
 /** Verifies a parsed record (see the module comment). Never throws for bad evidence. */
 export function verifyEvidence(record: EvidenceRecord, options: VerifyEvidenceOptions = {}): EvidenceVerdict {
   const kind = record.kind;
-  const no = (reason: string): EvidenceVerdict => ({ proven: false, kind, reason });
+  let notesVerified = false;
+  const no = (reason: string): EvidenceVerdict => ({ proven: false, kind, reason, notesVerified });
+  const yes = (reason: string): EvidenceVerdict => ({ proven: true, kind, reason, notesVerified });
 
   let verifiers: readonly Verifier[];
   if (options.verifiers !== undefined) verifiers = options.verifiers;
@@ -76,12 +80,13 @@ export function verifyEvidence(record: EvidenceRecord, options: VerifyEvidenceOp
   const [a, b] = cps as [Checkpoint, Checkpoint];
   if (![...signers[0]!].some((k) => signers[1]!.has(k))) return no('the two notes share no verified log key');
   if (a.origin !== record.origin || b.origin !== record.origin) return no('a note origin differs from the record origin');
+  notesVerified = true;
 
   switch (kind) {
     case 'equivocation':
       if (a.size !== b.size) return no(`equivocation needs equal sizes, got ${a.size} and ${b.size}`);
       if (bytesEqual(a.rootHash, b.rootHash)) return no('the two checkpoints have the same root');
-      return { proven: true, kind, reason: `the log signed two different roots for size ${a.size}` };
+      return yes(`the log signed two different roots for size ${a.size}`);
     case 'inconsistency': {
       const c = record.consistency;
       if (c === undefined) return no('no consistency proof');
@@ -95,7 +100,7 @@ export function verifyEvidence(record: EvidenceRecord, options: VerifyEvidenceOp
       }
       if (!bytesEqual(roots.second, b.rootHash)) return no(`the proof does not lead to the signed root at size ${b.size}`);
       if (bytesEqual(roots.first, a.rootHash)) return no(`the checkpoints are consistent (${a.size} is a prefix of ${b.size})`);
-      return { proven: true, kind, reason: `the log's tree at size ${b.size} does not extend the tree it signed at size ${a.size}` };
+      return yes(`the log's tree at size ${b.size} does not extend the tree it signed at size ${a.size}`);
     }
     case 'unproven-inconsistency':
       return no(`unproven: the log did not produce a consistency proof (${record.failure ?? 'no reason given'})`);

@@ -17,24 +17,23 @@
  * the latest cosigned checkpoint: persisted, served by `servedCheckpoint()`, published to
  * `onCosignedCheckpoint` listeners and `wait: 'cosigned'` submitters.
  */
-import { leafHash, type HashBackend } from '@cairn/merkle';
+import { leafHash } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
-import { parseSignerKey, parseVerifierKey, verifierKeyFromSigner, ALG_ED25519, type Ed25519Backend } from '@cairn/formats';
-import { nodeEd25519 } from '@cairn/formats/node';
 import {
   DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_MAX_BATCH_ENTRIES, DEFAULT_MAX_QUEUE_ENTRIES, DEFAULT_RETRY_AFTER_MS,
 } from './constants.js';
 import { LogError } from './errors.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 import { Integrator } from './integrator.js';
+import { identity } from './identity.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { LogReader } from './reads.js';
 import { loadRightEdge, openState, type LogIdentity } from './recovery.js';
 import { Sequencer } from './sequencer.js';
 import type { LogStorage } from './storage/types.js';
 import { FullTileCache } from './tiles.js';
-import { resolveWitnesses, type WitnessConfig, type WitnessTiming } from './witness/config.js';
-import type { WitnessAlarm, WitnessState } from './witness/client.js';
+import type { LogNodeOptions, LogStatus, SubmitOptions, SubmitResult } from './options.js';
+import { resolveWitnesses } from './witness/config.js';
 import { loadCosigned, type CosignedCheckpoint } from './witness/cosigned.js';
 import { WitnessManager } from './witness/manager.js';
 
@@ -44,77 +43,7 @@ const STOP_STEP_ATTEMPTS = 3;
 /** Full tiles kept in memory for proofs and tile reads (8 KiB each). */
 export const DEFAULT_TILE_CACHE_TILES = 1024;
 
-/** Options of {@link LogNode.open}. */
-export interface LogNodeOptions {
-  /** The store: `await openLevelStorage(dir)` in production, `memoryStorage()` in unit tests. */
-  readonly storage: LogStorage;
-  /** `PRIVATE+KEY+<name>+<id>+<b64>` (Ed25519, type 0x01). */
-  readonly signerKey: string;
-  /** Default: the key's name. Fixed at creation and checked on every open. */
-  readonly origin?: string;
-  readonly checkpointIntervalMs?: number;
-  readonly maxBatchEntries?: number;
-  readonly maxQueueEntries?: number;
-  /** Identical entries (same leaf hash) get the earlier index instead of a new one. */
-  readonly dedupe?: boolean;
-  /** Milliseconds since the epoch; injected for tests. */
-  readonly clock?: () => number;
-  readonly logger?: Logger;
-  /** The hint carried by 'queue-full' errors. */
-  readonly retryAfterMs?: number;
-  /** Hash and signature backends (default node:crypto for both). */
-  readonly hashBackend?: HashBackend;
-  readonly ed25519?: Ed25519Backend;
-  readonly tileCacheTiles?: number;
-  /** Witnesses to collect cosignatures from (none: the signed checkpoint is served as is). */
-  readonly witnesses?: readonly WitnessConfig[];
-  /** Distinct witnesses that must cosign a checkpoint before it is served; default all of them (0 allowed). */
-  readonly quorum?: number;
-  /** Timeouts and backoff of the witness exchange (defaults: DEFAULT_WITNESS_*). */
-  readonly witnessTiming?: Partial<WitnessTiming>;
-}
-
-/** Options of {@link LogNode.submit}. */
-export interface SubmitOptions {
-  /**
-   * 'none' (default): resolve once durable. 'checkpoint': once a signed checkpoint covers the
-   * entries. 'cosigned': once a cosigned checkpoint covers them (without witnesses configured,
-   * the same as 'checkpoint').
-   */
-  readonly wait?: 'none' | 'checkpoint' | 'cosigned';
-  readonly signal?: AbortSignal;
-}
-
-/** The answer to {@link LogNode.submit}. */
-export interface SubmitResult {
-  readonly indices: bigint[];
-  readonly leafHashes: Uint8Array[];
-  /** With wait 'checkpoint' or 'cosigned': the checkpoint the proofs are for (a {@link CosignedCheckpoint} for 'cosigned'). */
-  readonly checkpoint?: SignedCheckpoint;
-  /** With wait 'checkpoint' or 'cosigned': one inclusion proof per entry, against `checkpoint`. */
-  readonly proofs?: Uint8Array[][];
-}
-
-/** What {@link LogNode.status} reports. */
-export interface LogStatus {
-  /** The latest signed (integrated) size. */
-  readonly size: bigint;
-  /** The durable sequenced size (≥ size). */
-  readonly sequencedSize: bigint;
-  readonly lastCheckpointTime: number | undefined;
-  /** Entries queued in memory or being written. */
-  readonly queueDepth: number;
-  /** Set when integration halted on an integrity failure. */
-  readonly halted?: string;
-  /** With witnesses: the size of the latest cosigned checkpoint (absent until one exists). */
-  readonly cosignedSize?: bigint;
-  /** With witnesses: the quorum. */
-  readonly quorum?: number;
-  /** One entry per configured witness (empty without witnesses). */
-  readonly witnesses: WitnessState[];
-  /** Recent witness alarms, oldest first (empty without witnesses). */
-  readonly alarms: WitnessAlarm[];
-}
+export type { LogNodeOptions, SubmitOptions, SubmitResult, LogStatus } from './options.js';
 
 interface Waiter {
   readonly size: bigint;
@@ -430,22 +359,4 @@ export class LogNode {
       }
     }
   }
-}
-
-function identity(opts: LogNodeOptions, logger: Logger): LogIdentity {
-  const ed25519 = opts.ed25519 ?? nodeEd25519;
-  let signer;
-  let verifierKey: string;
-  try {
-    signer = parseSignerKey(opts.signerKey, { ed25519 });
-    verifierKey = verifierKeyFromSigner(opts.signerKey, ALG_ED25519, { ed25519 });
-  } catch (cause) {
-    throw new LogError('config', `signerKey is not a valid Ed25519 signer key: ${(cause as Error).message}`, { cause });
-  }
-  const origin = opts.origin ?? signer.name;
-  if (typeof origin !== 'string' || origin.length === 0 || /[\u0000-\u001f\u007f]/u.test(origin)) {
-    throw new LogError('config', 'origin must be a non-empty line without control characters');
-  }
-  if (origin !== signer.name) logger.warn('the origin differs from the key name', { origin, keyName: signer.name });
-  return { origin, verifierKey, verifier: parseVerifierKey(verifierKey, { ed25519 }), signer };
 }

@@ -3,7 +3,7 @@ import { loadTokens, startLogServer, ApiError } from '@cairn/api';
 import { LogError, LogNode, jsonLogger, openLevelStorage } from '@cairn/log';
 import { CommandFailure, UsageError, defineCommand } from '../command.js';
 import { readKeyFile } from '../lib/files.js';
-import { parseIntOption, parseListen } from '../lib/options.js';
+import { parseIntOption, parseListen, parseUrlOption } from '../lib/options.js';
 import { untilSignal } from '../lib/signals.js';
 
 export const logServe = defineCommand({
@@ -23,11 +23,16 @@ standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integra
     'checkpoint-interval': { type: 'string', value: 'MS', description: 'integrate and sign every MS milliseconds (default 100)' },
     tokens: { type: 'string', value: 'FILE', description: 'tokens file for submissions (without it, submit is refused)' },
     dedupe: { type: 'boolean', description: 'identical entries get the index of the earlier one' },
+    witness: { type: 'string', multiple: true, value: 'URL=VKEY', description: 'a witness: its URL and cosignature/v1 verifier key' },
+    quorum: { type: 'string', value: 'K', description: 'cosignatures needed before /checkpoint serves a checkpoint (default: all witnesses)' },
   },
   async run({ values, io }) {
     const listen = parseListen('--listen', values.listen!);
     const interval = values['checkpoint-interval'] === undefined ? undefined
       : parseIntOption('--checkpoint-interval', values['checkpoint-interval'], 1, 3_600_000);
+    const witnesses = (values.witness ?? []).map(parseWitnessFlag);
+    const quorum = values.quorum === undefined ? undefined : parseIntOption('--quorum', values.quorum, 0, witnesses.length);
+    if (quorum !== undefined && witnesses.length === 0 && quorum > 0) throw new UsageError('--quorum needs --witness');
     const signerKey = await readKeyFile(values.key!);
     const logger = jsonLogger();
     let tokens;
@@ -46,8 +51,11 @@ standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integra
         ...(values.origin !== undefined ? { origin: values.origin } : {}),
         ...(interval !== undefined ? { checkpointIntervalMs: interval } : {}),
         ...(values.dedupe ? { dedupe: true } : {}),
+        ...(witnesses.length > 0 ? { witnesses } : {}),
+        ...(quorum !== undefined ? { quorum } : {}),
       });
     } catch (e) {
+      if (e instanceof LogError && e.code === 'config') throw new UsageError(e.message);
       if (e instanceof LogError) throw new CommandFailure(`cannot open the log in ${values.data}: ${e.message}`);
       throw e;
     }
@@ -68,6 +76,8 @@ standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integra
     io.out(`vkey ${node.verifierKey}`);
     io.out(`checkpoint ${server.url}/checkpoint (size ${size})`);
     io.out(`trpc ${server.url}/trpc${tokens ? '' : ' (no --tokens: submissions are refused)'}`);
+    for (const w of witnesses) io.out(`witness ${w.url} ${w.vkey}`);
+    if (witnesses.length > 0) io.out(`quorum ${quorum ?? witnesses.length} of ${witnesses.length}`);
     logger.info('started', { url: server.url, origin: node.origin, size: size.toString(), data: values.data });
     const sig = await untilSignal();
     logger.info('stopping', { signal: sig });
@@ -77,3 +87,11 @@ standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integra
     return 0;
   },
 });
+
+/** `URL=VKEY`: the witness's base URL (its add-checkpoint endpoint is URL/add-checkpoint). */
+function parseWitnessFlag(value: string): { url: string; vkey: string } {
+  const eq = value.indexOf('=');
+  if (eq < 0) throw new UsageError(`--witness must be URL=VKEY, got "${value}"`);
+  const url = parseUrlOption('--witness', value.slice(0, eq));
+  return { url, vkey: value.slice(eq + 1) };
+}

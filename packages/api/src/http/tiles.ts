@@ -122,8 +122,13 @@ export function createTilesHandler(opts: TilesHandlerOptions): TilesHandler {
   }
 
   function serveCheckpoint(req: IncomingMessage, res: ServerResponse): void {
-    const c = node.latestCheckpoint();
-    if (c === undefined) return sendText(req, res, 404, 'the log has not signed a checkpoint yet');
+    const c = node.servedCheckpoint();
+    if (c === undefined) {
+      const why = node.latestCheckpoint() === undefined
+        ? 'the log has not signed a checkpoint yet'
+        : 'no checkpoint has met the witness quorum yet';
+      return sendText(req, res, 404, why);
+    }
     send(req, res, 200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': CHECKPOINT_CACHE_CONTROL }, c.note);
   }
 

@@ -31,6 +31,10 @@ export function latestCheckpoint(node: ServedLog): ServedCheckpoint {
   return c;
 }
 
+function checkpointOut(c: ServedCheckpoint) {
+  return { note: noteText(c), size: c.size.toString(), rootHash: b64(c.rootHash), time: c.time };
+}
+
 function noteText(c: ServedCheckpoint): string {
   return utf8DecodeStrict(c.note);
 }
@@ -81,9 +85,16 @@ export const logRouter = router({
   }),
 
   /** The latest signed checkpoint: exact note text, size, root hash and signing time (ms). */
-  checkpoint: publicProcedure.query(({ ctx }) => {
-    const c = latestCheckpoint(ctx.node);
-    return { note: noteText(c), size: c.size.toString(), rootHash: b64(c.rootHash), time: c.time };
+  checkpoint: publicProcedure.query(({ ctx }) => checkpointOut(latestCheckpoint(ctx.node))),
+
+  /**
+   * The newest checkpoint that met the witness quorum, with the log signature and every
+   * cosignature gathered (NOT_FOUND without witnesses or before the first quorum).
+   */
+  cosignedCheckpoint: publicProcedure.query(({ ctx }) => {
+    const c = ctx.node.latestCosignedCheckpoint();
+    if (c === undefined) throw new ApiError('no-checkpoint', 'no checkpoint has met the witness quorum yet');
+    return checkpointOut(c);
   }),
 
   /** One entry by index. */
@@ -151,9 +162,12 @@ export const logRouter = router({
       return { m: m.toString(), n: n.toString(), proof: proofOut(proof) };
     }),
 
-  /** A c2sp.org/tlog-proof bundle for one entry against the latest checkpoint. */
+  /**
+   * A c2sp.org/tlog-proof bundle for one entry against the served checkpoint (the cosigned one
+   * when witnesses are configured, so the bundle carries the cosignatures a policy needs).
+   */
   proofBundle: publicProcedure.input(z.strictObject({ index: decimalSchema })).query(async ({ ctx, input }) => {
-    const latest = latestCheckpoint(ctx.node);
+    const latest = ctx.node.servedCheckpoint() ?? latestCheckpoint(ctx.node);
     requireInTree(input.index, latest.size);
     const proof = await ctx.node.inclusionProof(input.index, latest.size);
     return {
@@ -174,6 +188,27 @@ export const logRouter = router({
       lastCheckpointTime: s.lastCheckpointTime ?? null,
       queueDepth: s.queueDepth,
       halted: s.halted ?? null,
+      cosignedSize: s.cosignedSize?.toString() ?? null,
+      quorum: s.quorum ?? null,
+      witnesses: (s.witnesses ?? []).map((w) => ({
+        url: w.url,
+        name: w.name,
+        knownSize: w.knownSize?.toString() ?? null,
+        lastCosignedSize: w.lastCosignedSize?.toString() ?? null,
+        lastSuccessTime: w.lastSuccessTime ?? null,
+        lastError: w.lastError ?? null,
+        consecutiveFailures: w.consecutiveFailures,
+      })),
+      alarms: (s.alarms ?? []).map((a) => ({
+        time: a.time,
+        url: a.url,
+        name: a.name,
+        kind: a.kind,
+        status: a.status ?? null,
+        message: a.message,
+        checkpointSize: a.checkpointSize.toString(),
+        witnessSize: a.witnessSize?.toString() ?? null,
+      })),
     };
   }),
 });

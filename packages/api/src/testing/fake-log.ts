@@ -87,7 +87,7 @@ export class FakeLog implements ServedLog {
     this.leaves.push(...hashes);
     const indices = entries.map((_, i) => BigInt(first + i));
     const checkpoint = this.#sign();
-    if (opts?.wait !== 'checkpoint') return { indices, leafHashes: hashes };
+    if (opts?.wait === undefined || opts.wait === 'none') return { indices, leafHashes: hashes };
     const proofs = indices.map((i) => inclusionProof(i, checkpoint.size, this.#reader));
     return { indices, leafHashes: hashes, checkpoint, proofs };
   }
@@ -95,6 +95,17 @@ export class FakeLog implements ServedLog {
   latestCheckpoint(): ServedCheckpoint | undefined {
     this.calls.push('latestCheckpoint');
     return this.#checkpoint;
+  }
+
+  /** The fake has no witnesses: it serves the signed checkpoint. */
+  servedCheckpoint(): ServedCheckpoint | undefined {
+    this.calls.push('servedCheckpoint');
+    return this.#checkpoint;
+  }
+
+  latestCosignedCheckpoint(): ServedCheckpoint | undefined {
+    this.calls.push('latestCosignedCheckpoint');
+    return undefined;
   }
 
   async readTile(level: number, index: bigint, width: number): Promise<Uint8Array | undefined> {

@@ -3,22 +3,25 @@
  * (c2sp.org/tlog-witness, main text 2026-07; PROTOCOLS.md §5.2–5.4). The bytes are built and
  * parsed by @cairn/formats; this module only moves them and sorts the answer.
  *
- * Request, `POST <submission prefix>/add-checkpoint` (`old 0` carries no proof lines):
+ * Request, `POST <submission prefix>/add-checkpoint` (the spec's example, abridged to one proof
+ * line; `old 0` carries no proof lines):
  *
  * ```
- * old 3\n
- * 9W3oZ1uYzpnG1x7yq8xYsm4mQJ0dO1xq0ZyF3M5dQ3k=\n     (consistency proof 3 → 5, ≤ 63 lines)
- * \n
- * example.com/log\n
- * 5\n
- * QJ4dV0Xb5kq2xG7k2jEO8J5u6t1ZQ9pQm2vWbq1cS9k=\n
- * \n
- * — example.com/log Az3grlgt…=\n
+ * old 20852014
+ * PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=
+ *
+ * example.com/behind-the-sofa
+ * 20852163
+ * CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=
+ *
+ * — example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=
  * ```
  *
  * Answers:
- * - `200`: cosignature lines, `— witness.example 5Q1y…=\n` (checked by the caller);
- * - `409` with `Content-Type: text/x.tlog.size`: the witness's size, `"7\n"`;
+ * - `200`: cosignature lines, `— <witness name> base64(keyID[4] || timestamp[8] || sig[64])\n`
+ *   (checked by the caller, client.ts);
+ * - `409` with `Content-Type: text/x.tlog.size` (media type compared exactly): the witness's
+ *   size, e.g. `20852014\n`;
  * - `400`/`403`/`404`/`422` (and any other 4xx but 408/429): the witness refuses: an alarm;
  * - network errors, timeouts, `408`, `429` and `5xx`: the witness is unavailable: retry later.
  */

@@ -225,7 +225,6 @@ export class WitnessManager {
   /** Runs serialised on #chain, so cosigned checkpoints are persisted and published in order. */
   async #persistAndPublish(c: CosignedCheckpoint): Promise<void> {
     const cur = this.#cosigned;
-    if (this.#stopped) return;
     if (cur !== undefined && (c.size < cur.size || (c.size === cur.size && c.cosigners.length <= cur.cosigners.length))) return;
     try {
       await this.#d.storage.write([cosignedWrite(c)], { sync: true });

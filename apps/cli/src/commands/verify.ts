@@ -1,0 +1,143 @@
+/**
+ * `cairn verify`: verifies an entry's inclusion under a trust policy, from an offline
+ * c2sp.org/tlog-proof bundle or from the log itself, with @cairn/client.
+ */
+import { decodeBase64Strict, FormatError, MAX_BUNDLE_ENTRY_SIZE, MAX_POLICY_SIZE, MAX_PROOF_BUNDLE_SIZE } from '@cairn/formats';
+import {
+  createLogFetcher,
+  DEFAULT_MAX_FUTURE_SKEW_SECONDS,
+  EXIT_CODES,
+  EXIT_FETCH_FAILED,
+  fetchAndVerifyEntry,
+  FetchError,
+  jsonSafe,
+  loadPolicy,
+  verifyProofBundle,
+  VerifyError,
+  type VerifiedProofBundle,
+} from '@cairn/client';
+import { CommandFailure, EXIT_USAGE, UsageError, defineCommand, type Io } from '../command.js';
+import { readBounded } from '../lib/files.js';
+import { parseIndexOption, parseIntOption, parseUrlOption } from '../lib/options.js';
+
+/** The exit-code table printed in --help (from @cairn/client's EXIT_CODES, the only table). */
+export function exitCodeTable(): string {
+  const rows: [number, string][] = [
+    [0, 'verified: log signature, witness quorum, timestamps and inclusion all check out'],
+    [1, 'unexpected failure, or an input file larger than its limit'],
+    [EXIT_USAGE, 'usage error (bad or missing options)'],
+    [EXIT_FETCH_FAILED, 'I/O: a file could not be read or a fetch failed (network, timeout, HTTP status, bad answer); nothing was verified'],
+    ...Object.entries(EXIT_CODES).map(([code, n]) => [n, code] as [number, string]),
+  ];
+  return rows.map(([n, what]) => `  ${String(n).padStart(3)}  ${what}`).join('\n');
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function report(io: Io, json: boolean, r: VerifiedProofBundle, source: string, entryNote: string): void {
+  const cp = r.checkpoint;
+  if (json) {
+    io.out(JSON.stringify(jsonSafe({
+      ok: true,
+      source,
+      origin: cp.origin,
+      index: r.index,
+      leafHash: r.leafHash,
+      treeSize: cp.size,
+      rootHash: cp.rootHash,
+      logKeys: cp.logKeys,
+      witnesses: cp.witnesses,
+      entry: entryNote,
+      checkpoint: cp.note,
+    })));
+    return;
+  }
+  const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+  io.out(`verified: entry ${r.index} is in ${cp.origin} at tree size ${cp.size} (root ${b64(cp.rootHash)})`);
+  io.out(`  entry:      ${entryNote}, leaf hash ${b64(r.leafHash)}`);
+  io.out(`  log key:    ${cp.logKeys.join(', ')}`);
+  for (const w of cp.witnesses) io.out(`  witness:    ${w.name} (${w.key}) cosigned at ${w.timestamp} (${new Date(Number(w.timestamp) * 1000).toISOString()})`);
+  if (cp.witnesses.length === 0) io.out('  witnesses:  none required by the policy');
+}
+
+export const verify = defineCommand({
+  name: 'verify',
+  summary: 'Verify an entry under a trust policy, from a tlog-proof bundle or from the log',
+  details: `
+--policy is a c2sp.org/tlog-policy file (log keys, witnesses, quorum); errors in it name the
+line. Give either --bundle (an offline .tlog-proof file, e.g. from \`cairn prove\`) with the
+entry (--entry-file, or --leaf-hash), or --url and --index to fetch the bundle from the log
+and verify it exactly like a bundle (without --entry-file the entry's bytes are fetched from
+the log too). Checks: a policy log key signed the checkpoint, the policy's witness quorum
+cosigned it, no cosignature timestamp is in milliseconds (>= 10^11) or more than
+--max-future-skew seconds ahead, and the inclusion proof leads from the entry to the root.
+
+Exit 0 only when everything verifies; otherwise one line on standard error, with --json a
+machine-readable result on standard output, and the exit status names the cause:
+${exitCodeTable()}`,
+  options: {
+    policy: { type: 'string', required: true, value: 'FILE', description: 'tlog-policy file' },
+    bundle: { type: 'string', value: 'FILE', description: 'a .tlog-proof bundle to verify offline (- for standard input)' },
+    url: { type: 'string', value: 'URL', description: 'the log\'s URL: fetch the bundle for --index' },
+    index: { type: 'string', value: 'I', description: 'entry index (required with --url; with --bundle, the index it must be for)' },
+    'entry-file': { type: 'string', value: 'F', description: 'the entry\'s exact bytes' },
+    'leaf-hash': { type: 'string', value: 'B64', description: 'the entry\'s leaf hash (base64), instead of --entry-file' },
+    'max-future-skew': { type: 'string', value: 'SECONDS', description: `witness clock skew allowed (default ${DEFAULT_MAX_FUTURE_SKEW_SECONDS})` },
+    json: { type: 'boolean', description: 'print a machine-readable result (success or failure) on standard output' },
+  },
+  async run({ values, io }) {
+    const json = values.json === true;
+    if ((values.bundle === undefined) === (values.url === undefined)) throw new UsageError('give exactly one of --bundle FILE and --url URL');
+    if (values.url !== undefined && values.index === undefined) throw new UsageError('--url needs --index');
+    if (values['entry-file'] !== undefined && values['leaf-hash'] !== undefined) throw new UsageError('give at most one of --entry-file and --leaf-hash');
+    if (values.bundle !== undefined && values['entry-file'] === undefined && values['leaf-hash'] === undefined) {
+      throw new UsageError('--bundle needs the entry: --entry-file F or --leaf-hash B64');
+    }
+    const url = values.url === undefined ? undefined : parseUrlOption('--url', values.url);
+    const index = values.index === undefined ? undefined : parseIndexOption('--index', values.index);
+    const maxFutureSkew = values['max-future-skew'] === undefined ? undefined : parseIntOption('--max-future-skew', values['max-future-skew'], 0, 10 ** 9);
+    let leafHash: Uint8Array | undefined;
+    if (values['leaf-hash'] !== undefined) {
+      try {
+        leafHash = decodeBase64Strict(values['leaf-hash'], 32);
+      } catch (e) {
+        if (e instanceof FormatError) throw new UsageError('--leaf-hash must be the base64 of 32 bytes');
+        throw e;
+      }
+    }
+    const entry = values['entry-file'] === undefined ? undefined : await readBounded(values['entry-file'], MAX_BUNDLE_ENTRY_SIZE);
+    const now = Math.floor(Date.now() / 1000);
+
+    try {
+      const policy = loadPolicy(await readBounded(values.policy!, MAX_POLICY_SIZE), values.policy!);
+      const common = {
+        now,
+        ...(maxFutureSkew !== undefined ? { maxFutureSkew } : {}),
+        ...(entry !== undefined ? { entry } : {}),
+        ...(leafHash !== undefined ? { leafHash } : {}),
+      };
+      const entryNote = entry !== undefined ? `from ${values['entry-file']}` : leafHash !== undefined ? 'given by --leaf-hash' : 'fetched from the log';
+      if (url !== undefined) {
+        const r = await fetchAndVerifyEntry(createLogFetcher(url), index!, policy, common);
+        report(io, json, r, url, entryNote);
+      } else {
+        const bytes = await readBounded(values.bundle!, MAX_PROOF_BUNDLE_SIZE);
+        const r = verifyProofBundle(bytes, policy, { ...common, ...(index !== undefined ? { index } : {}) });
+        report(io, json, r, values.bundle!, entryNote);
+      }
+      return 0;
+    } catch (e) {
+      if (e instanceof VerifyError) {
+        if (json) io.out(JSON.stringify({ ok: false, ...e.toJSON() }));
+        throw new CommandFailure(oneLine(`${e.code}: ${e.message}`), EXIT_CODES[e.code]);
+      }
+      if (e instanceof FetchError) {
+        if (json) io.out(JSON.stringify({ ok: false, ...e.toJSON() }));
+        throw new CommandFailure(oneLine(`fetch failed (${e.code}): ${e.message}`), EXIT_FETCH_FAILED);
+      }
+      throw e;
+    }
+  },
+});

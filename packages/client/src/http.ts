@@ -1,0 +1,236 @@
+/**
+ * The HTTP layer under every fetcher: `fetch` with the caller's `AbortSignal`, a timeout per
+ * attempt, bounded retries with exponential backoff, capped response bodies, and failures as
+ * {@link FetchError}s. Browser-safe (global `fetch`, `AbortSignal.any`, `setTimeout`).
+ *
+ * Retried: network errors, attempt timeouts, 5xx, 429 (waiting `Retry-After` seconds when the
+ * server sends it, capped at {@link MAX_BACKOFF_MS}). Not retried: the caller's abort, 404
+ * (`not-found`), other 4xx (`http-status`), oversized bodies (`too-large`).
+ */
+import { FetchError } from './errors.js';
+
+/** Time allowed per attempt. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Retries after the first attempt. */
+export const DEFAULT_RETRIES = 2;
+/** First backoff; doubles after each retry. */
+export const DEFAULT_BACKOFF_MS = 200;
+/** Longest single wait between attempts (also caps Retry-After). */
+export const MAX_BACKOFF_MS = 5_000;
+/** Bytes of an error response kept in FetchError.body. */
+export const MAX_ERROR_BODY = 4096;
+/** Most retries accepted in options. */
+export const MAX_RETRIES = 10;
+
+/** Options shared by every fetcher. */
+export interface FetchOptions {
+  /** Aborts every request of this fetcher. */
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+  readonly backoffMs?: number;
+  /** The fetch implementation (default: the global one). */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/** Resolved options. */
+export interface HttpConfig {
+  readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly backoffMs: number;
+  readonly fetch: typeof globalThis.fetch;
+}
+
+function count(v: number | undefined, def: number, min: number, max: number, what: string): number {
+  if (v === undefined) return def;
+  if (!Number.isInteger(v) || v < min || v > max) throw new FetchError('bad-input', `${what} must be an integer in ${min}..${max}`, { url: '' });
+  return v;
+}
+
+export function httpConfig(opts: FetchOptions = {}): HttpConfig {
+  const f = opts.fetch ?? globalThis.fetch;
+  if (typeof f !== 'function') throw new FetchError('bad-input', 'no fetch implementation available', { url: '' });
+  return {
+    signal: opts.signal,
+    timeoutMs: count(opts.timeoutMs, DEFAULT_TIMEOUT_MS, 1, 600_000, 'timeoutMs'),
+    retries: count(opts.retries, DEFAULT_RETRIES, 0, MAX_RETRIES, 'retries'),
+    backoffMs: count(opts.backoffMs, DEFAULT_BACKOFF_MS, 0, MAX_BACKOFF_MS, 'backoffMs'),
+    fetch: f,
+  };
+}
+
+/** An HTTP exchange to make: method, headers, body, and the largest body accepted back. */
+export interface HttpRequest {
+  readonly url: string;
+  readonly maxBytes: number;
+  readonly accept?: string;
+}
+
+/** A successful (2xx) answer. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly contentType: string | null;
+  readonly body: Uint8Array;
+}
+
+/** A failure the retry loop may try again; carries the server's Retry-After hint. */
+class Retryable extends Error {
+  constructor(readonly error: FetchError, readonly retryAfterMs?: number) {
+    super(error.message);
+  }
+}
+
+function signals(...s: (AbortSignal | undefined)[]): AbortSignal[] {
+  return s.filter((x): x is AbortSignal => x !== undefined);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Reads at most `max` bytes: more is `too-large`, or (with `truncate`) cut off silently. */
+async function readCapped(res: Response, max: number, url: string, truncate = false): Promise<Uint8Array> {
+  const declared = res.headers.get('content-length');
+  if (!truncate && declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > max) {
+    void res.body?.cancel().catch(() => {});
+    throw new FetchError('too-large', `response of ${declared} bytes exceeds ${max}`, { url, status: res.status });
+  }
+  if (res.body === null) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (truncate && total + value.length > max) {
+      parts.push(value.subarray(0, max - total));
+      total = max;
+      void reader.cancel().catch(() => {}); // not awaited: a tee'd body only settles when both sides cancel
+      break;
+    }
+    total += value.length;
+    if (total > max) {
+      void reader.cancel().catch(() => {}); // not awaited: a tee'd body only settles when both sides cancel
+      throw new FetchError('too-large', `response exceeds ${max} bytes`, { url, status: res.status });
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function retryAfterMs(res: Response): number | undefined {
+  const h = res.headers.get('retry-after');
+  return h !== null && /^[0-9]{1,6}$/.test(h) ? Number(h) * 1000 : undefined;
+}
+
+async function attempt(cfg: HttpConfig, req: HttpRequest, call: AbortSignal | undefined): Promise<HttpResponse> {
+  // Our own timer rather than AbortSignal.timeout(), whose unref'd timer lets Node exit mid-wait.
+  const timer = new AbortController();
+  const t = setTimeout(() => timer.abort(new DOMException(`no answer within ${cfg.timeoutMs} ms`, 'TimeoutError')), cfg.timeoutMs);
+  try {
+    return await attemptWith(cfg, req, call, timer.signal);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+async function attemptWith(cfg: HttpConfig, req: HttpRequest, call: AbortSignal | undefined, timeout: AbortSignal): Promise<HttpResponse> {
+  const signal = AbortSignal.any(signals(cfg.signal, call, timeout));
+  if (signal.aborted) throw new FetchError('aborted', 'request aborted', { url: req.url, cause: signal.reason });
+  let res: Response;
+  try {
+    res = await cfg.fetch(req.url, { method: 'GET', signal, headers: req.accept !== undefined ? { accept: req.accept } : {} });
+  } catch (cause) {
+    if (timeout.aborted && !cfg.signal?.aborted && !call?.aborted) {
+      throw new Retryable(new FetchError('timeout', `no answer within ${cfg.timeoutMs} ms`, { url: req.url, cause }));
+    }
+    if (signal.aborted) throw new FetchError('aborted', 'request aborted', { url: req.url, cause });
+    throw new Retryable(new FetchError('network', `request failed: ${(cause as Error)?.message ?? String(cause)}`, { url: req.url, cause }));
+  }
+  const ok = res.status >= 200 && res.status < 300;
+  let body: Uint8Array;
+  try {
+    body = await readCapped(res, ok ? req.maxBytes : MAX_ERROR_BODY, req.url, !ok);
+  } catch (cause) {
+    if (cause instanceof FetchError) throw cause;
+    if (timeout.aborted && !cfg.signal?.aborted && !call?.aborted) {
+      throw new Retryable(new FetchError('timeout', `response not complete within ${cfg.timeoutMs} ms`, { url: req.url, cause }));
+    }
+    if (signal.aborted) throw new FetchError('aborted', 'request aborted', { url: req.url, cause });
+    throw new Retryable(new FetchError('network', `reading the response failed: ${(cause as Error)?.message ?? String(cause)}`, { url: req.url, cause }));
+  }
+  const contentType = res.headers.get('content-type');
+  if (ok) return { status: res.status, contentType, body };
+  const reason = new TextDecoder().decode(body.subarray(0, 200)).trim();
+  const info = { url: req.url, status: res.status, body };
+  const msg = `HTTP ${res.status}${reason ? `: ${reason}` : ''}`;
+  if (res.status === 404) throw new FetchError('not-found', msg, info);
+  const err = new FetchError('http-status', msg, info);
+  if (res.status >= 500 || res.status === 429) throw new Retryable(err, retryAfterMs(res));
+  throw err;
+}
+
+/**
+ * GETs `req.url` with retries. Resolves with a 2xx answer; rejects with {@link FetchError}
+ * (`attempts` says how many were made; `body` holds the start of a refused response).
+ */
+export async function httpGet(cfg: HttpConfig, req: HttpRequest, call: CallOptions = {}): Promise<HttpResponse> {
+  let wait = cfg.backoffMs;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(cfg, req, call.signal);
+    } catch (e) {
+      if (!(e instanceof Retryable)) {
+        if (e instanceof FetchError) throw withAttempts(e, n);
+        throw e;
+      }
+      if (n > cfg.retries) throw withAttempts(e.error, n);
+      const delay = Math.min(e.retryAfterMs ?? wait, MAX_BACKOFF_MS);
+      wait = Math.min(wait * 2, MAX_BACKOFF_MS);
+      try {
+        await sleep(delay, AbortSignal.any(signals(cfg.signal, call.signal)));
+      } catch (cause) {
+        throw new FetchError('aborted', 'request aborted while waiting to retry', { url: req.url, attempts: n, cause });
+      }
+    }
+  }
+}
+
+function withAttempts(e: FetchError, attempts: number): FetchError {
+  return new FetchError(e.code, attempts > 1 ? `${e.message} (after ${attempts} attempts)` : e.message, {
+    url: e.url,
+    ...(e.status !== undefined ? { status: e.status } : {}),
+    ...(e.body !== undefined ? { body: e.body } : {}),
+    attempts,
+    ...(e.cause !== undefined ? { cause: e.cause } : {}),
+  });
+}
+
+/** Joins a base URL and a path with exactly one slash. */
+export function joinUrl(base: string, path: string): string {
+  if (typeof base !== 'string' || !/^https?:\/\//.test(base)) throw new FetchError('bad-input', `not an http(s) URL: ${String(base)}`, { url: String(base) });
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}

@@ -1,0 +1,83 @@
+/**
+ * The option and result types of {@link LogNode} (the contract is docs/design/log-node-contract.md).
+ */
+import type { HashBackend } from '@cairn/merkle';
+import type { Ed25519Backend } from '@cairn/formats';
+import type { SignedCheckpoint } from './checkpoint.js';
+import type { Logger } from './logger.js';
+import type { LogStorage } from './storage/types.js';
+import type { WitnessConfig, WitnessTiming } from './witness/config.js';
+import type { WitnessAlarm, WitnessState } from './witness/client.js';
+import type { LogNode } from './node.js';
+
+/** Options of {@link LogNode.open}. */
+export interface LogNodeOptions {
+  /** The store: `await openLevelStorage(dir)` in production, `memoryStorage()` in unit tests. */
+  readonly storage: LogStorage;
+  /** `PRIVATE+KEY+<name>+<id>+<b64>` (Ed25519, type 0x01). */
+  readonly signerKey: string;
+  /** Default: the key's name. Fixed at creation and checked on every open. */
+  readonly origin?: string;
+  readonly checkpointIntervalMs?: number;
+  readonly maxBatchEntries?: number;
+  readonly maxQueueEntries?: number;
+  /** Identical entries (same leaf hash) get the earlier index instead of a new one. */
+  readonly dedupe?: boolean;
+  /** Milliseconds since the epoch; injected for tests. */
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+  /** The hint carried by 'queue-full' errors. */
+  readonly retryAfterMs?: number;
+  /** Hash and signature backends (default node:crypto for both). */
+  readonly hashBackend?: HashBackend;
+  readonly ed25519?: Ed25519Backend;
+  readonly tileCacheTiles?: number;
+  /** Witnesses to collect cosignatures from (none: the signed checkpoint is served as is). */
+  readonly witnesses?: readonly WitnessConfig[];
+  /** Distinct witnesses that must cosign a checkpoint before it is served; default all of them (0 allowed). */
+  readonly quorum?: number;
+  /** Timeouts and backoff of the witness exchange (defaults: DEFAULT_WITNESS_*). */
+  readonly witnessTiming?: Partial<WitnessTiming>;
+}
+
+/** Options of {@link LogNode.submit}. */
+export interface SubmitOptions {
+  /**
+   * 'none' (default): resolve once durable. 'checkpoint': once a signed checkpoint covers the
+   * entries. 'cosigned': once a cosigned checkpoint covers them (without witnesses configured,
+   * the same as 'checkpoint').
+   */
+  readonly wait?: 'none' | 'checkpoint' | 'cosigned';
+  readonly signal?: AbortSignal;
+}
+
+/** The answer to {@link LogNode.submit}. */
+export interface SubmitResult {
+  readonly indices: bigint[];
+  readonly leafHashes: Uint8Array[];
+  /** With wait 'checkpoint' or 'cosigned': the checkpoint the proofs are for (a {@link CosignedCheckpoint} for 'cosigned'). */
+  readonly checkpoint?: SignedCheckpoint;
+  /** With wait 'checkpoint' or 'cosigned': one inclusion proof per entry, against `checkpoint`. */
+  readonly proofs?: Uint8Array[][];
+}
+
+/** What {@link LogNode.status} reports. */
+export interface LogStatus {
+  /** The latest signed (integrated) size. */
+  readonly size: bigint;
+  /** The durable sequenced size (≥ size). */
+  readonly sequencedSize: bigint;
+  readonly lastCheckpointTime: number | undefined;
+  /** Entries queued in memory or being written. */
+  readonly queueDepth: number;
+  /** Set when integration halted on an integrity failure. */
+  readonly halted?: string;
+  /** With witnesses: the size of the latest cosigned checkpoint (absent until one exists). */
+  readonly cosignedSize?: bigint;
+  /** With witnesses: the quorum. */
+  readonly quorum?: number;
+  /** One entry per configured witness (empty without witnesses). */
+  readonly witnesses: WitnessState[];
+  /** Recent witness alarms, oldest first (empty without witnesses). */
+  readonly alarms: WitnessAlarm[];
+}
