@@ -1,15 +1,17 @@
 /**
  * `pnpm bench <suite> [options]`: Cairn's benchmarks. Each prints one line per figure with its
- * conditions; results and commands are recorded in docs/benchmarks.md. Suites: core, log.
+ * conditions; results and commands are recorded in docs/benchmarks.md. Suites: core, log, witness.
  */
 import { parseArgs } from 'node:util';
 import { benchCore } from './core.js';
 import { benchLog, DEFAULT_CLIENTS, DEFAULT_LOG_ENTRIES } from './log.js';
+import { benchWitness } from './witness.js';
 
 const HELP = `Usage: pnpm bench <suite> [options]
 
 Suites:
   core    tree building, proof verification, Ed25519 and cosignature rates (each backend)
+  witness add-checkpoint requests/s with persistence; submit → cosigned by 3 witnesses p50/p99
   log     the log node over tRPC, fsync on: durable ingestion, submit → checkpoint latency,
           inclusion proofs/s, server RSS after --entries entries (server in a child process)
 
@@ -40,7 +42,8 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   for (const suite of positionals) {
-    if (suite === 'core') await benchCore({ entries: entries ?? 1_000_000, quick: values.quick === true });
+    if (suite === 'witness') await benchWitness({ quick: values.quick === true });
+    else if (suite === 'core') await benchCore({ entries: entries ?? 1_000_000, quick: values.quick === true });
     else if (suite === 'log') {
       await benchLog({ entries: entries ?? DEFAULT_LOG_ENTRIES, clients, quick: values.quick === true, checkpointIntervalMs: interval });
     }

@@ -19,6 +19,8 @@ export const LOG_TRPC_PATH = '/trpc';
 export const MAX_TRPC_RESPONSE_BYTES = 24 * 1024 * 1024;
 /** Most proof hashes accepted in an answer. */
 const MAX_PROOF_HASHES = 64;
+/** Longest base64 entry: 65,535 bytes (the tlog-tiles entry limit) is 87,380 characters. */
+const MAX_ENTRY_BASE64 = 87_380;
 /** Most entries accepted in one `entries` answer (the server's MAX_ENTRIES_RANGE). */
 const MAX_ENTRIES = 256;
 
@@ -181,7 +183,7 @@ export function createLogFetcher(url: string, options: FetchOptions = {}): LogFe
     async entry(index, opts) {
       const r = await call(cfg, base, 'log.entry', { index: dec(index) }, opts);
       if (r.dec('index') !== index) throw bad(r.url, 'answer is for another index');
-      return r.b64('data', undefined, 87_384);
+      return r.b64('data', undefined, MAX_ENTRY_BASE64);
     },
     async entries(from, to, opts) {
       const r = await call(cfg, base, 'log.entries', { from: dec(from), to: dec(to) }, opts);
@@ -189,7 +191,7 @@ export function createLogFetcher(url: string, options: FetchOptions = {}): LogFe
       if (r.dec('from') !== from || !Array.isArray(list) || list.length > MAX_ENTRIES || BigInt(list.length) !== to - from) {
         throw bad(r.url, `not the ${to - from} entries asked for`);
       }
-      return list.map((s, i) => b64(r.url, typeof s === 'string' && s.length <= 87_384 ? s : '', `entries[${i}]`));
+      return list.map((s, i) => b64(r.url, typeof s === 'string' && s.length <= MAX_ENTRY_BASE64 ? s : '', `entries[${i}]`));
     },
     async inclusionProof(by, treeSize, opts) {
       const input: Record<string, string> = {};

@@ -30,6 +30,7 @@ import { signCheckpoint, type SignedCheckpoint } from './checkpoint.js';
 import { bundleKey, encodeCheckpointRecord, entryKey, getU64, KEY_CHECKPOINT, leafHashKey, tileKey, u64 } from './storage/keys.js';
 import type { LogStorage, StorageOp } from './storage/types.js';
 import { FullTileCache, TileSet } from './tiles.js';
+import { sequencedBufferOf } from './sequencer.js';
 import type { Logger } from './logger.js';
 
 /** Most entry bytes one step reads into memory. */
@@ -128,10 +129,13 @@ export class Integrator {
     const cap = from + BigInt(MAX_INTEGRATE_STEP_ENTRIES);
     const limit = target < cap ? target : cap;
     if (limit <= from) return undefined;
-    const entries = await this.#readEntries(from, limit);
+    const buffered = sequencedBufferOf(this.#o.storage).slice(from, limit, MAX_INTEGRATE_STEP_BYTES);
+    const entries = buffered?.entries ?? (await this.#readEntries(from, limit));
     const to = from + BigInt(entries.length);
     try {
-      return await this.#integrate(old, entries, to);
+      const cp = await this.#integrate(old, entries, buffered?.hashes, to);
+      sequencedBufferOf(this.#o.storage).dropBelow(to);
+      return cp;
     } catch (e) {
       this.#stale = true;
       throw e;
@@ -160,14 +164,16 @@ export class Integrator {
     return out;
   }
 
-  async #integrate(old: SignedCheckpoint, entries: readonly Uint8Array[], to: bigint): Promise<SignedCheckpoint> {
+  /** `hashes`, when given, are the leaf hashes of `entries` as the sequencer computed them. */
+  async #integrate(old: SignedCheckpoint, entries: readonly Uint8Array[], hashes: readonly Uint8Array[] | undefined, to: bigint): Promise<SignedCheckpoint> {
     const { storage, backend } = this.#o;
     const ctx: StepContext = { fullTiles: [], dirty: new Set() };
     this.#ctx = ctx;
     const ops: StorageOp[] = [];
     let index = old.size;
-    for (const entry of entries) {
-      const h = leafHash(entry, backend);
+    for (let k = 0; k < entries.length; k++) {
+      const entry = entries[k] as Uint8Array;
+      const h = hashes !== undefined ? (hashes[k] as Uint8Array) : leafHash(entry, backend);
       ops.push({ type: 'put', key: leafHashKey(h), value: u64(index) });
       this.#builder.append(h);
       this.#bundle.push(entry);

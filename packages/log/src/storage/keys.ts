@@ -52,14 +52,31 @@ function meta(name: string): Uint8Array {
   return k;
 }
 
-/** Writes `v` as 8 big-endian bytes at `off`. */
+/**
+ * Writes `v` (0 ≤ v < 2^64) as 8 big-endian bytes at `off`. Byte stores instead of a DataView
+ * per call: keys are built several times per entry, and the DataView allocations showed in
+ * profiles (~3% of ingestion).
+ */
 export function putU64(buf: Uint8Array, off: number, v: bigint): void {
-  new DataView(buf.buffer, buf.byteOffset, buf.byteLength).setBigUint64(off, v);
+  if (off < 0 || off + 8 > buf.length || v < 0n || v > 0xffffffffffffffffn) throw new RangeError(`cannot write u64 ${v} at ${off}`);
+  const hi = v > 0xffffffffn ? Number(v >> 32n) : 0;
+  const lo = hi === 0 ? Number(v) : Number(v & 0xffffffffn);
+  buf[off] = hi >>> 24;
+  buf[off + 1] = (hi >>> 16) & 0xff;
+  buf[off + 2] = (hi >>> 8) & 0xff;
+  buf[off + 3] = hi & 0xff;
+  buf[off + 4] = lo >>> 24;
+  buf[off + 5] = (lo >>> 16) & 0xff;
+  buf[off + 6] = (lo >>> 8) & 0xff;
+  buf[off + 7] = lo & 0xff;
 }
 
 /** Reads 8 big-endian bytes at `off`. */
 export function getU64(buf: Uint8Array, off: number): bigint {
-  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(off);
+  if (off < 0 || off + 8 > buf.length) throw new RangeError(`cannot read u64 at ${off} of ${buf.length} bytes`);
+  const hi = ((buf[off] as number) * 0x1000000 + (((buf[off + 1] as number) << 16) | ((buf[off + 2] as number) << 8) | (buf[off + 3] as number)));
+  const lo = ((buf[off + 4] as number) * 0x1000000 + (((buf[off + 5] as number) << 16) | ((buf[off + 6] as number) << 8) | (buf[off + 7] as number)));
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** An 8-byte big-endian encoding of `v`. */

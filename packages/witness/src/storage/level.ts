@@ -7,10 +7,10 @@
  *   (decimal strings for bigints, base64 for the root);
  * - `m\0<16 hex digits of a sequence number>` → a misbehaviour record (proof hashes in base64).
  *
- * Atomicity: every write goes through one in-process queue, so a compare-and-swap reads the
- * current record and writes the new one with nothing in between; LevelDB's LOCK file keeps other
- * processes out. Durability: each write is a chained batch written with `{ sync: true }` (one
- * fsync), awaited before the swap resolves `true`.
+ * Atomicity: every write goes through one in-process group-commit queue; a compare-and-swap is
+ * evaluated against the store plus the writes queued ahead of it, with nothing in between;
+ * LevelDB's LOCK file keeps other processes out. Durability: each group is one chained batch
+ * written with `{ sync: true }` (one fsync), awaited before any swap in it resolves `true`.
  */
 import { ClassicLevel } from 'classic-level';
 import { WitnessError } from '../errors.js';
@@ -145,11 +145,23 @@ export async function openLevelWitnessStorage(dir: string): Promise<WitnessStora
   return new LevelWitnessStorage(db, dir, next);
 }
 
+/** One write waiting for the next group commit. */
+interface PendingWrite {
+  /** Adds its puts to the batch (or decides not to); returns its result. Runs in queue order. */
+  readonly apply: (overlay: Map<string, StoredCheckpoint | undefined>, puts: [Uint8Array, Uint8Array][]) => boolean;
+  readonly what: string;
+  readonly resolve: (ok: boolean) => void;
+  readonly reject: (e: unknown) => void;
+}
+
 class LevelWitnessStorage implements WitnessStorage {
   readonly name: string;
   readonly #db: Db;
-  #queue: Promise<unknown> = Promise.resolve();
   #nextSeq: bigint;
+  /** Writes waiting for the next group commit, in arrival order. */
+  #pending: PendingWrite[] = [];
+  /** The group commit in progress, if any. */
+  #writing: Promise<void> | undefined;
 
   constructor(db: Db, dir: string, nextSeq: bigint) {
     this.#db = db;
@@ -157,11 +169,52 @@ class LevelWitnessStorage implements WitnessStorage {
     this.#nextSeq = nextSeq;
   }
 
-  /** Runs `task` after every earlier write has finished (one writer at a time). */
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task, task);
-    this.#queue = run.catch(() => undefined);
-    return run;
+  /**
+   * Group commit: every write that arrives while a synced batch is in flight joins the next
+   * batch, so concurrent requests for different logs share one fsync. Each write's
+   * compare-and-swap is evaluated in arrival order against the store plus the writes ahead of it
+   * in the same batch (`overlay`), so the result is exactly that of running them one by one; no
+   * caller is answered before the batch holding its write is on disk.
+   */
+  #enqueue(what: string, apply: PendingWrite['apply']): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.#pending.push({ apply, what, resolve, reject });
+      if (this.#writing === undefined) this.#writing = this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    // Yield once first: `#writing` must be assigned before this can finish (and clear it).
+    await Promise.resolve();
+    while (this.#pending.length > 0) {
+      const group = this.#pending;
+      this.#pending = [];
+      const overlay = new Map<string, StoredCheckpoint | undefined>();
+      const puts: [Uint8Array, Uint8Array][] = [];
+      const results: (boolean | { error: unknown })[] = group.map((w) => {
+        try {
+          return w.apply(overlay, puts);
+        } catch (error) {
+          return { error };
+        }
+      });
+      try {
+        if (puts.length > 0) {
+          const batch = this.#db.batch();
+          for (const [k, v] of puts) batch.put(k, v);
+          await batch.write({ sync: true });
+        }
+      } catch (cause) {
+        for (const w of group) w.reject(new WitnessError('storage', `cannot store ${w.what}`, { cause }));
+        continue;
+      }
+      group.forEach((w, i) => {
+        const r = results[i]!;
+        if (typeof r === 'boolean') w.resolve(r);
+        else w.reject(r.error);
+      });
+    }
+    this.#writing = undefined;
   }
 
   #read(origin: string): StoredCheckpoint | undefined {
@@ -179,27 +232,19 @@ class LevelWitnessStorage implements WitnessStorage {
   }
 
   compareAndSwap(expected: ExpectedState | undefined, next: StoredCheckpoint): Promise<boolean> {
-    return this.#serial(async () => {
-      const current = this.#read(next.origin);
+    return this.#enqueue(`the checkpoint of ${next.origin}`, (overlay, puts) => {
+      const current = overlay.has(next.origin) ? overlay.get(next.origin) : this.#read(next.origin);
       if (!matchesExpected(current, expected) || !isAllowedSwap(current, next)) return false;
-      try {
-        await this.#db.batch().put(checkpointKey(next.origin), encodeCheckpoint(next)).write({ sync: true });
-      } catch (cause) {
-        throw new WitnessError('storage', `cannot store the checkpoint of ${next.origin}`, { cause });
-      }
+      overlay.set(next.origin, next);
+      puts.push([checkpointKey(next.origin), encodeCheckpoint(next)]);
       return true;
     });
   }
 
-  recordMisbehaviour(record: MisbehaviourRecord): Promise<void> {
-    return this.#serial(async () => {
-      const key = misbehaviourKey(this.#nextSeq);
-      try {
-        await this.#db.batch().put(key, encodeRecord(record)).write({ sync: true });
-      } catch (cause) {
-        throw new WitnessError('storage', `cannot record misbehaviour of ${record.origin}`, { cause });
-      }
-      this.#nextSeq++;
+  async recordMisbehaviour(record: MisbehaviourRecord): Promise<void> {
+    await this.#enqueue(`a misbehaviour record of ${record.origin}`, (_overlay, puts) => {
+      puts.push([misbehaviourKey(this.#nextSeq++), encodeRecord(record)]);
+      return true;
     });
   }
 
@@ -226,7 +271,7 @@ class LevelWitnessStorage implements WitnessStorage {
   }
 
   async close(): Promise<void> {
-    await this.#queue;
+    while (this.#writing !== undefined) await this.#writing;
     await this.#db.close();
   }
 }
