@@ -39,8 +39,9 @@ export const DEFAULT_LOG_ENTRIES = 200_000;
 const LATENCY_SAMPLES = 200;
 /** Measurement time of each proof-rate figure (ms). */
 const PROOF_MS = 3000;
-/** Concurrent tRPC inclusion-proof calls kept in flight (batched by httpBatchLink). */
-const PROOF_CONCURRENCY = 256;
+/** Calls per httpBatchLink request, and such requests in flight, for the tRPC proof figure. */
+const PROOF_BATCH = 100;
+const PROOF_CLIENTS = 4;
 
 /** Options of {@link benchLog}. */
 export interface LogBenchArgs {
@@ -53,7 +54,7 @@ export interface LogBenchArgs {
 type ToChild = { cmd: 'rss' } | { cmd: 'proofs'; ms: number } | { cmd: 'status' } | { cmd: 'stop' };
 type FromChild =
   | { type: 'ready'; url: string; token: string }
-  | { type: 'rss'; rss: number; heapUsed: number }
+  | { type: 'rss'; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }
   | { type: 'proofs'; perSecond: number; size: string }
   | { type: 'status'; size: string; sequencedSize: string }
   | { type: 'stopped' };
@@ -79,7 +80,7 @@ async function childMain(): Promise<void> {
       if (m.cmd === 'rss') {
         globalThis.gc?.();
         const u = process.memoryUsage();
-        send({ type: 'rss', rss: u.rss, heapUsed: u.heapUsed });
+        send({ type: 'rss', rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, arrayBuffers: u.arrayBuffers });
       } else if (m.cmd === 'status') {
         const s = node.status();
         send({ type: 'status', size: s.size.toString(), sequencedSize: s.sequencedSize.toString() });
@@ -159,7 +160,7 @@ function makeBatch(counter: { next: number }, n: number): string[] {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `clients` ingestion loops until `total` entries are acknowledged (or `stop()` is true). */
-async function ingest(url: string, token: string, clients: number, total: number, counter: { next: number }, stop?: () => boolean): Promise<{ acked: number; seconds: number; queueFull: number }> {
+async function ingest(url: string, token: string, clients: number, total: number, counter: { next: number }, stop?: () => boolean, rate?: number): Promise<{ acked: number; seconds: number; queueFull: number }> {
   let acked = 0;
   let issued = 0;
   let queueFull = 0;
@@ -168,7 +169,13 @@ async function ingest(url: string, token: string, clients: number, total: number
     const client = createLogClient(url, { token });
     while (issued < total && !(stop?.() ?? false)) {
       const n = Math.min(BATCH_ENTRIES, total - issued);
-      issued += n;
+      if (rate !== undefined) {
+        const due = t0 + (issued / rate) * 1000 - performance.now();
+        issued += n;
+        if (due > 0) await sleep(due);
+      } else {
+        issued += n;
+      }
       const entries = makeBatch(counter, n);
       for (;;) {
         try {
@@ -221,19 +228,27 @@ async function latency(url: string, token: string, samples: number): Promise<num
   return out;
 }
 
+/**
+ * tRPC inclusion proofs with httpBatchLink: PROOF_CLIENTS clients, each issuing rounds of
+ * PROOF_BATCH concurrent calls (one HTTP request per round; a round of 100 keeps the GET URL
+ * under Node's 16 KiB header limit).
+ */
 async function trpcProofs(url: string, size: bigint, ms: number): Promise<number> {
-  const client = createLogClient(url, { batch: true });
   let n = 0;
   let x = 12345;
   const t0 = performance.now();
   const worker = async () => {
+    const client = createLogClient(url, { batch: true });
     while (performance.now() - t0 < ms) {
-      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-      await client.log.inclusionProof.query({ index: (BigInt(x) % size).toString(), treeSize: size.toString() });
-      n++;
+      const round = Array.from({ length: PROOF_BATCH }, () => {
+        x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+        return client.log.inclusionProof.query({ index: (BigInt(x) % size).toString(), treeSize: size.toString() });
+      });
+      await Promise.all(round);
+      n += round.length;
     }
   };
-  await Promise.all(Array.from({ length: PROOF_CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: PROOF_CLIENTS }, worker));
   return (n * 1000) / (performance.now() - t0);
 }
 
@@ -246,7 +261,7 @@ export async function benchLog(args: LogBenchArgs): Promise<void> {
     const { url, token } = await child.next('ready');
     process.stdout.write(`# bench log — ${machine()}\n# ${cond}; data in ${dir}\n`);
     const phases = new Set((process.env.CAIRN_BENCH_PHASES ?? 'light,ingest,load,proofs').split(','));
-    const samples = phases.has('light') ? (args.quick ? 40 : LATENCY_SAMPLES) : 0;
+    const samples = args.quick ? 40 : LATENCY_SAMPLES;
 
     // Latency with no other load (the log is empty but for these entries).
     if (phases.has('light')) {
@@ -259,8 +274,21 @@ export async function benchLog(args: LogBenchArgs): Promise<void> {
     const counter = { next: 0 };
     const rss0 = await child.ask({ cmd: 'rss' }, 'rss');
     const t0 = performance.now();
+    // RSS along the way (comment lines), for the growth per million entries.
+    let sampling = true;
+    const sampler = (async () => {
+      const every = args.entries >= 2_000_000 ? 30_000 : 10_000;
+      while (sampling) {
+        for (let waited = 0; waited < every && sampling; waited += 250) await sleep(250);
+        if (!sampling) break;
+        const [r, st] = [await child.ask({ cmd: 'rss' }, 'rss'), await child.ask({ cmd: 'status' }, 'status')];
+        process.stdout.write(`# rss ${(r.rss / 2 ** 20).toFixed(0)} MB at size ${BigInt(st.size).toLocaleString('en-US')} (heap ${(r.heapTotal / 2 ** 20).toFixed(0)} MB, external ${(r.external / 2 ** 20).toFixed(0)} MB), ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+      }
+    })();
     const ing = await ingest(url, token, args.clients, args.entries, counter);
-    await waitSigned(child, args.entries + samples);
+    sampling = false;
+    await sampler;
+    await waitSigned(child, args.entries + (phases.has('light') ? samples : 0));
     const tSigned = (performance.now() - t0) / 1000;
     figure('durable ingestion via tRPC (acknowledged)', ing.acked / ing.seconds, 'entries/s',
       `${ing.acked.toLocaleString('en-US')} × ${ENTRY_BYTES} B, ${BATCH_ENTRIES}/call, ${args.clients} clients, ${ing.queueFull} queue-full retries`);
@@ -269,18 +297,23 @@ export async function benchLog(args: LogBenchArgs): Promise<void> {
 
     const rss = await child.ask({ cmd: 'rss' }, 'rss');
     const mb = (b: number) => b / 2 ** 20;
-    figure('server RSS after ingestion', mb(rss.rss), 'MB', `log size ${(args.entries + samples).toLocaleString('en-US')}, heap ${mb(rss.heapUsed).toFixed(0)} MB, RSS at start ${mb(rss0.rss).toFixed(0)} MB`);
+    figure('server RSS after ingestion', mb(rss.rss), 'MB', `log size ${(args.entries + (phases.has('light') ? samples : 0)).toLocaleString('en-US')}, heap ${mb(rss.heapUsed).toFixed(0)}/${mb(rss.heapTotal).toFixed(0)} MB, external ${mb(rss.external).toFixed(0)} MB, RSS at start ${mb(rss0.rss).toFixed(0)} MB`);
 
-    // Latency under load: the same probe while ingestion clients keep submitting.
+    // Latency under load: the same probe while ingestion clients keep submitting, first at half
+    // the ingestion rate just measured (paced), then unpaced (saturated: the server CPU is full).
     if (phases.has('load')) {
-    let stop = false;
-    const bg = ingest(url, token, args.clients, Number.MAX_SAFE_INTEGER, counter, () => stop);
-    await sleep(500);
-    const loaded = await latency(url, token, samples);
-    stop = true;
-    const bgr = await bg;
-    figure('submit → signed checkpoint p50 (under load)', median(loaded), 'ms', `1 entry/call while ${args.clients} clients ingest (${Math.round(bgr.acked / bgr.seconds).toLocaleString('en-US')} entries/s)`);
-    figure('submit → signed checkpoint p99 (under load)', percentile(loaded, 99), 'ms', `${samples} calls`);
+      const capacity = ing.acked / ing.seconds;
+      for (const [label, rate] of [['half load', capacity / 2], ['saturated', undefined]] as const) {
+        let stop = false;
+        const bg = ingest(url, token, args.clients, Number.MAX_SAFE_INTEGER, counter, () => stop, rate);
+        await sleep(500);
+        const loaded = await latency(url, token, samples);
+        stop = true;
+        const bgr = await bg;
+        const cond = `1 entry/call while ${args.clients} clients ingest ${Math.round(bgr.acked / bgr.seconds).toLocaleString('en-US')} entries/s${rate === undefined ? ' (unpaced)' : ' (paced)'}`;
+        figure(`submit → signed checkpoint p50 (${label})`, median(loaded), 'ms', cond);
+        figure(`submit → signed checkpoint p99 (${label})`, percentile(loaded, 99), 'ms', `${samples} calls`);
+      }
     }
 
     if (!phases.has('proofs')) return;
@@ -289,8 +322,12 @@ export async function benchLog(args: LogBenchArgs): Promise<void> {
     await waitSigned(child, Number(st.sequencedSize));
     const size = BigInt((await child.ask({ cmd: 'status' }, 'status')).size);
     const ms = args.quick ? 1000 : PROOF_MS;
+    const cpu0 = process.cpuUsage();
+    const w0 = performance.now();
     const viaTrpc = await trpcProofs(url, size, ms);
-    figure('inclusion proofs via tRPC (httpBatchLink)', viaTrpc, 'proofs/s', `${PROOF_CONCURRENCY} calls in flight, random index, tree ${size.toLocaleString('en-US')}`);
+    const cpu = process.cpuUsage(cpu0);
+    const clientCpu = (cpu.user + cpu.system) / 1000 / (performance.now() - w0);
+    figure('inclusion proofs via tRPC (httpBatchLink)', viaTrpc, 'proofs/s', `${PROOF_CLIENTS} clients × ${PROOF_BATCH} calls per batched request, random index, tree ${size.toLocaleString('en-US')}, client process CPU ${(clientCpu * 100).toFixed(0)}%`);
     const direct = await child.ask({ cmd: 'proofs', ms }, 'proofs');
     figure('inclusion proofs, node.inclusionProof direct', direct.perSecond, 'proofs/s', `in the server process, 64 concurrent, tree ${BigInt(direct.size).toLocaleString('en-US')}`);
   } finally {

@@ -9,7 +9,14 @@ import { get } from './commands/get.js';
 import { prove } from './commands/prove.js';
 import { witnessServe } from './commands/witness-serve.js';
 import { verify } from './commands/verify.js';
+import { witnessP2pId } from './commands/witness-p2p-id.js';
+import { witnessClear } from './commands/witness-clear.js';
+import { evidenceList } from './commands/evidence-list.js';
+import { evidenceVerify } from './commands/evidence-verify.js';
+import { monitor } from './commands/monitor.js';
+import { demo } from './commands/demo.js';
 
 export const commands: readonly Command[] = [
-  keygen, noteVerify, logServe, logTokensAdd, submit, get, prove, verify, witnessServe,
+  keygen, noteVerify, logServe, logTokensAdd, submit, get, prove, verify, monitor, witnessServe, demo,
+  witnessP2pId, witnessClear, evidenceList, evidenceVerify,
 ] as unknown as readonly Command[];

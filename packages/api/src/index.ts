@@ -80,9 +80,10 @@ export {
 export {
   WITNESS_ERROR_TABLE, witnessErrorRule, witnessPublicMessage, sendWitnessError, createWitnessHandler,
   WITNESS_CORS_HEADERS, WITNESS_CHECKPOINT_CACHE_CONTROL, type WitnessErrorRule, type WitnessHttpLogger,
-  type WitnessHandler, type WitnessHandlerOptions,
+  type WitnessHandler, type WitnessHandlerOptions, answerAddCheckpoint, witnessErrorAnswer, type WitnessAnswer,
 } from './http/witness.js';
 export {
-  witnessRouter, createWitnessCaller, MAX_MISBEHAVIOUR_PAGE, DEFAULT_MISBEHAVIOUR_PAGE, type WitnessRouter,
-  type WitnessApiContext,
+  witnessRouter, createWitnessCaller, MAX_MISBEHAVIOUR_PAGE, DEFAULT_MISBEHAVIOUR_PAGE, MAX_EVIDENCE_PAGE, DEFAULT_EVIDENCE_PAGE,
+  type WitnessRouter, type WitnessApiContext, type WitnessP2pStatus,
 } from './routers/witness.js';
+export { createWitnessClient, type WitnessClient } from './witness-client.js';

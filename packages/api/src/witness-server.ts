@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Witness } from '@cairn/witness';
 import { createWitnessHandler, type WitnessHttpLogger } from './http/witness.js';
-import { witnessRouter, type WitnessApiContext } from './routers/witness.js';
+import { witnessRouter, type WitnessApiContext, type WitnessP2pStatus } from './routers/witness.js';
 
 /** Where the witness tRPC router is served. */
 export const WITNESS_TRPC_PATH = '/trpc';
@@ -34,6 +34,8 @@ export interface WitnessServerOptions {
   readonly prefix?: string;
   readonly closeGraceMs?: number;
   readonly logger?: WitnessHttpLogger | undefined;
+  /** The witness-network status for tRPC `status` (when the witness is on libp2p). */
+  readonly p2p?: (() => WitnessP2pStatus) | undefined;
 }
 
 /** A running witness server. */
@@ -55,7 +57,7 @@ export async function startWitnessServer(opts: WitnessServerOptions): Promise<Wi
     router: witnessRouter,
     basePath: WITNESS_TRPC_PATH + '/',
     maxBodySize: WITNESS_TRPC_MAX_BODY,
-    createContext: (): WitnessApiContext => ({ witness: opts.witness }),
+    createContext: (): WitnessApiContext => ({ witness: opts.witness, p2p: opts.p2p }),
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') opts.logger?.error('trpc error', { path, error: String(error.cause ?? error) });
     },

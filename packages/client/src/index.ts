@@ -11,6 +11,8 @@
  * - fetchers (fetch.ts): createLogFetcher (tRPC), createTilesFetcher (tlog-tiles),
  *   fetchWitnessCheckpoint (a witness's monitoring GET), fetchAndVerifyEntry; every call takes an
  *   AbortSignal, times out and retries with backoff; errors are FetchError.
+ * - tailing (tail.ts): verifyNewLeaves fetches the entry bundles and hash tiles a verified
+ *   checkpoint added since a LeafFrontier and checks them against its root (what a monitor does).
  *
  * @example
  * ```ts
@@ -34,3 +36,4 @@
  */
 export * from './verify.js';
 export * from './fetch.js';
+export * from './tail.js';

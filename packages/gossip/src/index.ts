@@ -4,7 +4,8 @@
  * checkpoint notes and an alarm topic carrying evidence, both validated before relay
  * (topics.ts), split-view detection that turns conflicting log-signed checkpoints into
  * self-verifying evidence (detector.ts, evidence.ts, evidence-verify.ts, tiles-http.ts), and the
- * tlog-witness add-checkpoint exchange over a libp2p stream (stream.ts). Counters: metrics.ts.
+ * tlog-witness add-checkpoint exchange over a libp2p stream (stream.ts), and catch-up snapshots
+ * between peers on (re)connect (sync.ts). Counters: metrics.ts.
  *
  * The evidence modules (`parseEvidence`, `formatEvidence`, `verifyEvidence`, `evidenceId`) are
  * pure; the rest needs Node (libp2p over TCP, the key file).
@@ -93,3 +94,5 @@ export {
   sendAddCheckpoint,
 } from './stream.js';
 export type { AddCheckpointResponse, AddCheckpointHandler } from './stream.js';
+export { SYNC_PROTOCOL, MAX_SYNC_ITEMS, MAX_SYNC_FRAME, DEFAULT_SYNC_TIMEOUT_MS, handleSync, requestSync } from './sync.js';
+export type { SyncSnapshot, SyncProvider } from './sync.js';

@@ -21,7 +21,7 @@
 import './polyfill.js';
 import { lpStream } from '@libp2p/utils';
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface';
-import type { Multiaddr } from '@multiformats/multiaddr';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { GossipError } from './errors.js';
 
 export const ADD_CHECKPOINT_PROTOCOL = '/cairn/tlog-witness/add-checkpoint/1';
@@ -90,16 +90,27 @@ export async function handleAddCheckpoint(
   });
 }
 
-/** Sends one add-checkpoint body to `peer` and reads the response. */
+/** Sends one add-checkpoint body to `peer` (a peer ID, or a multiaddr ending in `/p2p/<peer ID>`) and reads the response. */
 export async function sendAddCheckpoint(
   node: Pick<Libp2p, 'dialProtocol'>,
-  peer: PeerId | Multiaddr,
+  peer: PeerId | Multiaddr | string,
   body: Uint8Array,
   options: { readonly signal?: AbortSignal } = {},
 ): Promise<AddCheckpointResponse> {
   if (body.length > MAX_ADD_CHECKPOINT_FRAME) throw new GossipError('bad-frame', `body exceeds ${MAX_ADD_CHECKPOINT_FRAME} bytes`);
   const signal = options.signal ?? AbortSignal.timeout(DEFAULT_STREAM_TIMEOUT_MS);
-  const stream = await node.dialProtocol(peer, ADD_CHECKPOINT_PROTOCOL, { signal });
+  let target: PeerId | Multiaddr;
+  try {
+    target = typeof peer === 'string' ? multiaddr(peer) : peer;
+  } catch (cause) {
+    throw new GossipError('bad-config', `${String(peer)} is not a multiaddr`, { cause });
+  }
+  let stream: Stream;
+  try {
+    stream = await node.dialProtocol(target, ADD_CHECKPOINT_PROTOCOL, { signal });
+  } catch (cause) {
+    throw new GossipError('stream-failed', `cannot open an add-checkpoint stream to ${String(peer)}: ${(cause as Error).message}`, { cause });
+  }
   const lp = lpStream(stream, { maxDataLength: MAX_ADD_CHECKPOINT_FRAME });
   try {
     await lp.write(body, { signal });

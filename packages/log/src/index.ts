@@ -56,6 +56,8 @@ export {
   MAX_WITNESSES,
 } from './witness/config.js';
 export type { WitnessAlarm, WitnessAlarmKind, WitnessState } from './witness/client.js';
+export { streamTransport, sortWitnessAnswer } from './witness/http.js';
+export type { StreamExchange, StreamAnswer, WitnessTransport, WitnessReply } from './witness/http.js';
 export { LogError, isLogError } from './errors.js';
 export type { LogErrorCode, LogErrorOptions } from './errors.js';
 export { jsonLogger, silentLogger, formatLogLine } from './logger.js';

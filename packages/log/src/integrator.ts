@@ -27,9 +27,9 @@ import { formatEntryBundle, type Signer } from '@cairn/formats';
 import { HASH_SIZE, MAX_INTEGRATE_STEP_ENTRIES, TILE_HEIGHT, TILE_WIDTH } from './constants.js';
 import { LogError } from './errors.js';
 import { signCheckpoint, type SignedCheckpoint } from './checkpoint.js';
-import { bundleKey, encodeCheckpointRecord, entryKey, getU64, KEY_CHECKPOINT, leafHashKey, tileKey, u64 } from './storage/keys.js';
+import { bundleKey, encodeCheckpointRecord, entryKey, getU64, interiorKey, KEY_CHECKPOINT, leafHashKey, tileKey, u64 } from './storage/keys.js';
 import type { LogStorage, StorageOp } from './storage/types.js';
-import { FullTileCache, TileSet } from './tiles.js';
+import { ExpandedTile, FullTileCache, TileSet } from './tiles.js';
 import { sequencedBufferOf } from './sequencer.js';
 import type { Logger } from './logger.js';
 
@@ -189,8 +189,11 @@ export class Integrator {
     const overlay = new TileSet(backend);
     for (const t of ctx.fullTiles) {
       ops.push({ type: 'put', key: tileKey(t.level, t.index), value: t.bytes });
+      // Derived: the tile's interior nodes, so proofs from storage need no hashing (tiles.ts).
+      ops.push({ type: 'put', key: interiorKey(t.level, t.index), value: ExpandedTile.compute(t.bytes, backend).interior() });
       overlay.add(t.level, t.index, t.bytes);
     }
+    const partials: { level: number; index: bigint; bytes: Uint8Array }[] = [];
     for (const l of ctx.dirty) {
       const hashes = this.#tiles[l] as Uint8Array[];
       if (hashes.length === 0) continue;
@@ -198,6 +201,7 @@ export class Integrator {
       const bytes = concat(hashes);
       ops.push({ type: 'put', key: tileKey(l, n), value: bytes });
       overlay.add(l, n, bytes);
+      partials.push({ level: l, index: n, bytes });
     }
     const rootHash = this.#builder.root();
     await this.#checkConsistency(old, to, rootHash, overlay);
@@ -205,6 +209,7 @@ export class Integrator {
     ops.push({ type: 'put', key: KEY_CHECKPOINT, value: encodeCheckpointRecord(cp) });
     await storage.write(ops, { sync: true });
     for (const t of ctx.fullTiles) this.#o.tileCache.put(t.level, t.index, t.bytes);
+    for (const t of partials) this.#o.tileCache.putPartial(t.level, t.index, t.bytes);
     this.#checkpoint = cp;
     return cp;
   }

@@ -138,7 +138,7 @@ export class LogNode {
       const stored = await loadCosigned({
         storage, id, witnesses: witnessConfig.witnesses, quorum: witnessConfig.quorum, latest: integrator.checkpoint, consistencyProof, backend, logger,
       });
-      witnesses = new WitnessManager({ config: witnessConfig, storage, logger, clock, origin: id.origin, latest, consistencyProof }, stored);
+      witnesses = new WitnessManager({ config: witnessConfig, storage, logger, clock, origin: id.origin, latest, consistencyProof, stream: opts.witnessStream }, stored);
       // Before anything new is signed: refuse to sign over a tree a witness has seen grow larger.
       await witnesses.startupCheck(integrator.checkpoint);
     }

@@ -7,6 +7,7 @@ import type { SignedCheckpoint } from './checkpoint.js';
 import type { Logger } from './logger.js';
 import type { LogStorage } from './storage/types.js';
 import type { WitnessConfig, WitnessTiming } from './witness/config.js';
+import type { StreamExchange } from './witness/http.js';
 import type { WitnessAlarm, WitnessState } from './witness/client.js';
 import type { LogNode } from './node.js';
 
@@ -38,6 +39,11 @@ export interface LogNodeOptions {
   readonly quorum?: number;
   /** Timeouts and backoff of the witness exchange (defaults: DEFAULT_WITNESS_*). */
   readonly witnessTiming?: Partial<WitnessTiming>;
+  /**
+   * The add-checkpoint exchange over libp2p, for witnesses whose `url` is a `/p2p/` multiaddr
+   * (the caller runs the libp2p host, e.g. with @cairn/gossip `sendAddCheckpoint`).
+   */
+  readonly witnessStream?: StreamExchange;
 }
 
 /** Options of {@link LogNode.submit}. */

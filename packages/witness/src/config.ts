@@ -35,7 +35,7 @@ export interface LogSpec {
   readonly origin?: string;
   /** Add-checkpoint requests per day; default: unlimited. */
   readonly qpd?: number;
-  /** Where the log is served (not used by the core yet). */
+  /** The log's tlog-tiles prefix (`<url>/tile/…`), used by the witness network. */
   readonly url?: string;
 }
 
@@ -48,22 +48,44 @@ export interface TrustedLog {
   readonly url: string | undefined;
 }
 
+/** A log URL: http(s), no query or fragment; returned without a trailing slash. Throws `config`. */
+export function parseLogUrl(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch (cause) {
+    throw new WitnessError('config', `log URL "${value}" is not a URL`, { cause });
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new WitnessError('config', `log URL "${value}" must be http or https`);
+  if (u.search !== '' || u.hash !== '') throw new WitnessError('config', `log URL "${value}" must not carry a query or fragment`);
+  return u.href.replace(/\/+$/u, '');
+}
+
 /**
- * Parses a `--log` value, `VKEY` or `VKEY=ORIGIN`. A type-0x01 vkey's base64 part is exactly 44
- * characters (ending in `=`), so the split is unambiguous. Throws {@link WitnessError} (`config`).
+ * Parses a `--log` value, `VKEY[=ORIGIN][@URL]`. A type-0x01 vkey's base64 part is exactly 44
+ * characters (ending in `=`), so the split is unambiguous; the URL starts at the last
+ * `@http://` or `@https://`. Throws {@link WitnessError} (`config`).
  */
 export function parseLogFlag(value: string): LogSpec {
+  const usage = 'VKEY[=ORIGIN][@URL]';
   const first = value.indexOf('+');
   const second = first < 0 ? -1 : value.indexOf('+', first + 1);
-  if (second < 0) throw new WitnessError('config', `"${value}" is not VKEY or VKEY=ORIGIN (a vkey is name+keyid+base64)`);
+  if (second < 0) throw new WitnessError('config', `"${value}" is not ${usage} (a vkey is name+keyid+base64)`);
   const end = second + 1 + ED25519_VKEY_B64_LENGTH;
   const vkey = value.slice(0, end);
-  const rest = value.slice(end);
-  if (rest === '') return { vkey };
-  if (!rest.startsWith('=') || rest.length === 1) {
-    throw new WitnessError('config', `"${value}" is not VKEY or VKEY=ORIGIN (only Ed25519 type-0x01 log keys are accepted)`);
+  let rest = value.slice(end);
+  let url: string | undefined;
+  const at = Math.max(rest.lastIndexOf('@http://'), rest.lastIndexOf('@https://'));
+  if (at >= 0) {
+    url = parseLogUrl(rest.slice(at + 1));
+    rest = rest.slice(0, at);
   }
-  return { vkey, origin: rest.slice(1) };
+  const withUrl = url === undefined ? {} : { url };
+  if (rest === '') return { vkey, ...withUrl };
+  if (!rest.startsWith('=') || rest.length === 1) {
+    throw new WitnessError('config', `"${value}" is not ${usage} (only Ed25519 type-0x01 log keys are accepted)`);
+  }
+  return { vkey, origin: rest.slice(1), ...withUrl };
 }
 
 /** The logs of a witness-network `logs/v0` list. Throws {@link WitnessError} (`config`). */

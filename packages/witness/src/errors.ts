@@ -11,6 +11,7 @@
  * | `invalid-signature` | a trusted key's line fails to verify (2) | 403 |
  * | `unverified` | no trusted signature at all (2) | 403 |
  * | `rate-limited` | the origin's qpd budget is spent (local policy) | 429 |
+ * | `blocked` | this witness holds proven evidence that the log misbehaved (`evidence.evidenceId`) | 403 |
  * | `old-size-too-large` | old size > checkpoint size (3) | 400 |
  * | `bad-empty-root` | size 0 with a root other than SHA-256("") (4) | 422 |
  * | `conflict` | old size ≠ the stored size (5); `evidence.knownSize` | 409 |
@@ -33,6 +34,7 @@ export const WITNESS_ERROR_CODES = [
   'invalid-signature',
   'unverified',
   'rate-limited',
+  'blocked',
   'old-size-too-large',
   'bad-empty-root',
   'conflict',
@@ -59,6 +61,8 @@ export interface WitnessEvidence {
   readonly proof?: readonly Uint8Array[];
   /** For `rate-limited`: whole seconds until a request will be accepted. */
   readonly retryAfterSeconds?: number;
+  /** For `blocked`: the id of the evidence that stopped this witness cosigning the origin. */
+  readonly evidenceId?: string;
 }
 
 /** Options of {@link WitnessError}. */

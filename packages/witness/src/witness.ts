@@ -15,11 +15,28 @@
  * verified, and our own cosignature — never a line we did not verify.
  *
  * Requests refused by checks 4, 6, 7 or 8 carry a valid log signature, so they are recorded as
- * possible misbehaviour with both notes and the proof.
+ * possible misbehaviour with both notes and the proof (and handed to `onMisbehaviour` listeners,
+ * which the witness network turns into split-view evidence where it can prove it).
+ *
+ * Witness network (network.ts, gossip-view.ts): `recordEvidence` stores split-view evidence and,
+ * when it is proven, blocks the origin in the same atomic write; from then on add-checkpoint for
+ * that origin answers `blocked` (403, naming the evidence id) — checked under the per-origin
+ * mutex, before anything else of checks 5–8 — until an operator clears the block.
+ * `mergeCosignatures` keeps other witnesses' verified cosignatures over the checkpoint this
+ * witness holds (only lines of the configured `cosigners` keys that verify), and the monitoring
+ * read serves them after its own.
  */
 import {
   ALG_COSIGNATURE_V1,
+  FormatError,
   MAX_ADD_CHECKPOINT_BODY,
+  cosignatureTimestamp,
+  openNote,
+  parseCheckpoint,
+  parseNote,
+  parseVerifierKey,
+  type NoteSignature,
+  type Verifier,
   MAX_COSIGNATURE_TIMESTAMP,
   cosignatureMessage,
   decodeSignerKey,
@@ -40,7 +57,19 @@ import { buildTrustedLogs, type LogSpec, type TrustedLog } from './config.js';
 import { WitnessError } from './errors.js';
 import { KeyedMutex } from './lock.js';
 import { verifyRequest, type VerifiedRequest } from './request.js';
-import type { MisbehaviourKind, MisbehaviourRecord, ListMisbehaviourOptions, StoredCheckpoint, WitnessStorage } from './storage/types.js';
+import type {
+  ListEvidenceOptions,
+  ListMisbehaviourOptions,
+  MisbehaviourKind,
+  MisbehaviourRecord,
+  OriginBlock,
+  StoredCheckpoint,
+  StoredEvidence,
+  WitnessStorage,
+} from './storage/types.js';
+
+/** Most foreign cosigner keys a witness may be configured with. */
+export const MAX_COSIGNERS = 64;
 
 /** Structured logger; implementations must not throw. */
 export interface WitnessLogger {
@@ -72,6 +101,31 @@ export interface WitnessOptions {
   readonly hashBackend?: HashBackend;
   readonly logger?: WitnessLogger;
   readonly hooks?: WitnessTestHooks;
+  /**
+   * cosignature/v1 verifier keys (type 0x04) of other witnesses whose cosignatures over the
+   * checkpoint this witness holds may be merged into what the monitoring read serves.
+   */
+  readonly cosigners?: readonly string[];
+}
+
+/** What {@link Witness.recordEvidence} stores. */
+export interface EvidenceInput {
+  readonly id: string;
+  readonly origin: string;
+  readonly kind: string;
+  /** Verified as proof of misbehaviour under the configured log keys: blocks the origin. */
+  readonly proven: boolean;
+  readonly record: string;
+  /** The conflict key (origin and both (size, root) pairs). */
+  readonly conflict: string;
+}
+
+/** The outcome of {@link Witness.recordEvidence}. */
+export interface RecordEvidenceResult {
+  /** False when a record with this id was stored before. */
+  readonly stored: boolean;
+  /** The origin's block after the write (undefined: the origin is not blocked). */
+  readonly block: OriginBlock | undefined;
 }
 
 /** What a successful add-checkpoint returns. */
@@ -93,6 +147,8 @@ export interface LogStatus {
   /** Whether the origin is in the current configuration (state of removed logs is kept). */
   readonly configured: boolean;
   readonly qpd: number | undefined;
+  /** Set when this witness stopped cosigning the origin after proven misbehaviour. */
+  readonly blocked: OriginBlock | undefined;
   /** Undefined when never cosigned. */
   readonly size: bigint | undefined;
   readonly rootHash: Uint8Array | undefined;
@@ -129,6 +185,9 @@ export class Witness {
   readonly #locks = new KeyedMutex();
   readonly #budgets: RequestBudgets;
   readonly #byHash: Map<string, string>;
+  readonly #cosigners: readonly Verifier[];
+  readonly #cosignedListeners = new Set<(r: AddCheckpointResult) => void>();
+  readonly #misbehaviourListeners = new Set<(r: MisbehaviourRecord) => void>();
 
   constructor(opts: WitnessOptions) {
     const edOpts: Ed25519Options = opts.ed25519 === undefined ? {} : { ed25519: opts.ed25519 };
@@ -150,6 +209,40 @@ export class Witness {
     this.#hooks = opts.hooks;
     this.#budgets = new RequestBudgets(this.#now);
     this.#byHash = new Map([...this.logs.keys()].map((o) => [originHash(o), o]));
+    const cosigners = opts.cosigners ?? [];
+    if (cosigners.length > MAX_COSIGNERS) throw new WitnessError('config', `at most ${MAX_COSIGNERS} cosigner keys`);
+    this.#cosigners = cosigners.map((k) => {
+      let v: Verifier;
+      try {
+        v = parseVerifierKey(k, edOpts);
+      } catch (cause) {
+        throw new WitnessError('config', `invalid cosigner vkey "${k}": ${(cause as Error).message}`, { cause });
+      }
+      if (v.alg !== ALG_COSIGNATURE_V1) throw new WitnessError('config', `cosigner vkey "${k}" is not a cosignature/v1 key (type 0x04)`);
+      return v;
+    }).filter((v) => !(v.name === this.name && v.keyId === this.keyId));
+  }
+
+  /** Calls `listener` after every successful add-checkpoint (the new state is durable); returns an unsubscribe function. */
+  onCosigned(listener: (r: AddCheckpointResult) => void): () => void {
+    this.#cosignedListeners.add(listener);
+    return () => void this.#cosignedListeners.delete(listener);
+  }
+
+  /** Calls `listener` for every refused request recorded as possible misbehaviour; returns an unsubscribe function. */
+  onMisbehaviour(listener: (r: MisbehaviourRecord) => void): () => void {
+    this.#misbehaviourListeners.add(listener);
+    return () => void this.#misbehaviourListeners.delete(listener);
+  }
+
+  #emit<T>(listeners: Set<(x: T) => void>, x: T): void {
+    for (const l of listeners) {
+      try {
+        l(x);
+      } catch (e) {
+        this.#logger?.error('witness listener threw', { error: String(e) });
+      }
+    }
   }
 
   /**
@@ -184,6 +277,14 @@ export class Witness {
 
   async #checkAndStore(v: VerifiedRequest): Promise<AddCheckpointResult> {
     const { request, checkpoint: cp } = v;
+    const block = await this.#storage.block(cp.origin);
+    if (block !== undefined) {
+      throw new WitnessError(
+        'blocked',
+        `blocked: evidence ${block.evidenceId} proves that ${cp.origin} misbehaved; this witness no longer cosigns it (an operator must run \`cairn witness clear\`)`,
+        { evidence: { origin: cp.origin, evidenceId: block.evidenceId } },
+      );
+    }
     const stored = await this.#storage.latest(cp.origin);
     const known = stored?.size ?? 0n;
     if (request.oldSize !== known) {
@@ -238,7 +339,9 @@ export class Witness {
       });
     }
     this.#logger?.info('cosigned', { origin: cp.origin, size: cp.size.toString(), oldSize: v.request.oldSize.toString(), time: timestamp.toString() });
-    return { cosignatures: formatCosignatureLines([own]), origin: cp.origin, size: cp.size, rootHash: cp.rootHash, timestamp, note };
+    const result = { cosignatures: formatCosignatureLines([own]), origin: cp.origin, size: cp.size, rootHash: cp.rootHash, timestamp, note };
+    this.#emit(this.#cosignedListeners, result);
+    return result;
   }
 
   #timestamp(): bigint {
@@ -263,6 +366,7 @@ export class Witness {
     } catch (e) {
       this.#logger?.error('cannot record misbehaviour', { kind, origin: cp.origin, error: String(e) });
     }
+    this.#emit(this.#misbehaviourListeners, record);
     return new WitnessError(kind, reason, {
       evidence: { origin: cp.origin, oldSize: request.oldSize, offeredNote: v.noteText, proof: request.proof, ...(stored ? { storedNote: stored.note } : {}) },
     });
@@ -280,19 +384,117 @@ export class Witness {
   async checkpointByOriginHash(hash: string): Promise<string> {
     const origin = this.#byHash.get(hash);
     const stored = origin === undefined ? undefined : await this.#storage.latest(origin);
-    if (stored === undefined) throw new WitnessError('not-found', 'this witness never cosigned a checkpoint of that log');
-    return stored.note;
+    if (origin === undefined || stored === undefined) throw new WitnessError('not-found', 'this witness never cosigned a checkpoint of that log');
+    const foreign = await this.#storage.foreignCosignatures(origin);
+    if (foreign === undefined || foreign.size !== stored.size || !bytesEqual(foreign.rootHash, stored.rootHash) || foreign.lines.length === 0) {
+      return stored.note;
+    }
+    return stored.note + foreign.lines.map((l) => l + '\n').join('');
+  }
+
+  /**
+   * Merges other witnesses' cosignatures from `note` (a signed note of the checkpoint this
+   * witness holds for `origin`) into what the monitoring read serves: only lines of configured
+   * cosigner keys that verify over the exact checkpoint text are kept, one per key (the newest
+   * timestamp). Resolves how many lines were added or refreshed (0 when the note is about
+   * another checkpoint, carries nothing new, or does not parse).
+   */
+  async mergeCosignatures(origin: string, note: Uint8Array | string): Promise<number> {
+    if (this.#cosigners.length === 0 || !this.logs.has(origin)) return 0;
+    return this.#locks.run(origin, async () => {
+      const stored = await this.#storage.latest(origin);
+      if (stored === undefined) return 0;
+      let text: string;
+      try {
+        text = parseNote(note).text;
+        const c = parseCheckpoint(text);
+        if (c.origin !== origin || c.size !== stored.size || !bytesEqual(c.rootHash, stored.rootHash) || c.extensions.length > 0) return 0;
+        if (text !== parseNote(stored.note).text) return 0;
+      } catch (e) {
+        if (e instanceof FormatError) return 0;
+        throw e;
+      }
+      const prev = await this.#storage.foreignCosignatures(origin);
+      const same = prev !== undefined && prev.size === stored.size && bytesEqual(prev.rootHash, stored.rootHash);
+      const byKey = new Map<string, NoteSignature>();
+      if (same) {
+        for (const line of prev.lines) {
+          const sig = parseNote(`${text}\n${line}\n`).signatures[0]!;
+          byKey.set(`${sig.keyId}:${sig.name}`, sig);
+        }
+      }
+      let changed = 0;
+      for (const v of this.#cosigners) {
+        let sig: NoteSignature | undefined;
+        try {
+          sig = openNote(note, [v]).verified[0];
+        } catch (e) {
+          if (e instanceof FormatError) continue; // absent, or a line that does not verify: never stored
+          throw e;
+        }
+        if (sig === undefined) continue;
+        const k = `${sig.keyId}:${sig.name}`;
+        const old = byKey.get(k);
+        if (old !== undefined && cosignatureTimestamp(old) >= cosignatureTimestamp(sig)) continue;
+        byKey.set(k, sig);
+        changed++;
+      }
+      if (changed === 0) return 0;
+      await this.#storage.putForeignCosignatures({ origin, size: stored.size, rootHash: stored.rootHash, lines: [...byKey.values()].map((s) => s.line) });
+      return changed;
+    });
+  }
+
+  /**
+   * Stores a split-view evidence record (once per id). A proven record blocks its origin in the
+   * same atomic write (unless the origin is blocked already, or an operator cleared this
+   * conflict before). Runs under the origin's mutex, so no add-checkpoint of that origin is
+   * between its checks and its store meanwhile.
+   */
+  async recordEvidence(e: EvidenceInput): Promise<RecordEvidenceResult> {
+    return this.#locks.run(e.origin, async () => {
+      const now = this.#now();
+      const evidence: StoredEvidence = { id: e.id, origin: e.origin, kind: e.kind, proven: e.proven, record: e.record, recordedAt: now };
+      const block: OriginBlock | undefined = e.proven && this.logs.has(e.origin)
+        ? { origin: e.origin, evidenceId: e.id, conflict: e.conflict, since: now }
+        : undefined;
+      let stored: boolean;
+      try {
+        stored = await this.#storage.addEvidence(evidence, block);
+      } catch (cause) {
+        if (cause instanceof WitnessError) throw cause;
+        throw new WitnessError('storage', `cannot store evidence ${e.id}`, { cause });
+      }
+      const current = await this.#storage.block(e.origin);
+      if (stored) {
+        const fields = { origin: e.origin, kind: e.kind, proven: e.proven, evidenceId: e.id };
+        if (current?.evidenceId === e.id) this.#logger?.error('log misbehaviour proven: no longer cosigning this origin', fields);
+        else this.#logger?.warn('split-view evidence recorded', fields);
+      }
+      return { stored, block: current };
+    });
+  }
+
+  /** Evidence records, newest first. */
+  async evidence(opts?: ListEvidenceOptions): Promise<StoredEvidence[]> {
+    return this.#storage.listEvidence(opts);
+  }
+
+  /** The block of `origin`, if this witness stopped cosigning it. */
+  async block(origin: string): Promise<OriginBlock | undefined> {
+    return this.#storage.block(origin);
   }
 
   /** Identity and per-origin state (configured origins, then stored ones no longer configured). */
   async status(): Promise<WitnessStatus> {
     const stored = new Map((await this.#storage.listLatest()).map((c) => [c.origin, c]));
+    const blocks = new Map((await this.#storage.listBlocks()).map((b) => [b.origin, b]));
     const origins = [...new Set([...this.logs.keys(), ...[...stored.keys()].sort()])];
     const logs = origins.map((origin): LogStatus => {
       const c = stored.get(origin);
       const log = this.logs.get(origin);
       return {
-        origin, configured: log !== undefined, qpd: log?.qpd, size: c?.size, rootHash: c?.rootHash, cosignedAt: c?.cosignedAt,
+        origin, configured: log !== undefined, qpd: log?.qpd, blocked: blocks.get(origin), size: c?.size, rootHash: c?.rootHash, cosignedAt: c?.cosignedAt,
       };
     });
     return { name: this.name, cosignatureVkey: this.cosignatureVkey, logs };

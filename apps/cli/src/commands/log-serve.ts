@@ -1,9 +1,10 @@
 /** `cairn log serve`: runs a log node (LevelDB data directory, tiles + tRPC on one port). */
 import { loadTokens, startLogServer, ApiError } from '@cairn/api';
 import { LogError, LogNode, jsonLogger, openLevelStorage } from '@cairn/log';
+import type { GossipHost } from '@cairn/gossip';
 import { CommandFailure, UsageError, defineCommand } from '../command.js';
 import { readKeyFile } from '../lib/files.js';
-import { parseIntOption, parseListen, parseUrlOption } from '../lib/options.js';
+import { parseIntOption, parseListen, parseP2pAddr, parseP2pListen, parseUrlOption } from '../lib/options.js';
 import { untilSignal } from '../lib/signals.js';
 
 export const logServe = defineCommand({
@@ -14,7 +15,15 @@ Creates the log in --data on first start (origin = --origin or the key's name) a
 data directory's integrity on every start. Serves the C2SP tlog-tiles read path at the root
 (http://HOST:PORT/checkpoint, /tile/...) and the tRPC API at /trpc. Submissions need a bearer
 token from --tokens (see \`cairn log tokens add\`); reads are public. Logs are JSON lines on
-standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integrated and signed.`,
+standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integrated and signed.
+
+A witness is --witness URL=VKEY (HTTP, POST URL/add-checkpoint) or --witness MULTIADDR=VKEY with
+a /…/p2p/<peer ID> multiaddr (the same exchange over the libp2p stream protocol, for witnesses
+without HTTP). With a libp2p witness the log runs a libp2p host with its own identity in
+--data/p2p.key (print its peer ID with \`cairn witness p2p-id --data DIR\` and allow it on the
+witness with --allow-peer); --p2p-listen is optional (it only dials out otherwise). A witness
+that proved misbehaviour of this log answers 403 naming the evidence: it shows in the status
+alarms (evidenceId) and as a "witness alarm" log line.`,
   options: {
     data: { type: 'string', required: true, value: 'DIR', description: 'data directory (LevelDB), created if absent' },
     key: { type: 'string', required: true, value: 'FILE', description: 'signer key file from `cairn keygen`' },
@@ -23,7 +32,11 @@ standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integra
     'checkpoint-interval': { type: 'string', value: 'MS', description: 'integrate and sign every MS milliseconds (default 100)' },
     tokens: { type: 'string', value: 'FILE', description: 'tokens file for submissions (without it, submit is refused)' },
     dedupe: { type: 'boolean', description: 'identical entries get the index of the earlier one' },
-    witness: { type: 'string', multiple: true, value: 'URL=VKEY', description: 'a witness: its URL and cosignature/v1 verifier key' },
+    witness: {
+      type: 'string', multiple: true, value: 'URL=VKEY',
+      description: 'a witness: its URL (or /…/p2p/<peer ID> multiaddr for libp2p) and cosignature/v1 verifier key',
+    },
+    'p2p-listen': { type: 'string', multiple: true, value: 'MULTIADDR', description: 'libp2p listen address (only with a libp2p --witness; optional)' },
     quorum: { type: 'string', value: 'K', description: 'cosignatures needed before /checkpoint serves a checkpoint (default: all witnesses)' },
   },
   async run({ values, io }) {
@@ -33,8 +46,24 @@ standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integra
     const witnesses = (values.witness ?? []).map(parseWitnessFlag);
     const quorum = values.quorum === undefined ? undefined : parseIntOption('--quorum', values.quorum, 0, witnesses.length);
     if (quorum !== undefined && witnesses.length === 0 && quorum > 0) throw new UsageError('--quorum needs --witness');
+    const p2pListen = (values['p2p-listen'] ?? []).map((v) => parseP2pListen('--p2p-listen', v));
+    const p2pWitnesses = witnesses.filter((w) => w.url.startsWith('/'));
+    if (p2pListen.length > 0 && p2pWitnesses.length === 0) throw new UsageError('--p2p-listen needs a --witness MULTIADDR=VKEY');
     const signerKey = await readKeyFile(values.key!);
     const logger = jsonLogger();
+    let host: GossipHost | undefined;
+    // libp2p is loaded only when a witness is reached over it (it takes a while to import).
+    const gossip = p2pWitnesses.length > 0 ? await import('@cairn/gossip') : undefined;
+    if (gossip !== undefined) {
+      const { createGossipHost, GossipError } = gossip;
+      try {
+        host = await createGossipHost({ dataDir: values.data!, listen: p2pListen, peers: p2pWitnesses.map((w) => w.url), log: (m) => logger.debug('p2p', { message: m }) });
+      } catch (e) {
+        if (e instanceof GossipError) throw new UsageError(`--witness/--p2p-listen: ${e.message}`);
+        throw new CommandFailure(`cannot start libp2p: ${(e as Error).message}`);
+      }
+    }
+    const p2p = host;
     let tokens;
     if (values.tokens !== undefined) {
       try {
@@ -52,9 +81,13 @@ standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integra
         ...(interval !== undefined ? { checkpointIntervalMs: interval } : {}),
         ...(values.dedupe ? { dedupe: true } : {}),
         ...(witnesses.length > 0 ? { witnesses } : {}),
+        ...(p2p === undefined || gossip === undefined ? {} : {
+          witnessStream: (target: string, body: Uint8Array, signal: AbortSignal) => gossip.sendAddCheckpoint(p2p.node, target, body, { signal }),
+        }),
         ...(quorum !== undefined ? { quorum } : {}),
       });
     } catch (e) {
+      await host?.stop();
       if (e instanceof LogError && e.code === 'config') throw new UsageError(e.message);
       if (e instanceof LogError) throw new CommandFailure(`cannot open the log in ${values.data}: ${e.message}`);
       throw e;
@@ -65,6 +98,7 @@ standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integra
       server = await startLogServer({ node, listen, tokens, logger });
     } catch (e) {
       await node.stop();
+      await host?.stop();
       if (e instanceof ApiError || (e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new CommandFailure(`cannot listen on ${values.listen}: ${(e as Error).message}`);
       }
@@ -77,21 +111,30 @@ standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integra
     io.out(`checkpoint ${server.url}/checkpoint (size ${size})`);
     io.out(`trpc ${server.url}/trpc${tokens ? '' : ' (no --tokens: submissions are refused)'}`);
     for (const w of witnesses) io.out(`witness ${w.url} ${w.vkey}`);
+    if (p2p !== undefined) {
+      io.out(`p2p id ${p2p.peerId.toString()}`);
+      for (const a of p2p.multiaddrs()) io.out(`p2p listening on ${a.toString()}`);
+    }
     if (witnesses.length > 0) io.out(`quorum ${quorum ?? witnesses.length} of ${witnesses.length}`);
     logger.info('started', { url: server.url, origin: node.origin, size: size.toString(), data: values.data });
     const sig = await untilSignal();
     logger.info('stopping', { signal: sig });
     await server.close();
     await node.stop();
+    await host?.stop();
     logger.info('stopped', { size: (node.latestCheckpoint()?.size ?? 0n).toString() });
     return 0;
   },
 });
 
-/** `URL=VKEY`: the witness's base URL (its add-checkpoint endpoint is URL/add-checkpoint). */
+/**
+ * `URL=VKEY`: the witness's base URL (its add-checkpoint endpoint is URL/add-checkpoint), or
+ * `MULTIADDR=VKEY` with a `/…/p2p/<peer ID>` multiaddr (libp2p; a multiaddr has no `=`).
+ */
 function parseWitnessFlag(value: string): { url: string; vkey: string } {
   const eq = value.indexOf('=');
-  if (eq < 0) throw new UsageError(`--witness must be URL=VKEY, got "${value}"`);
-  const url = parseUrlOption('--witness', value.slice(0, eq));
+  if (eq < 0) throw new UsageError(`--witness must be URL=VKEY or MULTIADDR=VKEY, got "${value}"`);
+  const target = value.slice(0, eq);
+  const url = target.startsWith('/') ? parseP2pAddr('--witness', target) : parseUrlOption('--witness', target);
   return { url, vkey: value.slice(eq + 1) };
 }

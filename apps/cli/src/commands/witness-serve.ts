@@ -1,5 +1,9 @@
-/** `cairn witness serve`: runs a tlog-witness (LevelDB state, add-checkpoint + monitoring + tRPC). */
-import { startWitnessServer } from '@cairn/api';
+/**
+ * `cairn witness serve`: runs a tlog-witness (LevelDB state, add-checkpoint + monitoring + tRPC
+ * over HTTP) and, with --p2p-listen, a node of the libp2p witness network (@cairn/witness/network:
+ * gossip of cosigned checkpoints, split-view evidence, add-checkpoint over a libp2p stream).
+ */
+import { answerAddCheckpoint, startWitnessServer, type WitnessServer } from '@cairn/api';
 import { decodeSignerKey } from '@cairn/formats';
 import { nodeEd25519 } from '@cairn/formats/node';
 import { nodeBackend } from '@cairn/merkle/node';
@@ -15,9 +19,10 @@ import {
   type WitnessStorage,
   type WitnessTestHooks,
 } from '@cairn/witness';
+import type { WitnessNetwork } from '@cairn/witness/network';
 import { CommandFailure, UsageError, defineCommand, type Io, type Values } from '../command.js';
 import { readBounded, readKeyFile } from '../lib/files.js';
-import { parseListen } from '../lib/options.js';
+import { parseListen, parseP2pPeer, parsePeerIdOption, parseP2pListen } from '../lib/options.js';
 import { untilSignal } from '../lib/signals.js';
 
 /**
@@ -31,9 +36,18 @@ export const MAX_LOGS_FILE_BYTES = 16 * 1024 * 1024;
 const options = {
   data: { type: 'string', required: true, value: 'DIR', description: 'state directory (LevelDB), created if absent' },
   key: { type: 'string', required: true, value: 'FILE', description: 'witness signer key file from `cairn keygen --witness`' },
-  listen: { type: 'string', required: true, value: 'HOST:PORT', description: 'address to listen on, e.g. 127.0.0.1:7380 (port 0 = any)' },
-  log: { type: 'string', multiple: true, value: 'VKEY[=ORIGIN]', description: 'a trusted log key (type 0x01); origin defaults to the key name' },
+  listen: { type: 'string', value: 'HOST:PORT', description: 'HTTP address, e.g. 127.0.0.1:7380 (port 0 = any); without it only libp2p is served' },
+  log: {
+    type: 'string', multiple: true, value: 'VKEY[=ORIGIN][@URL]',
+    description: 'a trusted log key (type 0x01); origin defaults to the key name; URL = its tlog-tiles prefix (for consistency checks of gossiped checkpoints)',
+  },
   'logs-file': { type: 'string', value: 'FILE', description: 'trusted logs in the witness-network logs/v0 format (with qpd)' },
+  'p2p-listen': { type: 'string', multiple: true, value: 'MULTIADDR', description: 'join the libp2p witness network, listening here, e.g. /ip4/127.0.0.1/tcp/4001' },
+  peer: {
+    type: 'string', multiple: true, value: 'MULTIADDR[=VKEY]',
+    description: "a peer witness /…/p2p/<peer ID>, kept connected; VKEY = its cosignature/v1 key (its cosignatures are merged into ours)",
+  },
+  'allow-peer': { type: 'string', multiple: true, value: 'PEERID', description: 'also accept libp2p connections from this peer ID (a log sending add-checkpoint over libp2p, a monitor)' },
 } as const;
 
 function parseStall(env: NodeJS.ProcessEnv): number | undefined {
@@ -53,7 +67,12 @@ export async function runWitnessServe(
   until: () => Promise<string> = untilSignal,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const listen = parseListen('--listen', values.listen!);
+  const listen = values.listen === undefined ? undefined : parseListen('--listen', values.listen);
+  const p2pListen = (values['p2p-listen'] ?? []).map((v) => parseP2pListen('--p2p-listen', v));
+  const peers = (values.peer ?? []).map((v) => parseP2pPeer('--peer', v));
+  const allowPeers = (values['allow-peer'] ?? []).map((v) => parsePeerIdOption('--allow-peer', v));
+  if (listen === undefined && p2pListen.length === 0) throw new UsageError('give --listen HOST:PORT (HTTP) and/or --p2p-listen MULTIADDR (libp2p)');
+  if (p2pListen.length === 0 && (peers.length > 0 || allowPeers.length > 0)) throw new UsageError('--peer and --allow-peer need --p2p-listen');
   const specs: LogSpec[] = [];
   for (const v of values.log ?? []) {
     try {
@@ -70,7 +89,7 @@ export async function runWitnessServe(
       throw new UsageError(`--logs-file ${values['logs-file']}: ${(e as Error).message}`);
     }
   }
-  if (specs.length === 0) throw new UsageError('give at least one --log VKEY[=ORIGIN] or a --logs-file');
+  if (specs.length === 0) throw new UsageError('give at least one --log VKEY[=ORIGIN][@URL] or a --logs-file');
   const edOpts = { ed25519: nodeEd25519 };
   let logs;
   try {
@@ -103,24 +122,67 @@ export async function runWitnessServe(
       },
     };
   }
-  const witness = new Witness({ key, logs, storage, ed25519: nodeEd25519, hashBackend: nodeBackend, logger, ...(hooks ? { hooks } : {}) });
-  let server;
+  let witness: Witness;
   try {
-    server = await startWitnessServer({ witness, listen, logger });
+    witness = new Witness({
+      key, logs, storage, ed25519: nodeEd25519, hashBackend: nodeBackend, logger, ...(hooks ? { hooks } : {}),
+      cosigners: peers.flatMap((p) => (p.vkey === undefined ? [] : [p.vkey])),
+    });
   } catch (e) {
     await storage.close();
-    throw new CommandFailure(`cannot listen on ${values.listen}: ${(e as Error).message}`);
+    if (isWitnessError(e) && e.code === 'config') throw new UsageError(`--peer: ${e.message}`);
+    throw e;
   }
-  io.out(`cairn witness listening on ${server.url}`);
+  let network: WitnessNetwork | undefined;
+  let server: WitnessServer | undefined;
+  const stopAll = async (): Promise<void> => {
+    await server?.close();
+    await network?.stop();
+    await storage.close();
+  };
+  if (p2pListen.length > 0) {
+    // Loaded on demand: libp2p takes a while to import, and most commands never need it.
+    const [{ startWitnessNetwork }, { GossipError }] = await Promise.all([import('@cairn/witness/network'), import('@cairn/gossip')]);
+    try {
+      network = await startWitnessNetwork({
+        witness, dataDir: values.data!, listen: p2pListen, peers: peers.map((p) => p.addr), allowPeerIds: allowPeers, logger,
+        addCheckpoint: async (body) => answerAddCheckpoint(witness, body, logger),
+      });
+    } catch (e) {
+      await stopAll();
+      if (e instanceof GossipError) throw new CommandFailure(`cannot join the witness network: ${e.message}`);
+      throw new CommandFailure(`cannot listen on ${p2pListen.join(', ')}: ${(e as Error).message}`);
+    }
+  }
+  const net = network;
+  if (listen !== undefined) {
+    try {
+      server = await startWitnessServer({
+        witness, listen, logger,
+        p2p: net === undefined ? undefined : () => ({ peerId: net.peerId, multiaddrs: net.multiaddrs(), connectedPeers: net.connectedPeers(), metrics: net.metrics }),
+      });
+    } catch (e) {
+      await stopAll();
+      throw new CommandFailure(`cannot listen on ${values.listen}: ${(e as Error).message}`);
+    }
+  }
   io.out(`name ${witness.name}`);
   io.out(`cosignature/v1 ${witness.cosignatureVkey}`);
-  io.out(`add-checkpoint ${server.url}/add-checkpoint`);
-  io.out(`trpc ${server.url}/trpc`);
-  logger.info('started', { url: server.url, name: witness.name, logs: [...logs.keys()], data: values.data });
+  if (net !== undefined) {
+    io.out(`p2p id ${net.peerId}`);
+    for (const a of net.multiaddrs()) io.out(`cairn witness p2p listening on ${a}`);
+  }
+  if (server !== undefined) {
+    io.out(`add-checkpoint ${server.url}/add-checkpoint`);
+    io.out(`trpc ${server.url}/trpc`);
+    io.out(`cairn witness listening on ${server.url}`);
+  }
+  logger.info('started', {
+    url: server?.url, p2p: net?.multiaddrs(), name: witness.name, logs: [...logs.keys()], data: values.data,
+  });
   const why = await until();
   logger.info('stopping', { signal: why });
-  await server.close();
-  await storage.close();
+  await stopAll();
   logger.info('stopped', {});
   return 0;
 }
@@ -129,13 +191,28 @@ export const witnessServe = defineCommand({
   name: 'witness serve',
   summary: 'Run a tlog-witness: cosign checkpoints of trusted logs, never rolling back',
   details: `
-Serves c2sp.org/tlog-witness at the root: POST /add-checkpoint (200 with the cosignature line,
-409 with text/x.tlog.size, 403/404/422 refusals, 429 when a log's qpd budget is spent) and
-GET /<hex sha256(origin)>/checkpoint (the latest cosigned checkpoint), plus read-only tRPC at
-/trpc (status, misbehaviour). Trusted logs come from --log (repeatable) and/or --logs-file;
-removing a log never deletes its state. The state in --data is written with fsync before any
-cosignature is returned. Logs are JSON lines on standard error; SIGINT/SIGTERM stop it cleanly.
-The witness key's cosignature/v1 verifier key is printed at start (give it to logs and clients).`,
+Serves c2sp.org/tlog-witness at the root of --listen: POST /add-checkpoint (200 with the
+cosignature line, 409 with text/x.tlog.size, 403/404/422 refusals, 429 when a log's qpd budget
+is spent) and GET /<hex sha256(origin)>/checkpoint (the latest cosigned checkpoint, with the
+verified cosignatures of peer witnesses), plus read-only tRPC at /trpc (status, misbehaviour,
+evidence). Trusted logs come from --log (repeatable) and/or --logs-file; removing a log never
+deletes its state. The state in --data is written with fsync before any cosignature is returned.
+
+Witness network (--p2p-listen): the libp2p identity is --data/p2p.key (see
+\`cairn witness p2p-id\`); only --peer and --allow-peer peer IDs may connect, and peers are
+re-dialled with backoff. Every cosigned checkpoint is gossiped on its origin's topic; conflicting
+log-signed checkpoints (same size, other root; or other size and a failed consistency check
+against the tiles at the log's @URL) become evidence, published on the alarm topic, listed by
+\`cairn evidence list\`. After PROVEN misbehaviour the witness stops cosigning that origin:
+add-checkpoint answers 403 naming the evidence id until \`cairn witness clear\` (run while the
+witness is stopped). Logs may also send add-checkpoint over libp2p (log serve --witness
+MULTIADDR=VKEY; allow the log's peer ID with --allow-peer). Without --listen only libp2p is
+served. Example:
+  pnpm cairn witness serve --data w1 --key w1.key --log VKEY@http://127.0.0.1:8080 \\
+    --p2p-listen /ip4/127.0.0.1/tcp/4001 --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooW…=W2_VKEY
+
+Logs are JSON lines on standard error; SIGINT/SIGTERM stop it cleanly. The witness key's
+cosignature/v1 verifier key is printed at start (give it to logs, clients and peer witnesses).`,
   options,
   async run({ values, io }) {
     try {

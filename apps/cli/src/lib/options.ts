@@ -43,3 +43,40 @@ export function parseUrlOption(flag: string, value: string): string {
   if (u.search || u.hash) throw new UsageError(`${flag} must not have a query or fragment`);
   return u.href.replace(/\/+$/, '');
 }
+
+/** A libp2p peer ID in its base58 text form (`12D3KooW…` for Ed25519 keys). */
+export const PEER_ID_TEXT = /^[1-9A-HJ-NP-Za-km-z]{20,128}$/;
+/** A printable multiaddr: `/`-separated components. */
+const MULTIADDR_TEXT = /^(\/[A-Za-z0-9._~:%-]+)+$/;
+
+/** A libp2p listen multiaddr such as `/ip4/127.0.0.1/tcp/4001`. */
+export function parseP2pListen(flag: string, value: string): string {
+  if (!MULTIADDR_TEXT.test(value) || value.includes('/p2p/')) {
+    throw new UsageError(`${flag} must be a multiaddr such as /ip4/127.0.0.1/tcp/4001, got "${value}"`);
+  }
+  return value;
+}
+
+/** A peer multiaddr ending in `/p2p/<peer ID>`. */
+export function parseP2pAddr(flag: string, value: string): string {
+  const at = value.lastIndexOf('/p2p/');
+  if (!MULTIADDR_TEXT.test(value) || at < 0 || !PEER_ID_TEXT.test(value.slice(at + 5))) {
+    throw new UsageError(`${flag} must be a multiaddr ending in /p2p/<peer ID>, e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…, got "${value}"`);
+  }
+  return value;
+}
+
+/** `MULTIADDR[=VKEY]` (a multiaddr has no `=`). */
+export function parseP2pPeer(flag: string, value: string): { addr: string; vkey?: string } {
+  const eq = value.indexOf('=');
+  if (eq < 0) return { addr: parseP2pAddr(flag, value) };
+  const vkey = value.slice(eq + 1);
+  if (vkey === '') throw new UsageError(`${flag} must be MULTIADDR or MULTIADDR=VKEY, got "${value}"`);
+  return { addr: parseP2pAddr(flag, value.slice(0, eq)), vkey };
+}
+
+/** A peer ID. */
+export function parsePeerIdOption(flag: string, value: string): string {
+  if (!PEER_ID_TEXT.test(value)) throw new UsageError(`${flag} must be a libp2p peer ID such as 12D3KooW…, got "${value}"`);
+  return value;
+}

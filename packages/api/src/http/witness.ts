@@ -7,12 +7,16 @@
  * | `POST <prefix>/add-checkpoint` | 200 `text/plain; charset=utf-8`: only the witness's `— <name> <base64>\n` line(s) |
  * | | 409 `Content-Type: text/x.tlog.size` (exactly), body `<latest cosigned size>\n`, e.g. `3\n` |
  * | | 400/403/404/413/422/429 (+ `Retry-After`)/500: `text/plain` reason, e.g. `unknown log: …\n` |
+ * | | 403 for a blocked origin names the evidence: `blocked: evidence <64 hex> proves that <origin> misbehaved; …\n` |
  * | `GET <prefix>/<hex sha256(origin)>/checkpoint` | 200 the latest cosigned note (verified log signature(s) + our cosignature), or 404 |
  * | `OPTIONS` either path | 204 with the CORS headers |
  *
  * Every answer carries `Access-Control-Allow-Origin: *` (as Sunlight). Bodies are capped at
  * `MAX_ADD_CHECKPOINT_BODY` (128 KiB): a larger declared `Content-Length` is refused with 413
  * before reading, an undeclared one is cut at the cap.
+ *
+ * {@link answerAddCheckpoint} gives the same answer as bytes (status, content type, body), for
+ * the libp2p stream transport of add-checkpoint (@cairn/gossip stream.ts): one mapping for both.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
@@ -42,6 +46,7 @@ export const WITNESS_ERROR_TABLE: Readonly<Record<WitnessErrorCode, WitnessError
   inconsistent: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
   fork: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
   'rate-limited': { status: 429, trpc: 'TOO_MANY_REQUESTS' },
+  blocked: { status: 403, trpc: 'FORBIDDEN' },
   storage: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the witness failed to store its state; nothing was cosigned' },
   config: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the witness is misconfigured; nothing was cosigned' },
 };
@@ -115,16 +120,53 @@ async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> 
   return new Uint8Array(Buffer.concat(chunks, total));
 }
 
-/** Sends the answer for a witness error (409 with the size body, 429 with Retry-After). */
-export function sendWitnessError(res: ServerResponse, err: unknown): void {
+/** An add-checkpoint answer as bytes: what the HTTP endpoint and the libp2p stream both send. */
+export interface WitnessAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Uint8Array;
+  /** Extra HTTP headers (`Retry-After`). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+
+/** The answer for a witness error (409 with the size body, 429 with Retry-After). */
+export function witnessErrorAnswer(err: unknown): WitnessAnswer {
   const rule = witnessErrorRule(err);
   if (isWitnessError(err) && err.code === 'conflict' && err.evidence.knownSize !== undefined) {
-    send(res, 409, TLOG_SIZE_CONTENT_TYPE, formatSizeBody(err.evidence.knownSize));
-    return;
+    return { status: 409, contentType: TLOG_SIZE_CONTENT_TYPE, body: Buffer.from(formatSizeBody(err.evidence.knownSize)), headers: {} };
   }
-  const extra: Record<string, string> = {};
-  if (isWitnessError(err) && err.evidence.retryAfterSeconds !== undefined) extra['Retry-After'] = String(err.evidence.retryAfterSeconds);
-  sendText(res, rule.status, witnessPublicMessage(err), extra);
+  const headers: Record<string, string> = {};
+  if (isWitnessError(err) && err.evidence.retryAfterSeconds !== undefined) headers['Retry-After'] = String(err.evidence.retryAfterSeconds);
+  const message = witnessPublicMessage(err);
+  return { status: rule.status, contentType: TEXT, body: Buffer.from(message.endsWith('\n') ? message : message + '\n'), headers };
+}
+
+/**
+ * Runs add-checkpoint on `witness` and maps the outcome through the table: 200 with the
+ * cosignature lines, or the error answer. Never rejects (an internal failure is a 500).
+ */
+export async function answerAddCheckpoint(witness: Witness, body: Uint8Array, logger?: WitnessHttpLogger): Promise<WitnessAnswer> {
+  try {
+    const result = await witness.addCheckpoint(body);
+    return { status: 200, contentType: TEXT, body: Buffer.from(result.cosignatures), headers: {} };
+  } catch (e) {
+    const rule = witnessErrorRule(e);
+    if (rule.status >= 500) logger?.error('add-checkpoint failed', { error: String(e), cause: String((e as Error).cause ?? '') });
+    else logger?.info('add-checkpoint refused', { status: rule.status, code: isWitnessError(e) ? e.code : undefined, reason: (e as Error).message });
+    return witnessErrorAnswer(e);
+  }
+}
+
+function sendAnswer(res: ServerResponse, a: WitnessAnswer): void {
+  res.writeHead(a.status, { ...WITNESS_CORS_HEADERS, 'Content-Type': a.contentType, 'Content-Length': String(a.body.length), ...a.headers });
+  res.end(a.body);
+}
+
+/** Sends the answer for a witness error (409 with the size body, 429 with Retry-After). */
+export function sendWitnessError(res: ServerResponse, err: unknown): void {
+  sendAnswer(res, witnessErrorAnswer(err));
 }
 
 /** Builds the tlog-witness handler. */
@@ -149,15 +191,7 @@ export function createWitnessHandler(opts: WitnessHandlerOptions): WitnessHandle
       sendText(res, 413, `invalid input: body exceeds ${MAX_ADD_CHECKPOINT_BODY} bytes`, { Connection: 'close' });
       return;
     }
-    try {
-      const result = await witness.addCheckpoint(body);
-      send(res, 200, 'text/plain; charset=utf-8', result.cosignatures);
-    } catch (e) {
-      const rule = witnessErrorRule(e);
-      if (rule.status >= 500) logger?.error('add-checkpoint failed', { error: String(e), cause: String((e as Error).cause ?? '') });
-      else logger?.info('add-checkpoint refused', { status: rule.status, code: isWitnessError(e) ? e.code : undefined, reason: (e as Error).message });
-      sendWitnessError(res, e);
-    }
+    sendAnswer(res, await answerAddCheckpoint(witness, body, logger));
   }
 
   async function monitor(res: ServerResponse, hash: string): Promise<void> {

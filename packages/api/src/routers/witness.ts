@@ -7,6 +7,12 @@
  *   (size and cosignedAt are decimal strings, rootHash base64; null when never cosigned);
  * - `misbehaviour({ origin?, limit? })` → possible-misbehaviour records, newest first, each with
  *   both notes, the proof (base64) and the time.
+ * - `evidence({ origin?, limit? })` → split-view evidence records, newest first:
+ *   `{ id, origin, kind, proven, recordedAt, record }` where `record` is the canonical evidence
+ *   JSON line (re-verifiable offline with `cairn evidence verify`);
+ * - `status` also tells, per log, `blocked: { evidenceId, since } | null` (the witness stopped
+ *   cosigning it after proven misbehaviour) and, on the witness network, `p2p`: its peer ID,
+ *   addresses, connected peers and gossip counters (accepted / rejected by reason …).
  *
  * This router has its own tRPC instance (its context is a witness, not a log); errors are
  * mapped through the one witness table in http/witness.ts. Plain JSON on the wire, like the
@@ -17,15 +23,30 @@ import { z } from 'zod';
 import { isWitnessError, type MisbehaviourRecord, type Witness } from '@cairn/witness';
 import { witnessErrorRule, witnessPublicMessage } from '../http/witness.js';
 
+/** The witness-network part of the status (from `@cairn/witness/network`). */
+export interface WitnessP2pStatus {
+  readonly peerId: string;
+  readonly multiaddrs: readonly string[];
+  readonly connectedPeers: readonly string[];
+  /** Gossip counters (a plain JSON object). */
+  readonly metrics: unknown;
+}
+
 /** What every witness procedure sees. */
 export interface WitnessApiContext {
   readonly witness: Witness;
+  /** Present when the witness is on the libp2p witness network. */
+  readonly p2p?: (() => WitnessP2pStatus) | undefined;
 }
 
 /** Most misbehaviour records one call returns. */
 export const MAX_MISBEHAVIOUR_PAGE = 1000;
 /** Records returned when no limit is given. */
 export const DEFAULT_MISBEHAVIOUR_PAGE = 100;
+/** Most evidence records one call returns. */
+export const MAX_EVIDENCE_PAGE = 1000;
+/** Evidence records returned when no limit is given. */
+export const DEFAULT_EVIDENCE_PAGE = 100;
 
 const t = initTRPC.context<WitnessApiContext>().create({
   errorFormatter({ shape, error }) {
@@ -69,6 +90,13 @@ const misbehaviourInput = z
   })
   .optional();
 
+const evidenceInput = z
+  .strictObject({
+    origin: z.string().min(1).max(1024).optional(),
+    limit: z.number().int().min(1).max(MAX_EVIDENCE_PAGE).optional(),
+  })
+  .optional();
+
 /** The witness router. */
 export const witnessRouter = t.router({
   status: procedure.query(async ({ ctx }) => {
@@ -83,7 +111,9 @@ export const witnessRouter = t.router({
         size: l.size?.toString() ?? null,
         rootHash: l.rootHash === undefined ? null : b64(l.rootHash),
         cosignedAt: l.cosignedAt?.toString() ?? null,
+        blocked: l.blocked === undefined ? null : { evidenceId: l.blocked.evidenceId, since: l.blocked.since },
       })),
+      p2p: ctx.p2p?.() ?? null,
     };
   }),
   misbehaviour: procedure.input(misbehaviourInput).query(async ({ ctx, input }) => {
@@ -92,6 +122,13 @@ export const witnessRouter = t.router({
       ...(input?.origin === undefined ? {} : { origin: input.origin }),
     });
     return records.map(recordOut);
+  }),
+  evidence: procedure.input(evidenceInput).query(async ({ ctx, input }) => {
+    const records = await ctx.witness.evidence({
+      limit: input?.limit ?? DEFAULT_EVIDENCE_PAGE,
+      ...(input?.origin === undefined ? {} : { origin: input.origin }),
+    });
+    return records.map((e) => ({ id: e.id, origin: e.origin, kind: e.kind, proven: e.proven, recordedAt: e.recordedAt, record: e.record }));
   }),
 });
 

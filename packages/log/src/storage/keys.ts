@@ -16,6 +16,7 @@
  * | `B` u64 bundle index                  | a full entry bundle (256 entries, tlog-tiles)      |
  * | `T` u8 level, u64 tile index          | the latest version of a hash tile (W·32 bytes)     |
  * | `H` 32-byte leaf hash                 | the first index with that leaf hash, u64 BE        |
+ * | `I` u8 level, u64 tile index          | interior of a FULL tile: its levels 1..8, 255·32 B |
  *
  * Checkpoint record: `u64 size | 32-byte root | u64 signing time (ms) | note bytes`. The
  * integrated size is the checkpoint's size: tiles, bundles and the checkpoint of one integration
@@ -33,6 +34,7 @@ const P_ENTRY = 0x45; // 'E'
 const P_BUNDLE = 0x42; // 'B'
 const P_TILE = 0x54; // 'T'
 const P_HASH = 0x48; // 'H'
+const P_INTERIOR = 0x49; // 'I'
 
 /** The current layout version, stored under `Mformat`. */
 export const LAYOUT_VERSION = '1';
@@ -104,6 +106,16 @@ export function tileKey(level: number, index: bigint): Uint8Array {
   k[0] = P_TILE;
   k[1] = level;
   putU64(k, 2, index);
+  return k;
+}
+
+/**
+ * `I` + level byte + tile index: the interior nodes of a full tile (derived data, written with
+ * the tile so that proofs need no hashing; readers recompute them when the key is absent).
+ */
+export function interiorKey(level: number, index: bigint): Uint8Array {
+  const k = tileKey(level, index);
+  k[0] = P_INTERIOR;
   return k;
 }
 

@@ -10,7 +10,8 @@
  *   nothing is merged;
  * - 409: the body says the witness's size; retry at once with the proof from it (a size above
  *   the log's latest signed size is an alarm: the witness saw a larger tree than the log has);
- * - 400/403/404/422 (any refusal): an alarm carrying the body;
+ * - 400/403/404/422 (any refusal): an alarm carrying the body (and, when the witness names
+ *   split-view evidence — a 403 `blocked: evidence <64 hex> …` — its id in `evidenceId`);
  * - network error, timeout, 408/429/5xx: retry with exponential backoff and jitter (capped).
  *
  * Coalescing: the client never queues checkpoints. `offer()` only marks it dirty; whenever it
@@ -27,7 +28,7 @@ import { bytesEqual } from '@cairn/merkle';
 import type { Logger } from '../logger.js';
 import type { SignedCheckpoint } from '../checkpoint.js';
 import { backoffDelay, MAX_WITNESS_CONFLICT_RETRIES, type ResolvedWitness, type WitnessTiming } from './config.js';
-import { postAddCheckpoint } from './http.js';
+import type { WitnessTransport } from './http.js';
 
 /** A signed checkpoint with its note text (the part the cosignatures sign). */
 export interface PreparedCheckpoint {
@@ -58,7 +59,12 @@ export interface WitnessAlarm {
   readonly checkpointSize: bigint;
   /** The size the witness reported (409), when known. */
   readonly witnessSize?: bigint;
+  /** The split-view evidence the witness names in its refusal (a blocked origin), when any. */
+  readonly evidenceId?: string;
 }
+
+/** `evidence <64 lowercase hex>` in a refusal body: the witness holds proof that this log misbehaved. */
+const EVIDENCE_IN_BODY = /\bevidence ([0-9a-f]{64})\b/u;
 
 /** The state of one witness, as reported by status(). */
 export interface WitnessState {
@@ -97,6 +103,8 @@ export interface WitnessClientDeps {
   /** A verified cosignature line of this witness over `p`. */
   readonly onCosignature: (p: PreparedCheckpoint, sig: NoteSignature) => void;
   readonly onAlarm: (alarm: WitnessAlarm) => void;
+  /** Sends one add-checkpoint exchange to this witness (HTTP or the libp2p stream). */
+  readonly send: WitnessTransport;
   readonly random?: () => number;
 }
 
@@ -138,7 +146,7 @@ export class WitnessClient {
    * 200 means it had nothing (or the empty tree) and cosigned `p`.
    */
   async probe(p: PreparedCheckpoint, timeoutMs: number): Promise<ProbeResult> {
-    const reply = await postAddCheckpoint(this.#d.witness.url, formatAddCheckpointRequest({ oldSize: 0n, proof: [], checkpoint: p.checkpoint.note }), {
+    const reply = await this.#d.send(this.#d.witness.url, formatAddCheckpointRequest({ oldSize: 0n, proof: [], checkpoint: p.checkpoint.note }), {
       timeoutMs, signal: this.#stop.signal,
     });
     switch (reply.kind) {
@@ -216,7 +224,7 @@ export class WitnessClient {
         continue;
       }
       const body = formatAddCheckpointRequest({ oldSize: old, proof, checkpoint: p.checkpoint.note });
-      const reply = await postAddCheckpoint(this.#d.witness.url, body, { timeoutMs: this.#d.timing.requestTimeoutMs, signal: this.#stop.signal });
+      const reply = await this.#d.send(this.#d.witness.url, body, { timeoutMs: this.#d.timing.requestTimeoutMs, signal: this.#stop.signal });
       if (this.#stop.signal.aborted) return;
       switch (reply.kind) {
         case 'cosigned': {
@@ -309,7 +317,11 @@ export class WitnessClient {
     this.#lastError = `${kind}: ${message}`;
     this.#lastErrorTime = this.#d.clock();
     const w = this.#d.witness;
-    const alarm: WitnessAlarm = { time: this.#lastErrorTime, url: w.url, name: w.name, kind, message, checkpointSize: p.checkpoint.size, ...extra };
+    const evidenceId = kind === 'rejected' ? EVIDENCE_IN_BODY.exec(message)?.[1] : undefined;
+    const alarm: WitnessAlarm = {
+      time: this.#lastErrorTime, url: w.url, name: w.name, kind, message, checkpointSize: p.checkpoint.size, ...extra,
+      ...(evidenceId === undefined ? {} : { evidenceId }),
+    };
     this.#d.logger.warn('witness alarm', { ...alarm });
     this.#d.onAlarm(alarm);
   }

@@ -3,16 +3,19 @@
  * cosign before a checkpoint is served ("quorum"), and the timing of the exchange. Validated
  * once, at {@link LogNode.open}; anything wrong is a LogError 'config' naming the field.
  *
- * A witness is given by its submission prefix URL (`POST <url>/add-checkpoint`) and its
- * cosignature/v1 verifier key (type 0x04, as `pnpm cairn keygen --witness` prints, e.g.
- * `witness.example.org+1c1b7b2e+BE4a…`). Its name defaults to the key name.
+ * A witness is given by its submission prefix URL (`POST <url>/add-checkpoint`) — or by a libp2p
+ * multiaddr ending in `/p2p/<peer ID>`, e.g. `/ip4/10.0.0.2/tcp/4001/p2p/12D3KooW…`, reached over
+ * the `/cairn/tlog-witness/add-checkpoint/1` stream protocol (same bytes; needs the node's
+ * `witnessStream` option) — and its cosignature/v1 verifier key (type 0x04, as
+ * `pnpm cairn keygen --witness` prints, e.g. `witness.example.org+1c1b7b2e+BE4a…`). Its name
+ * defaults to the key name.
  */
 import { ALG_COSIGNATURE_V1, parseVerifierKey, type Ed25519Backend, type Verifier } from '@cairn/formats';
 import { LogError } from '../errors.js';
 
 /** One witness, as configured. */
 export interface WitnessConfig {
-  /** Submission prefix: requests go to `<url>/add-checkpoint` (http or https). */
+  /** Submission prefix: requests go to `<url>/add-checkpoint` (http or https); or a `/…/p2p/<peer ID>` multiaddr. */
   readonly url: string;
   /** The witness's cosignature/v1 verifier key (type 0x04). */
   readonly vkey: string;
@@ -49,10 +52,15 @@ export const MAX_ALARM_BODY_CHARS = 512;
 /** Most witnesses one log may be configured with. */
 export const MAX_WITNESSES = 64;
 
+/** A libp2p multiaddr of a peer: printable, `/`-separated, ending in `/p2p/<base58 peer ID>`. */
+const P2P_MULTIADDR = /^(\/[A-Za-z0-9._~:%-]+)+\/p2p\/[1-9A-HJ-NP-Za-km-z]{20,128}$/u;
+
 /** A validated witness. */
 export interface ResolvedWitness {
-  /** The submission prefix without a trailing slash. */
+  /** The submission prefix without a trailing slash, or the libp2p multiaddr. */
   readonly url: string;
+  /** How the witness is reached. */
+  readonly transport: 'http' | 'libp2p';
   readonly name: string;
   readonly vkey: string;
   readonly verifier: Verifier;
@@ -85,14 +93,24 @@ export function resolveWitnesses(
   const seenKeys = new Set<string>();
   for (const [i, w] of configs.entries()) {
     const field = `witnesses[${i}]`;
-    let url: URL;
-    try {
-      url = new URL(w.url);
-    } catch (cause) {
-      throw new LogError('config', `${field}.url is not a URL: ${JSON.stringify(w.url)}`, { cause });
+    let target: string;
+    let transport: 'http' | 'libp2p';
+    if (typeof w.url === 'string' && w.url.startsWith('/')) {
+      if (!P2P_MULTIADDR.test(w.url)) throw new LogError('config', `${field}.url is neither an http(s) URL nor a multiaddr ending in /p2p/<peer ID>: ${JSON.stringify(w.url)}`);
+      target = w.url;
+      transport = 'libp2p';
+    } else {
+      let url: URL;
+      try {
+        url = new URL(w.url);
+      } catch (cause) {
+        throw new LogError('config', `${field}.url is not a URL: ${JSON.stringify(w.url)}`, { cause });
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LogError('config', `${field}.url must be http or https`);
+      if (url.search !== '' || url.hash !== '') throw new LogError('config', `${field}.url must not carry a query or fragment`);
+      target = url.href.replace(/\/+$/u, '');
+      transport = 'http';
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LogError('config', `${field}.url must be http or https`);
-    if (url.search !== '' || url.hash !== '') throw new LogError('config', `${field}.url must not carry a query or fragment`);
     let verifier: Verifier;
     try {
       verifier = parseVerifierKey(w.vkey, ed25519 === undefined ? undefined : { ed25519 });
@@ -107,7 +125,7 @@ export function resolveWitnesses(
     seenKeys.add(id);
     const name = w.name ?? verifier.name;
     if (typeof name !== 'string' || name.length === 0) throw new LogError('config', `${field}.name must be a non-empty string`);
-    witnesses.push({ url: url.href.replace(/\/+$/u, ''), name, vkey: w.vkey, verifier });
+    witnesses.push({ url: target, transport, name, vkey: w.vkey, verifier });
   }
   const q = quorum ?? witnesses.length;
   if (!Number.isSafeInteger(q) || q < 0 || q > witnesses.length) {

@@ -45,6 +45,13 @@ export interface PostOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Sends one add-checkpoint body to a witness and sorts the answer; never throws. `target` is the
+ * witness's configured address: its URL for HTTP ({@link postAddCheckpoint}), its `/p2p/`
+ * multiaddr for the libp2p stream (stream.ts).
+ */
+export type WitnessTransport = (target: string, body: Uint8Array, opts: PostOptions) => Promise<WitnessReply>;
+
 /** Reads at most `max` bytes of a body; undefined when it is longer. */
 async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
   if (res.body === null) return new Uint8Array(0);
@@ -80,6 +87,32 @@ function mediaType(header: string | null): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/**
+ * Sorts a witness answer (status, Content-Type, body capped at MAX_COSIGNATURE_RESPONSE:
+ * undefined when it was longer) into a {@link WitnessReply}. Shared by every transport.
+ */
+export function sortWitnessAnswer(status: number, contentType: string | null, raw: Uint8Array | undefined): WitnessReply {
+  if (status === 200) {
+    if (raw === undefined) return { kind: 'rejected', status: 200, body: `cosignature body exceeds ${MAX_COSIGNATURE_RESPONSE} bytes` };
+    return { kind: 'cosigned', body: raw };
+  }
+  if (status === 409) {
+    if (mediaType(contentType) !== TLOG_SIZE_CONTENT_TYPE || raw === undefined) {
+      return { kind: 'rejected', status: 409, body: `409 without a ${TLOG_SIZE_CONTENT_TYPE} body: ${printable(raw)}` };
+    }
+    try {
+      return { kind: 'conflict', size: parseSizeBody(raw) };
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      return { kind: 'rejected', status: 409, body: `malformed 409 size body (${e.message}): ${printable(raw)}` };
+    }
+  }
+  if (status === 408 || status === 429 || status >= 500) {
+    return { kind: 'unavailable', status, message: `HTTP ${status}: ${printable(raw)}` };
+  }
+  return { kind: 'rejected', status, body: printable(raw) };
+}
+
 /** POSTs an add-checkpoint body to `<url>/add-checkpoint` and sorts the answer. Never throws. */
 export async function postAddCheckpoint(url: string, body: Uint8Array, opts: PostOptions): Promise<WitnessReply> {
   const timeout = AbortSignal.timeout(opts.timeoutMs);
@@ -87,30 +120,41 @@ export async function postAddCheckpoint(url: string, body: Uint8Array, opts: Pos
   try {
     const res = await fetch(`${url}/add-checkpoint`, { method: 'POST', body, signal, redirect: 'error' });
     const raw = await readCapped(res, MAX_COSIGNATURE_RESPONSE);
-    if (res.status === 200) {
-      if (raw === undefined) return { kind: 'rejected', status: 200, body: `cosignature body exceeds ${MAX_COSIGNATURE_RESPONSE} bytes` };
-      return { kind: 'cosigned', body: raw };
-    }
-    if (res.status === 409) {
-      if (mediaType(res.headers.get('content-type')) !== TLOG_SIZE_CONTENT_TYPE || raw === undefined) {
-        return { kind: 'rejected', status: 409, body: `409 without a ${TLOG_SIZE_CONTENT_TYPE} body: ${printable(raw)}` };
-      }
-      try {
-        return { kind: 'conflict', size: parseSizeBody(raw) };
-      } catch (e) {
-        if (!(e instanceof FormatError)) throw e;
-        return { kind: 'rejected', status: 409, body: `malformed 409 size body (${e.message}): ${printable(raw)}` };
-      }
-    }
-    if (res.status === 408 || res.status === 429 || res.status >= 500) {
-      return { kind: 'unavailable', status: res.status, message: `HTTP ${res.status}: ${printable(raw)}` };
-    }
-    return { kind: 'rejected', status: res.status, body: printable(raw) };
+    return sortWitnessAnswer(res.status, res.headers.get('content-type'), raw);
   } catch (e) {
     const err = e as Error;
     const why = timeout.aborted ? `timed out after ${opts.timeoutMs} ms` : opts.signal?.aborted ? 'aborted' : describe(err);
     return { kind: 'unavailable', message: why };
   }
+}
+
+/** The raw answer of one exchange over a stream transport (the libp2p add-checkpoint protocol). */
+export interface StreamAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Uint8Array;
+}
+
+/**
+ * One add-checkpoint exchange over a stream transport: `target` is the witness's `/p2p/`
+ * multiaddr. Provided by whoever runs the libp2p host (the CLI, with @cairn/gossip
+ * `sendAddCheckpoint`); it may throw on transport failure.
+ */
+export type StreamExchange = (target: string, body: Uint8Array, signal: AbortSignal) => Promise<StreamAnswer>;
+
+/** A {@link WitnessTransport} over a {@link StreamExchange}, sorting answers exactly as HTTP ones. */
+export function streamTransport(exchange: StreamExchange): WitnessTransport {
+  return async (target, body, opts) => {
+    const timeout = AbortSignal.timeout(opts.timeoutMs);
+    const signal = opts.signal === undefined ? timeout : AbortSignal.any([timeout, opts.signal]);
+    try {
+      const a = await exchange(target, body, signal);
+      return sortWitnessAnswer(a.status, a.contentType, a.body.length > MAX_COSIGNATURE_RESPONSE ? undefined : a.body);
+    } catch (e) {
+      const why = timeout.aborted ? `timed out after ${opts.timeoutMs} ms` : opts.signal?.aborted ? 'aborted' : describe(e as Error);
+      return { kind: 'unavailable', message: why };
+    }
+  };
 }
 
 /** A short description of a fetch failure (undici hides the socket error in `cause`). */

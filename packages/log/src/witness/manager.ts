@@ -24,6 +24,7 @@ import type { LogStorage } from '../storage/types.js';
 import { MAX_WITNESS_ALARMS, type ResolvedWitnesses } from './config.js';
 import { WitnessClient, type PreparedCheckpoint, type WitnessAlarm, type WitnessState } from './client.js';
 import { cosignedWrite, mergeCosignatures, type CosignedCheckpoint } from './cosigned.js';
+import { postAddCheckpoint, streamTransport, type StreamExchange } from './http.js';
 
 /** Dependencies of a {@link WitnessManager}. */
 export interface WitnessManagerDeps {
@@ -35,6 +36,8 @@ export interface WitnessManagerDeps {
   /** The node's latest signed checkpoint. */
   readonly latest: () => SignedCheckpoint;
   readonly consistencyProof: (m: bigint, n: bigint) => Promise<Uint8Array[]>;
+  /** The libp2p add-checkpoint exchange, for witnesses given by a `/p2p/` multiaddr. */
+  readonly stream?: StreamExchange | undefined;
   /** Jitter source (tests). */
   readonly random?: () => number;
 }
@@ -81,9 +84,14 @@ export class WitnessManager {
     this.#d = deps;
     this.quorum = deps.config.quorum;
     this.#cosigned = stored;
+    const overStream = deps.stream === undefined ? undefined : streamTransport(deps.stream);
+    if (overStream === undefined && deps.config.witnesses.some((w) => w.transport === 'libp2p')) {
+      throw new LogError('config', 'a witness is given by a libp2p multiaddr, but the node has no libp2p transport (witnessStream)');
+    }
     this.#clients = deps.config.witnesses.map(
       (witness, i) =>
         new WitnessClient({
+          send: witness.transport === 'libp2p' ? overStream! : postAddCheckpoint,
           witness,
           timing: deps.config.timing,
           logger: deps.logger,

@@ -5,7 +5,12 @@
  * Layout (keys are bytes; values UTF-8 JSON):
  * - `c\0<origin>` → the latest cosigned checkpoint `{ origin, size, root, note, cosignedAt }`
  *   (decimal strings for bigints, base64 for the root);
- * - `m\0<16 hex digits of a sequence number>` → a misbehaviour record (proof hashes in base64).
+ * - `m\0<16 hex digits of a sequence number>` → a misbehaviour record (proof hashes in base64);
+ * - `e\0<16 hex digits of a sequence number>` → an evidence record `{ id, origin, kind, proven,
+ *   record, recordedAt }`, and `i\0<evidence id>` → that sequence number (one copy per id);
+ * - `b\0<origin>` → the origin's block `{ origin, evidenceId, conflict, since }`;
+ * - `k\0<conflict key>` → `1`: a cleared conflict (never blocks again);
+ * - `f\0<origin>` → foreign cosignatures `{ origin, size, root, lines }`.
  *
  * Atomicity: every write goes through one in-process group-commit queue; a compare-and-swap is
  * evaluated against the store plus the writes queued ahead of it, with nothing in between;
@@ -18,6 +23,10 @@ import {
   isAllowedSwap,
   matchesExpected,
   type ExpectedState,
+  type ForeignCosignatures,
+  type ListEvidenceOptions,
+  type OriginBlock,
+  type StoredEvidence,
   type ListMisbehaviourOptions,
   type MisbehaviourKind,
   type MisbehaviourRecord,
@@ -29,6 +38,12 @@ type Db = ClassicLevel<Uint8Array, Uint8Array>;
 
 const CHECKPOINT_PREFIX = 'c\0';
 const MISBEHAVIOUR_PREFIX = 'm\0';
+const EVIDENCE_PREFIX = 'e\0';
+const EVIDENCE_ID_PREFIX = 'i\0';
+const BLOCK_PREFIX = 'b\0';
+const CLEARED_PREFIX = 'k\0';
+const FOREIGN_PREFIX = 'f\0';
+const HEX_ID = /^[0-9a-f]{64}$/;
 const KINDS: readonly MisbehaviourKind[] = ['bad-empty-root', 'unexpected-proof', 'inconsistent', 'fork'];
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
@@ -127,6 +142,45 @@ function misbehaviourKey(seq: bigint): Uint8Array {
   return enc.encode(MISBEHAVIOUR_PREFIX + seq.toString(16).padStart(16, '0'));
 }
 
+function encodeJson(v: unknown): Uint8Array {
+  return enc.encode(JSON.stringify(v));
+}
+
+function decodeEvidence(value: Uint8Array): StoredEvidence {
+  const v = parseJson(value, 'evidence record');
+  const id = str(v['id'], 'evidence id');
+  if (!HEX_ID.test(id) || typeof v['proven'] !== 'boolean' || typeof v['recordedAt'] !== 'number') throw corrupt('evidence record');
+  return {
+    id, origin: str(v['origin'], 'origin'), kind: str(v['kind'], 'evidence kind'), proven: v['proven'],
+    record: str(v['record'], 'evidence'), recordedAt: v['recordedAt'],
+  };
+}
+
+function decodeBlock(value: Uint8Array): OriginBlock {
+  const v = parseJson(value, 'block');
+  if (typeof v['since'] !== 'number') throw corrupt('block time');
+  return { origin: str(v['origin'], 'origin'), evidenceId: str(v['evidenceId'], 'evidence id'), conflict: str(v['conflict'], 'conflict'), since: v['since'] };
+}
+
+function decodeForeign(value: Uint8Array): ForeignCosignatures {
+  const v = parseJson(value, 'foreign cosignatures');
+  const lines = v['lines'];
+  if (!Array.isArray(lines)) throw corrupt('foreign cosignature lines');
+  return {
+    origin: str(v['origin'], 'origin'), size: big(v['size'], 'size'), rootHash: fromB64(v['root'], 'root'),
+    lines: lines.map((l) => str(l, 'foreign cosignature line')),
+  };
+}
+
+/** The next sequence number after the last key with `prefix`. */
+async function nextSeq(db: Db, prefix: string): Promise<bigint> {
+  const last = await db.keys({ ...prefixRange(prefix), reverse: true, limit: 1 }).all();
+  if (last.length === 0) return 0n;
+  const hex = dec.decode(last[0]!).slice(prefix.length);
+  if (!/^[0-9a-f]{16}$/.test(hex)) throw corrupt(`${prefix[0]} key`);
+  return BigInt(`0x${hex}`) + 1n;
+}
+
 /** Opens (creating if needed) the LevelDB witness store in `dir`. */
 export async function openLevelWitnessStorage(dir: string): Promise<WitnessStorage> {
   const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
@@ -135,20 +189,26 @@ export async function openLevelWitnessStorage(dir: string): Promise<WitnessStora
   } catch (cause) {
     throw new WitnessError('storage', `cannot open the witness store at ${dir} (in use by another process?)`, { cause });
   }
-  let next = 0n;
-  const last = await db.keys({ ...prefixRange(MISBEHAVIOUR_PREFIX), reverse: true, limit: 1 }).all();
-  if (last.length === 1) {
-    const hex = dec.decode(last[0]!).slice(MISBEHAVIOUR_PREFIX.length);
-    if (!/^[0-9a-f]{16}$/.test(hex)) throw corrupt('misbehaviour key');
-    next = BigInt(`0x${hex}`) + 1n;
+  try {
+    return new LevelWitnessStorage(db, dir, await nextSeq(db, MISBEHAVIOUR_PREFIX), await nextSeq(db, EVIDENCE_PREFIX));
+  } catch (e) {
+    await db.close();
+    throw e;
   }
-  return new LevelWitnessStorage(db, dir, next);
+}
+
+/** The writes of one group commit, and what they changed so far (read before the store). */
+interface Group {
+  readonly overlay: Map<string, StoredCheckpoint | undefined>;
+  /** Other keys written in this group: value, or null when deleted. */
+  readonly raw: Map<string, Uint8Array | null>;
+  readonly puts: ([Uint8Array, Uint8Array] | [Uint8Array, null])[];
 }
 
 /** One write waiting for the next group commit. */
 interface PendingWrite {
-  /** Adds its puts to the batch (or decides not to); returns its result. Runs in queue order. */
-  readonly apply: (overlay: Map<string, StoredCheckpoint | undefined>, puts: [Uint8Array, Uint8Array][]) => boolean;
+  /** Adds its writes to the group (or decides not to); returns its result. Runs in queue order. */
+  readonly apply: (group: Group) => boolean;
   readonly what: string;
   readonly resolve: (ok: boolean) => void;
   readonly reject: (e: unknown) => void;
@@ -158,15 +218,17 @@ class LevelWitnessStorage implements WitnessStorage {
   readonly name: string;
   readonly #db: Db;
   #nextSeq: bigint;
+  #nextEvidenceSeq: bigint;
   /** Writes waiting for the next group commit, in arrival order. */
   #pending: PendingWrite[] = [];
   /** The group commit in progress, if any. */
   #writing: Promise<void> | undefined;
 
-  constructor(db: Db, dir: string, nextSeq: bigint) {
+  constructor(db: Db, dir: string, nextSeq: bigint, nextEvidenceSeq: bigint) {
     this.#db = db;
     this.name = `level:${dir}`;
     this.#nextSeq = nextSeq;
+    this.#nextEvidenceSeq = nextEvidenceSeq;
   }
 
   /**
@@ -189,11 +251,11 @@ class LevelWitnessStorage implements WitnessStorage {
     while (this.#pending.length > 0) {
       const group = this.#pending;
       this.#pending = [];
-      const overlay = new Map<string, StoredCheckpoint | undefined>();
-      const puts: [Uint8Array, Uint8Array][] = [];
+      const g: Group = { overlay: new Map(), raw: new Map(), puts: [] };
+      const puts = g.puts;
       const results: (boolean | { error: unknown })[] = group.map((w) => {
         try {
-          return w.apply(overlay, puts);
+          return w.apply(g);
         } catch (error) {
           return { error };
         }
@@ -201,7 +263,10 @@ class LevelWitnessStorage implements WitnessStorage {
       try {
         if (puts.length > 0) {
           const batch = this.#db.batch();
-          for (const [k, v] of puts) batch.put(k, v);
+          for (const [k, v] of puts) {
+            if (v === null) batch.del(k);
+            else batch.put(k, v);
+          }
           await batch.write({ sync: true });
         }
       } catch (cause) {
@@ -232,7 +297,7 @@ class LevelWitnessStorage implements WitnessStorage {
   }
 
   compareAndSwap(expected: ExpectedState | undefined, next: StoredCheckpoint): Promise<boolean> {
-    return this.#enqueue(`the checkpoint of ${next.origin}`, (overlay, puts) => {
+    return this.#enqueue(`the checkpoint of ${next.origin}`, ({ overlay, puts }) => {
       const current = overlay.has(next.origin) ? overlay.get(next.origin) : this.#read(next.origin);
       if (!matchesExpected(current, expected) || !isAllowedSwap(current, next)) return false;
       overlay.set(next.origin, next);
@@ -242,7 +307,7 @@ class LevelWitnessStorage implements WitnessStorage {
   }
 
   async recordMisbehaviour(record: MisbehaviourRecord): Promise<void> {
-    await this.#enqueue(`a misbehaviour record of ${record.origin}`, (_overlay, puts) => {
+    await this.#enqueue(`a misbehaviour record of ${record.origin}`, ({ puts }) => {
       puts.push([misbehaviourKey(this.#nextSeq++), encodeRecord(record)]);
       return true;
     });
@@ -268,6 +333,87 @@ class LevelWitnessStorage implements WitnessStorage {
       await it.close();
     }
     return out;
+  }
+
+  /** A key's value as of the writes queued ahead in this group. */
+  #get(g: Group, key: string): Uint8Array | undefined {
+    if (g.raw.has(key)) return g.raw.get(key) ?? undefined;
+    return this.#db.getSync(enc.encode(key)) ?? undefined;
+  }
+
+  #set(g: Group, key: string, value: Uint8Array | null): void {
+    g.raw.set(key, value);
+    g.puts.push([enc.encode(key), value]);
+  }
+
+  addEvidence(evidence: StoredEvidence, block?: OriginBlock): Promise<boolean> {
+    if (!HEX_ID.test(evidence.id)) return Promise.reject(new WitnessError('storage', `evidence id ${evidence.id} is not 64 hex digits`));
+    return this.#enqueue(`evidence ${evidence.id}`, (g) => {
+      const idKey = EVIDENCE_ID_PREFIX + evidence.id;
+      if (this.#get(g, idKey) !== undefined) return false;
+      const seq = (this.#nextEvidenceSeq++).toString(16).padStart(16, '0');
+      this.#set(g, EVIDENCE_PREFIX + seq, encodeJson(evidence));
+      this.#set(g, idKey, enc.encode(seq));
+      if (block !== undefined && this.#get(g, BLOCK_PREFIX + block.origin) === undefined && this.#get(g, CLEARED_PREFIX + block.conflict) === undefined) {
+        this.#set(g, BLOCK_PREFIX + block.origin, encodeJson(block));
+      }
+      return true;
+    });
+  }
+
+  async listEvidence(opts?: ListEvidenceOptions): Promise<StoredEvidence[]> {
+    const limit = opts?.limit ?? Infinity;
+    const out: StoredEvidence[] = [];
+    const it = this.#db.values({ ...prefixRange(EVIDENCE_PREFIX), reverse: true });
+    try {
+      while (out.length < limit) {
+        const chunk = await it.nextv(256);
+        if (chunk.length === 0) break;
+        for (const v of chunk) {
+          const e = decodeEvidence(v);
+          if (opts?.origin !== undefined && e.origin !== opts.origin) continue;
+          out.push(e);
+          if (out.length >= limit) break;
+        }
+      }
+    } finally {
+      await it.close();
+    }
+    return out;
+  }
+
+  async block(origin: string): Promise<OriginBlock | undefined> {
+    const v = this.#db.getSync(enc.encode(BLOCK_PREFIX + origin));
+    return v === undefined || v === null ? undefined : decodeBlock(v);
+  }
+
+  async listBlocks(): Promise<OriginBlock[]> {
+    return (await this.#db.values(prefixRange(BLOCK_PREFIX)).all()).map(decodeBlock);
+  }
+
+  async clearBlock(origin: string): Promise<OriginBlock | undefined> {
+    let removed: OriginBlock | undefined;
+    await this.#enqueue(`the block of ${origin}`, (g) => {
+      const v = this.#get(g, BLOCK_PREFIX + origin);
+      if (v === undefined) return false;
+      removed = decodeBlock(v);
+      this.#set(g, BLOCK_PREFIX + origin, null);
+      this.#set(g, CLEARED_PREFIX + removed.conflict, enc.encode('1'));
+      return true;
+    });
+    return removed;
+  }
+
+  async foreignCosignatures(origin: string): Promise<ForeignCosignatures | undefined> {
+    const v = this.#db.getSync(enc.encode(FOREIGN_PREFIX + origin));
+    return v === undefined || v === null ? undefined : decodeForeign(v);
+  }
+
+  async putForeignCosignatures(f: ForeignCosignatures): Promise<void> {
+    await this.#enqueue(`foreign cosignatures of ${f.origin}`, (g) => {
+      this.#set(g, FOREIGN_PREFIX + f.origin, encodeJson({ origin: f.origin, size: f.size.toString(), root: b64(f.rootHash), lines: f.lines }));
+      return true;
+    });
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,10 @@ import {
   isAllowedSwap,
   matchesExpected,
   type ExpectedState,
+  type ForeignCosignatures,
+  type ListEvidenceOptions,
+  type OriginBlock,
+  type StoredEvidence,
   type ListMisbehaviourOptions,
   type MisbehaviourRecord,
   type StoredCheckpoint,
@@ -26,6 +30,11 @@ export class MemoryWitnessStorage implements WitnessStorage {
   readonly name = 'memory';
   readonly #latest = new Map<string, StoredCheckpoint>();
   readonly #misbehaviour: MisbehaviourRecord[] = [];
+  readonly #evidence: StoredEvidence[] = [];
+  readonly #evidenceIds = new Set<string>();
+  readonly #blocks = new Map<string, OriginBlock>();
+  readonly #cleared = new Set<string>();
+  readonly #foreign = new Map<string, ForeignCosignatures>();
   #closed = false;
   swaps = 0;
 
@@ -63,6 +72,52 @@ export class MemoryWitnessStorage implements WitnessStorage {
     this.#open();
     const all = this.#misbehaviour.filter((r) => opts?.origin === undefined || r.origin === opts.origin).reverse();
     return all.slice(0, opts?.limit ?? all.length).map(copyRecord);
+  }
+
+  async addEvidence(evidence: StoredEvidence, block?: OriginBlock): Promise<boolean> {
+    this.#open();
+    if (this.#evidenceIds.has(evidence.id)) return false;
+    this.#evidenceIds.add(evidence.id);
+    this.#evidence.push({ ...evidence });
+    if (block !== undefined && !this.#blocks.has(block.origin) && !this.#cleared.has(block.conflict)) this.#blocks.set(block.origin, { ...block });
+    return true;
+  }
+
+  async listEvidence(opts?: ListEvidenceOptions): Promise<StoredEvidence[]> {
+    this.#open();
+    const all = this.#evidence.filter((e) => opts?.origin === undefined || e.origin === opts.origin).reverse();
+    return all.slice(0, opts?.limit ?? all.length).map((e) => ({ ...e }));
+  }
+
+  async block(origin: string): Promise<OriginBlock | undefined> {
+    this.#open();
+    const b = this.#blocks.get(origin);
+    return b === undefined ? undefined : { ...b };
+  }
+
+  async listBlocks(): Promise<OriginBlock[]> {
+    this.#open();
+    return [...this.#blocks.values()].map((b) => ({ ...b }));
+  }
+
+  async clearBlock(origin: string): Promise<OriginBlock | undefined> {
+    this.#open();
+    const b = this.#blocks.get(origin);
+    if (b === undefined) return undefined;
+    this.#blocks.delete(origin);
+    this.#cleared.add(b.conflict);
+    return { ...b };
+  }
+
+  async foreignCosignatures(origin: string): Promise<ForeignCosignatures | undefined> {
+    this.#open();
+    const f = this.#foreign.get(origin);
+    return f === undefined ? undefined : { ...f, rootHash: f.rootHash.slice(), lines: [...f.lines] };
+  }
+
+  async putForeignCosignatures(f: ForeignCosignatures): Promise<void> {
+    this.#open();
+    this.#foreign.set(f.origin, { ...f, rootHash: f.rootHash.slice(), lines: [...f.lines] });
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,13 @@
  * never deleted and never lowered (PROTOCOLS.md §5.5: rollback protection). Misbehaviour records
  * are append-only evidence.
  *
+ * Beside it, for the witness network (@cairn/gossip):
+ * - split-view **evidence** records (append-only, named by their id, stored once each);
+ * - per-origin **blocks**: after proven misbehaviour the witness stops cosigning the origin until
+ *   an operator clears the block; a cleared conflict never blocks the origin again;
+ * - per-origin **foreign cosignatures**: verified cosignature lines of other witnesses over the
+ *   checkpoint this witness holds, served by the monitoring GET next to its own.
+ *
  * Contract:
  * - {@link WitnessStorage.compareAndSwap} is atomic with respect to every other call on the same
  *   store: it replaces the record of `next.origin` only if the current record equals `expected`
@@ -65,6 +72,47 @@ export interface ListMisbehaviourOptions {
   readonly limit?: number;
 }
 
+/** A split-view evidence record as stored (its canonical text is the record itself). */
+export interface StoredEvidence {
+  /** Lowercase hex SHA-256 of `record` (the evidence id). */
+  readonly id: string;
+  readonly origin: string;
+  /** `equivocation`, `inconsistency` or `unproven-inconsistency`. */
+  readonly kind: string;
+  /** Whether it verified as proof of misbehaviour under the configured log keys. */
+  readonly proven: boolean;
+  /** The canonical evidence record (one JSON line ending in LF). */
+  readonly record: string;
+  /** When this witness stored it (ms since the epoch). */
+  readonly recordedAt: number;
+}
+
+/** An origin this witness no longer cosigns. */
+export interface OriginBlock {
+  readonly origin: string;
+  /** The proven evidence that caused it. */
+  readonly evidenceId: string;
+  /** The conflict the evidence is about (origin and both (size, root) pairs). */
+  readonly conflict: string;
+  /** When it was set (ms since the epoch). */
+  readonly since: number;
+}
+
+/** Verified cosignature lines of other witnesses over one checkpoint (size, root) of an origin. */
+export interface ForeignCosignatures {
+  readonly origin: string;
+  readonly size: bigint;
+  readonly rootHash: Uint8Array;
+  /** Signature lines without their LF, one per witness key. */
+  readonly lines: readonly string[];
+}
+
+/** Options of {@link WitnessStorage.listEvidence}. */
+export interface ListEvidenceOptions {
+  readonly origin?: string;
+  readonly limit?: number;
+}
+
 /** The witness's store. See the module comment for the contract. */
 export interface WitnessStorage {
   /** A short description, e.g. `level:/var/lib/witness`. */
@@ -79,6 +127,23 @@ export interface WitnessStorage {
   recordMisbehaviour(record: MisbehaviourRecord): Promise<void>;
   /** Misbehaviour records, newest first. */
   listMisbehaviour(opts?: ListMisbehaviourOptions): Promise<MisbehaviourRecord[]>;
+  /**
+   * Stores an evidence record durably unless one with its id exists (then resolves false and
+   * writes nothing). With `block`, in the same atomic write, blocks `block.origin` unless it is
+   * already blocked or `block.conflict` was cleared before.
+   */
+  addEvidence(evidence: StoredEvidence, block?: OriginBlock): Promise<boolean>;
+  /** Evidence records, newest first. */
+  listEvidence(opts?: ListEvidenceOptions): Promise<StoredEvidence[]>;
+  /** The block of `origin`, if any. */
+  block(origin: string): Promise<OriginBlock | undefined>;
+  listBlocks(): Promise<OriginBlock[]>;
+  /** Removes the block of `origin` (durably) and remembers its conflict as cleared; resolves the removed block. */
+  clearBlock(origin: string): Promise<OriginBlock | undefined>;
+  /** The foreign cosignatures stored for `origin`. */
+  foreignCosignatures(origin: string): Promise<ForeignCosignatures | undefined>;
+  /** Replaces the foreign cosignatures of `f.origin` (durably). */
+  putForeignCosignatures(f: ForeignCosignatures): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,35 @@
+/** `cairn evidence list`: prints a witness's split-view evidence records, newest first. */
+import { createWitnessClient, MAX_EVIDENCE_PAGE } from '@cairn/api';
+import { CommandFailure, EXIT_IO, defineCommand } from '../command.js';
+import { parseIntOption, parseUrlOption } from '../lib/options.js';
+
+export const evidenceList = defineCommand({
+  name: 'evidence list',
+  summary: "List a witness's split-view evidence records (one JSON record per line, newest first)",
+  details: `
+Asks the witness at --url (its tRPC API, \`witness serve --listen\`) for the evidence records it
+holds: its own findings and those gossiped to it. Each line is one canonical record, as
+\`cairn evidence verify\` reads it:
+  pnpm cairn evidence list --url http://127.0.0.1:7380 | head -n 1 > e.json
+  pnpm cairn evidence verify e.json --vkey LOG_VKEY`,
+  options: {
+    url: { type: 'string', required: true, value: 'URL', description: 'the witness, e.g. http://127.0.0.1:7380' },
+    origin: { type: 'string', value: 'ORIGIN', description: 'only records about this log origin' },
+    limit: { type: 'string', value: 'N', description: `at most N records (default 100, at most ${MAX_EVIDENCE_PAGE})` },
+  },
+  async run({ values, io }) {
+    const url = parseUrlOption('--url', values.url!);
+    const limit = values.limit === undefined ? undefined : parseIntOption('--limit', values.limit, 1, MAX_EVIDENCE_PAGE);
+    let records;
+    try {
+      records = await createWitnessClient(url).evidence.query({
+        ...(limit === undefined ? {} : { limit }),
+        ...(values.origin === undefined ? {} : { origin: values.origin }),
+      });
+    } catch (e) {
+      throw new CommandFailure(`cannot list evidence from ${url}: ${(e as Error).message}`, EXIT_IO);
+    }
+    for (const r of records) io.out(r.record.replace(/\n$/, ''));
+    return 0;
+  },
+});

@@ -1,0 +1,127 @@
+/** `cairn monitor`: follows a log under a trust policy and raises alarms (lib/monitor.ts). */
+import { MAX_POLICY_SIZE } from '@cairn/formats';
+import { EXIT_CODES, EXIT_FETCH_FAILED, loadPolicy, VerifyError } from '@cairn/client';
+import { CommandFailure, EXIT_USAGE, UsageError, defineCommand, type Io, type Values } from '../command.js';
+import { readBounded } from '../lib/files.js';
+import { LogMonitor } from '../lib/monitor.js';
+import { EXIT_STALLED } from '../lib/monitor-alarms.js';
+import { parseIntOption, parseUrlOption } from '../lib/options.js';
+import { untilSignal } from '../lib/signals.js';
+
+/** Default time between two polls of the log's checkpoint. */
+export const DEFAULT_MONITOR_INTERVAL_MS = 5_000;
+/** Default stall limit: no new checkpoint for an hour (a witness may lag up to about that). */
+export const DEFAULT_STALL_AFTER_SECONDS = 3_600;
+
+const options = {
+  policy: { type: 'string', required: true, value: 'FILE', description: 'tlog-policy file (log key, witnesses, quorum)' },
+  url: { type: 'string', required: true, value: 'URL', description: 'the log\'s tlog-tiles URL prefix (serves /checkpoint and /tile/...)' },
+  state: { type: 'string', required: true, value: 'DIR', description: 'state directory: verified checkpoints and progress (created if absent)' },
+  'alert-webhook': { type: 'string', value: 'URL', description: 'POST every alarm as JSON to this URL (5 s timeout, 3 attempts)' },
+  'exit-on-alarm': { type: 'boolean', description: 'exit at the first alarm, with its exit status' },
+  interval: { type: 'string', value: 'MS', description: `time between polls (default ${DEFAULT_MONITOR_INTERVAL_MS})` },
+  'stall-after': { type: 'string', value: 'S', description: `alarm when no new checkpoint for S seconds (default ${DEFAULT_STALL_AFTER_SECONDS})` },
+  once: { type: 'boolean', description: 'one pass, then exit: 0 when all is well' },
+} as const;
+
+/** Parsed options of `cairn monitor` (every key present, undefined when not given). */
+export type MonitorValues = Values<typeof options>;
+/** The option names of `cairn monitor`. */
+export const MONITOR_OPTION_NAMES = Object.keys(options) as (keyof typeof options)[];
+
+function exitTable(): string {
+  const rows: [number, string][] = [
+    [0, 'all good (--once), or stopped by SIGINT/SIGTERM'],
+    [EXIT_USAGE, 'usage error, or a state directory that does not verify under the policy'],
+    [EXIT_FETCH_FAILED, 'the log could not be read (--once)'],
+    [EXIT_CODES['quorum-not-met'], 'lost-quorum: the served checkpoint does not meet the policy quorum'],
+    [EXIT_CODES['consistency-failed'], 'fork: a larger checkpoint not proven to extend the one verified'],
+    [EXIT_CODES['stale-checkpoint'], 'rollback: a checkpoint smaller than one verified'],
+    [EXIT_CODES.rollback, 'rollback: a witness cosigned an older tree after a newer one'],
+    [EXIT_CODES.equivocation, 'fork: two checkpoints of one size with different roots'],
+    [EXIT_CODES['inclusion-failed'], 'bad-data: entry bundles or tiles disagree with the checkpoint'],
+    [EXIT_STALLED, 'stall: no new checkpoint for longer than --stall-after'],
+  ];
+  rows.sort((a, b) => a[0] - b[0]);
+  return rows.map(([n, w]) => `  ${String(n).padStart(3)}  ${w}`).join('\n') +
+    '\n  (other verification failures: the codes of `cairn verify --help`)';
+}
+
+/** The command body, with the stop signal injectable for in-process tests. */
+export async function runMonitor(
+  values: Values<typeof options>,
+  io: Io,
+  until: () => Promise<string> = untilSignal,
+  deps: { clock?: () => number; progressWrite?: (s: string) => void } = {},
+): Promise<number> {
+  const url = parseUrlOption('--url', values.url!);
+  const webhook = values['alert-webhook'] === undefined ? undefined : parseUrlOption('--alert-webhook', values['alert-webhook']);
+  const interval = values.interval === undefined ? DEFAULT_MONITOR_INTERVAL_MS : parseIntOption('--interval', values.interval, 10, 86_400_000);
+  const stallAfter = values['stall-after'] === undefined ? DEFAULT_STALL_AFTER_SECONDS : parseIntOption('--stall-after', values['stall-after'], 1, 10 ** 8);
+  let policy;
+  try {
+    policy = loadPolicy(await readBounded(values.policy!, MAX_POLICY_SIZE), values.policy!);
+  } catch (e) {
+    if (e instanceof VerifyError) throw new UsageError(e.message);
+    throw e;
+  }
+  const monitor = await LogMonitor.open({
+    policy, url, stateDir: values.state!, webhook, stallAfterMs: stallAfter * 1000, io,
+    ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
+    ...(deps.progressWrite !== undefined ? { progressWrite: deps.progressWrite } : {}),
+  });
+  io.err(`monitor: following ${url} under ${values.policy} (state in ${values.state}${values.once ? ', one pass' : `, every ${interval} ms`})`);
+
+  if (values.once) {
+    const r = await monitor.pass();
+    if (r.alarms.length > 0) return r.alarms[0]!.exitCode;
+    if (r.fetchError !== undefined) throw new CommandFailure(`cannot read the log: ${r.fetchError.message}`, EXIT_FETCH_FAILED);
+    return 0;
+  }
+
+  const stop = new AbortController();
+  void until().then((why) => {
+    io.err(`monitor: stopping (${why})`);
+    stop.abort();
+  });
+  while (!stop.signal.aborted) {
+    const r = await monitor.pass(stop.signal);
+    if (values['exit-on-alarm'] && r.alarms.length > 0) {
+      stop.abort();
+      return r.alarms[0]!.exitCode;
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, interval);
+      stop.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+  }
+  return 0;
+}
+
+export const monitor = defineCommand({
+  name: 'monitor',
+  summary: 'Follow a log: verify every checkpoint, tile and entry; alarm on forks, rollbacks, stalls, lost quorum',
+  details: `
+Polls --url/checkpoint every --interval ms and verifies it under --policy (log signature, the
+witness quorum, cosignature timestamps); checks that each new checkpoint extends every one seen
+before (consistency proofs built from the log's tiles and checked against its signed root);
+fetches every entry bundle and hash tile it has not verified yet and checks them against the
+verified checkpoint (progress on standard error while catching up). --state keeps the latest
+verified checkpoint and how far the entries were verified (written atomically with fsync), so
+a restart resumes and still detects forks and rollbacks against what it saw before.
+
+Alarms: one JSON line each on standard error ({"alarm":"fork"|"rollback"|"lost-quorum"|
+"invalid-checkpoint"|"bad-data"|"stall", "code", "exitCode", "message", "evidence": {both
+notes, sizes, proof, ...}}), POSTed as JSON to --alert-webhook, and kept in DIR/evidence/ for
+forks and rollbacks. A "new checkpoint" for --stall-after is any verified note that differs
+from the last one (a larger tree or fresh cosignatures). Without --exit-on-alarm the monitor
+keeps running; SIGINT/SIGTERM stop it. With --once it makes one pass and exits with the status
+of the first alarm, 3 if the log could not be read, 0 when all is well (for cron and tests).
+
+Exit status:
+${exitTable()}`,
+  options,
+  run({ values, io }) {
+    return runMonitor(values, io);
+  },
+});

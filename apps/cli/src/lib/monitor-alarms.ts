@@ -1,0 +1,122 @@
+/**
+ * Alarms of `cairn monitor`: what they are, the one JSON line each prints on standard error,
+ * the evidence file kept for forks and rollbacks, and delivery to a webhook.
+ *
+ * ```json
+ * {"alarm":"fork","origin":"demo.cairn.local/audit","url":"http://127.0.0.1:8080","time":"2026-01-01T00:00:00.000Z",
+ *  "code":"equivocation","exitCode":25,"message":"the log signed two different trees of size 5 for …",
+ *  "evidence":{"note":"…","knownNote":"…","size":"5","knownSize":"5"}}
+ * ```
+ *
+ * Kinds: `fork` (two log-signed checkpoints of one size with different roots, or a larger one
+ * that is not proven to extend the one verified before: both notes are the evidence),
+ * `rollback` (a checkpoint smaller than one already verified, or a witness whose cosignature
+ * timestamps went backwards), `lost-quorum` (the served checkpoint no longer meets the policy's
+ * witness quorum), `invalid-checkpoint` (any other verification failure: bad log signature,
+ * bad cosignature, timestamps), `bad-data` (entry bundles or hash tiles that disagree with the
+ * verified checkpoint), `stall` (no new checkpoint for longer than --stall-after).
+ * The exit code of an alarm is `EXIT_CODES[code]` of @cairn/client, or {@link EXIT_STALLED}.
+ */
+import { EXIT_CODES, jsonSafe, type VerifyError } from '@cairn/client';
+
+export type AlarmKind = 'fork' | 'rollback' | 'lost-quorum' | 'invalid-checkpoint' | 'bad-data' | 'stall';
+
+/** Exit status of `cairn monitor` for a stall (the verification causes use EXIT_CODES). */
+export const EXIT_STALLED = 30;
+/** Time allowed for one webhook POST. */
+export const WEBHOOK_TIMEOUT_MS = 5_000;
+/** Webhook attempts per alarm (1 + retries). */
+export const WEBHOOK_ATTEMPTS = 3;
+/** First wait between webhook attempts; doubles. */
+export const WEBHOOK_BACKOFF_MS = 500;
+
+export interface Alarm {
+  readonly alarm: AlarmKind;
+  readonly origin?: string;
+  readonly url: string;
+  /** ISO 8601 time the alarm was raised. */
+  readonly time: string;
+  /** The VerifyError code, or `stall`. */
+  readonly code: string;
+  readonly exitCode: number;
+  readonly message: string;
+  /** JSON-safe evidence: notes verbatim, sizes as decimal strings, hashes in base64. */
+  readonly evidence: Record<string, unknown>;
+}
+
+/** The alarm kind for a VerifyError raised while following a log. */
+export function alarmKindOf(e: VerifyError, stage: 'checkpoint' | 'tracker' | 'leaves'): AlarmKind {
+  if (stage === 'leaves') return 'bad-data';
+  switch (e.code) {
+    case 'quorum-not-met':
+      return 'lost-quorum';
+    case 'equivocation':
+    case 'consistency-failed':
+      return 'fork';
+    case 'stale-checkpoint':
+    case 'rollback':
+      return 'rollback';
+    case 'inclusion-failed':
+      return 'bad-data';
+    default:
+      return 'invalid-checkpoint';
+  }
+}
+
+/** Builds an alarm from a VerifyError (its evidence, plus extra fields). */
+export function alarmFromError(e: VerifyError, kind: AlarmKind, url: string, now: number, extra: Record<string, unknown> = {}): Alarm {
+  const evidence = { ...(jsonSafe(e.evidence) as Record<string, unknown>), ...(jsonSafe(extra) as Record<string, unknown>) };
+  const origin = typeof e.evidence.origin === 'string' ? e.evidence.origin : undefined;
+  return {
+    alarm: kind,
+    ...(origin !== undefined ? { origin } : {}),
+    url,
+    time: new Date(now).toISOString(),
+    code: e.code,
+    exitCode: EXIT_CODES[e.code],
+    message: e.message,
+    evidence,
+  };
+}
+
+/** Options of {@link postAlarm}. */
+export interface WebhookOptions {
+  readonly fetch?: typeof globalThis.fetch;
+  readonly timeoutMs?: number;
+  readonly attempts?: number;
+  readonly backoffMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * POSTs the alarm as JSON to `url`; retries network errors, timeouts, 5xx and 429 with backoff.
+ * Resolves with an error message when every attempt failed (never rejects).
+ */
+export async function postAlarm(url: string, alarm: Alarm, o: WebhookOptions = {}): Promise<string | undefined> {
+  const f = o.fetch ?? globalThis.fetch;
+  const attempts = o.attempts ?? WEBHOOK_ATTEMPTS;
+  let wait = o.backoffMs ?? WEBHOOK_BACKOFF_MS;
+  let last = '';
+  for (let n = 1; n <= attempts; n++) {
+    const timer = new AbortController();
+    const t = setTimeout(() => timer.abort(), o.timeoutMs ?? WEBHOOK_TIMEOUT_MS);
+    try {
+      const signal = o.signal === undefined ? timer.signal : AbortSignal.any([timer.signal, o.signal]);
+      const res = await f(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alarm), signal });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) return undefined;
+      last = `HTTP ${res.status}`;
+      if (res.status < 500 && res.status !== 429) return `webhook ${url} refused the alarm: ${last}`;
+    } catch (e) {
+      last = timer.signal.aborted ? `no answer within ${o.timeoutMs ?? WEBHOOK_TIMEOUT_MS} ms` : (e as Error).message;
+      if (o.signal?.aborted) break;
+    } finally {
+      clearTimeout(t);
+    }
+    if (n < attempts) {
+      await new Promise((r) => setTimeout(r, wait));
+      wait *= 2;
+    }
+  }
+  return `webhook ${url} failed after ${attempts} attempts: ${last}`;
+}

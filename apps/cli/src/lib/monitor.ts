@@ -1,0 +1,298 @@
+/**
+ * The engine of `cairn monitor`: follows one tiled log (c2sp.org/tlog-tiles at --url) under a
+ * tlog-policy, one {@link LogMonitor.pass} at a time:
+ *
+ * 1. fetch `<url>/checkpoint` and verify it under the policy (log signature, witness quorum,
+ *    cosignature timestamps) — failures raise `lost-quorum` / `invalid-checkpoint`;
+ * 2. check it against the newest checkpoint verified before for its origin (CheckpointTracker,
+ *    with a consistency proof built from the log's tiles and checked against the new root) —
+ *    `fork` (same size, other root; or not provably append-only), `rollback` (smaller; or a
+ *    witness going backwards);
+ * 3. persist the note (atomically) so a restart resumes and keeps detecting forks and rollbacks;
+ * 4. fetch and verify every entry bundle and hash tile not verified before (verifyNewLeaves),
+ *    persisting the frontier as it goes — `bad-data` when they disagree with the checkpoint;
+ * 5. `stall` when no new checkpoint (a different verified note) was seen for longer than the
+ *    stall limit (once per stall; a new checkpoint re-arms it).
+ *
+ * Alarms print as one JSON line on standard error, go to the webhook, and are returned to the
+ * caller (which decides about exiting). One alarm per distinct cause: serving the same forked
+ * note again does not repeat it. Fetch failures are not alarms (they are reported and returned;
+ * a log that stays unreachable ends up stalled).
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import {
+  CheckpointTracker,
+  createTilesFetcher,
+  EMPTY_FRONTIER,
+  FetchError,
+  verifyCheckpoint,
+  verifyNewLeaves,
+  VerifyError,
+  type LeafFrontier,
+  type Policy,
+  type TilesFetcher,
+  type VerifiedCheckpoint,
+} from '@cairn/client';
+import { nodeBackend } from '@cairn/merkle/node';
+import { CommandFailure, EXIT_USAGE, type Io } from '../command.js';
+import { alarmFromError, alarmKindOf, EXIT_STALLED, postAlarm, type Alarm, type WebhookOptions } from './monitor-alarms.js';
+import { loadMonitorState, saveMonitorState, writeFileAtomic, type MonitorState, type OriginState } from './monitor-state.js';
+import { Progress } from './progress.js';
+
+/** Minimum time between two saves of the catch-up frontier. */
+export const PROGRESS_SAVE_MS = 2_000;
+/** Catching up on fewer entries than this shows no progress line. */
+export const PROGRESS_MIN_ENTRIES = 4_096;
+/** Time allowed per HTTP attempt to the log. */
+export const MONITOR_FETCH_TIMEOUT_MS = 10_000;
+
+export interface LogMonitorOptions {
+  readonly policy: Policy;
+  readonly url: string;
+  readonly stateDir: string;
+  readonly webhook?: string | undefined;
+  /** Raise `stall` when no new checkpoint was seen for longer than this. */
+  readonly stallAfterMs: number;
+  readonly io: Io;
+  /** Where progress lines go (default: process.stderr). */
+  readonly progressWrite?: (s: string) => void;
+  /** The clock, ms since the epoch (injected for tests). */
+  readonly clock?: () => number;
+  readonly fetch?: typeof globalThis.fetch;
+  readonly webhookOptions?: WebhookOptions;
+}
+
+/** The outcome of one pass. */
+export interface PassResult {
+  readonly alarms: Alarm[];
+  /** Set when the log could not be read (nothing about its honesty follows). */
+  readonly fetchError?: FetchError;
+  /** The newest verified checkpoint after the pass, if any. */
+  readonly latest?: VerifiedCheckpoint;
+}
+
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+export class LogMonitor {
+  readonly #o: LogMonitorOptions;
+  readonly #tiles: TilesFetcher;
+  readonly #tracker: CheckpointTracker;
+  readonly #state: MonitorState;
+  readonly #clock: () => number;
+  readonly #raised = new Set<string>();
+  readonly #startedAt: number;
+  #stallArmedAt: number | undefined;
+  #lastSave = 0;
+
+  private constructor(o: LogMonitorOptions, state: MonitorState, tracker: CheckpointTracker) {
+    this.#o = o;
+    this.#state = state;
+    this.#tracker = tracker;
+    this.#clock = o.clock ?? Date.now;
+    this.#startedAt = this.#clock();
+    this.#tiles = createTilesFetcher(o.url, { timeoutMs: MONITOR_FETCH_TIMEOUT_MS, retries: 2, ...(o.fetch !== undefined ? { fetch: o.fetch } : {}) });
+  }
+
+  /** Loads (and re-verifies under the policy) the state in `stateDir`. */
+  static async open(o: LogMonitorOptions): Promise<LogMonitor> {
+    const state = await loadMonitorState(o.stateDir);
+    const now = Math.floor((o.clock ?? Date.now)() / 1000);
+    const verified: VerifiedCheckpoint[] = [];
+    for (const [origin, s] of state.logs) {
+      let cp: VerifiedCheckpoint;
+      try {
+        cp = verifyCheckpoint(s.checkpoint, o.policy, { now, origin });
+      } catch (e) {
+        if (!(e instanceof VerifyError)) throw e;
+        throw new CommandFailure(
+          `the checkpoint of ${origin} saved in ${o.stateDir} does not verify under this policy (${e.code}: ${e.message}); ` +
+            'use the policy it was verified with, or another --state directory',
+          EXIT_USAGE,
+        );
+      }
+      if (s.leaves.size > cp.size || (s.progress !== undefined && s.progress.size > cp.size)) {
+        throw new CommandFailure(`the monitor state of ${origin} in ${o.stateDir} verified more entries than its checkpoint has`, EXIT_USAGE);
+      }
+      verified.push(cp);
+    }
+    return new LogMonitor(o, state, new CheckpointTracker(verified));
+  }
+
+  /** The newest verified checkpoint per origin. */
+  latest(origin: string): VerifiedCheckpoint | undefined {
+    return this.#tracker.latest(origin);
+  }
+
+  /** Leaves verified (confirmed) for `origin`. */
+  verifiedLeaves(origin: string): bigint {
+    return this.#state.logs.get(origin)?.leaves.size ?? 0n;
+  }
+
+  /** One poll of the log. Never throws for what the log does; returns the alarms raised. */
+  async pass(signal?: AbortSignal): Promise<PassResult> {
+    const alarms: Alarm[] = [];
+    const call = signal !== undefined ? { signal } : {};
+    let latest: VerifiedCheckpoint | undefined;
+    let fetchError: FetchError | undefined;
+    try {
+      latest = await this.#follow(alarms, call);
+    } catch (e) {
+      if (!(e instanceof FetchError)) throw e;
+      fetchError = e;
+      if (e.code !== 'aborted') this.#o.io.err(`monitor: cannot read ${this.#o.url}: ${e.message}`);
+    }
+    const stall = this.#checkStall();
+    if (stall !== undefined) alarms.push(stall);
+    for (const a of alarms) this.#o.io.err(JSON.stringify(a));
+    if (this.#o.webhook !== undefined) {
+      const url = this.#o.webhook;
+      const failures = await Promise.all(alarms.map((a) => postAlarm(url, a, { ...this.#o.webhookOptions, ...(signal !== undefined ? { signal } : {}) })));
+      for (const f of failures) if (f !== undefined) this.#o.io.err(`monitor: ${f}`);
+    }
+    return { alarms, ...(fetchError !== undefined ? { fetchError } : {}), ...(latest !== undefined ? { latest } : {}) };
+  }
+
+  async #follow(alarms: Alarm[], call: { signal?: AbortSignal }): Promise<VerifiedCheckpoint | undefined> {
+    const now = this.#clock();
+    const note = await this.#tiles.checkpoint(call);
+    let cp: VerifiedCheckpoint;
+    try {
+      cp = verifyCheckpoint(note, this.#o.policy, { now: Math.floor(now / 1000) });
+    } catch (e) {
+      if (!(e instanceof VerifyError)) throw e;
+      const known = this.#knownNoteFor(e.evidence.origin);
+      this.#raise(alarms, e, 'checkpoint', `${e.code}:${sha(note)}`, known !== undefined ? { knownNote: known } : {});
+      return undefined;
+    }
+    const known = this.#tracker.latest(cp.origin);
+    let proof: Uint8Array[] | undefined;
+    const from = this.#tracker.proofNeeded(cp);
+    if (from !== undefined) {
+      try {
+        proof = await this.#tiles.consistencyProof(from, cp.size, cp.rootHash, call);
+      } catch (e) {
+        if (!(e instanceof VerifyError)) throw e;
+        // The log's tiles do not hash to its own new root: no proof it extends what we saw.
+        const err = new VerifyError('consistency-failed', `the log cannot prove that size ${cp.size} extends size ${from}: ${e.message}`, {
+          note: cp.note, ...(known !== undefined ? { knownNote: known.note } : {}), origin: cp.origin, size: cp.size, knownSize: from,
+        }, { cause: e });
+        this.#raise(alarms, err, 'tracker', `fork:${sha(note)}`);
+        return known;
+      }
+    }
+    try {
+      this.#tracker.update(cp, proof);
+    } catch (e) {
+      if (!(e instanceof VerifyError)) throw e;
+      const alarm = this.#raise(alarms, e, 'tracker', `${e.code}:${sha(note)}`);
+      if (alarm !== undefined && (alarm.alarm === 'fork' || alarm.alarm === 'rollback')) await this.#keepEvidence(alarm);
+      return known;
+    }
+    const latest = this.#tracker.latest(cp.origin)!;
+    let st = this.#state.logs.get(cp.origin);
+    if (st === undefined || st.checkpoint !== note) {
+      const grew = st === undefined || latest.size > (known?.size ?? -1n);
+      st = { checkpoint: note, seenAt: now, leaves: st?.leaves ?? EMPTY_FRONTIER, ...(st?.progress !== undefined ? { progress: st.progress } : {}) };
+      this.#state.logs.set(cp.origin, st);
+      this.#stallArmedAt = undefined;
+      await this.#save();
+      const ws = cp.witnesses.map((w) => w.name).join(', ') || 'none';
+      this.#o.io.out(`checkpoint ${cp.origin} size ${cp.size} root ${Buffer.from(cp.rootHash).toString('base64')} ` +
+        `cosigned by ${ws} (quorum ${this.#o.policy.quorum})${grew ? '' : ' (same tree, new cosignatures)'}`);
+    }
+    await this.#verifyLeaves(alarms, latest, st, call);
+    return latest;
+  }
+
+  async #verifyLeaves(alarms: Alarm[], cp: VerifiedCheckpoint, st: OriginState, call: { signal?: AbortSignal }): Promise<void> {
+    if (st.leaves.size >= cp.size) return;
+    const start = st.progress ?? st.leaves;
+    const total = cp.size - start.size;
+    const write = total >= BigInt(PROGRESS_MIN_ENTRIES) ? (this.#o.progressWrite ?? ((s: string) => process.stderr.write(s))) : () => {};
+    const progress = new Progress(`${cp.origin}: entries verified`, write, Number(total));
+    let reported = start.size;
+    try {
+      const r = await verifyNewLeaves(this.#tiles, cp, start, {
+        ...call,
+        backend: nodeBackend,
+        onProgress: async (f: LeafFrontier) => {
+          progress.add(Number(f.size - reported));
+          reported = f.size;
+          st.progress = f;
+          if (this.#clock() - this.#lastSave >= PROGRESS_SAVE_MS) await this.#save();
+        },
+      });
+      progress.add(Number(cp.size - reported));
+      progress.done();
+      st.leaves = r.frontier;
+      st.progress = undefined;
+      await this.#save();
+      this.#o.io.out(`entries ${cp.origin} 0..${cp.size - 1n} verified (${r.verified} new, ${r.tiles} tiles checked)`);
+    } catch (e) {
+      progress.done();
+      if (e instanceof VerifyError) {
+        st.progress = undefined; // start again from the confirmed frontier next time
+        await this.#save();
+        this.#raise(alarms, e, 'leaves', `leaves:${sha(cp.note)}`);
+        return;
+      }
+      if (st.progress !== undefined) await this.#save();
+      throw e;
+    }
+  }
+
+  #checkStall(): Alarm | undefined {
+    const now = this.#clock();
+    // The newest "first seen" time over the origins followed (monitor start if none yet).
+    let last = this.#startedAt;
+    let note: string | undefined;
+    let origin: string | undefined;
+    if (this.#state.logs.size > 0) {
+      last = -1;
+      for (const [o, s] of this.#state.logs) {
+        if (s.seenAt > last) [last, note, origin] = [s.seenAt, s.checkpoint, o];
+      }
+    }
+    if (now - last <= this.#o.stallAfterMs || this.#stallArmedAt === last) return undefined;
+    this.#stallArmedAt = last;
+    const seconds = Math.floor((now - last) / 1000);
+    return {
+      alarm: 'stall',
+      ...(origin !== undefined ? { origin } : {}),
+      url: this.#o.url,
+      time: new Date(now).toISOString(),
+      code: 'stall',
+      exitCode: EXIT_STALLED,
+      message: `no new checkpoint from ${this.#o.url} for ${seconds} s (limit ${Math.floor(this.#o.stallAfterMs / 1000)} s)`,
+      evidence: { ...(note !== undefined ? { note } : {}), lastNewCheckpointAt: new Date(last).toISOString(), seconds, stallAfterSeconds: this.#o.stallAfterMs / 1000 },
+    };
+  }
+
+  #raise(alarms: Alarm[], e: VerifyError, stage: 'checkpoint' | 'tracker' | 'leaves', key: string, extra: Record<string, unknown> = {}): Alarm | undefined {
+    if (this.#raised.has(key)) return undefined;
+    this.#raised.add(key);
+    const a = alarmFromError(e, alarmKindOf(e, stage), this.#o.url, this.#clock(), extra);
+    alarms.push(a);
+    return a;
+  }
+
+  #knownNoteFor(origin: unknown): string | undefined {
+    if (typeof origin === 'string') return this.#state.logs.get(origin)?.checkpoint;
+    return this.#state.logs.size === 1 ? [...this.#state.logs.values()][0]!.checkpoint : undefined;
+  }
+
+  async #keepEvidence(a: Alarm): Promise<void> {
+    const dir = join(this.#o.stateDir, 'evidence');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const name = `${a.time.replace(/[:.]/g, '-')}-${a.alarm}.json`;
+    await writeFileAtomic(join(dir, name), JSON.stringify(a, null, 1) + '\n', dir);
+  }
+
+  async #save(): Promise<void> {
+    this.#lastSave = this.#clock();
+    await saveMonitorState(this.#o.stateDir, this.#state);
+  }
+}
+

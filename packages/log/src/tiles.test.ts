@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { tileNode } from '@cairn/merkle';
+import { HASH_SIZE, TILE_WIDTH } from './constants.js';
+import { ExpandedTile, FullTileCache, TileSet } from './tiles.js';
+import { backend } from './test-helpers.js';
+import { memoryStorage } from './storage/memory.js';
+import { interiorKey, tileKey } from './storage/keys.js';
+
+const tileOf = (width: number, seed: number): Uint8Array => {
+  const t = new Uint8Array(width * HASH_SIZE);
+  for (let i = 0; i < t.length; i++) t[i] = (i * 31 + seed * 17) & 0xff;
+  return t;
+};
+
+test('ExpandedTile answers every complete subtree of a tile exactly as tileNode computes it', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: TILE_WIDTH }), fc.integer({ min: 0, max: 255 }), (width, seed) => {
+      const tile = tileOf(width, seed);
+      const e = ExpandedTile.compute(tile, backend);
+      if (width === TILE_WIDTH) {
+        const stored = ExpandedTile.fromInterior(tile, e.interior());
+        assert.ok(stored !== undefined);
+        for (let r = 0; r <= 8; r++) for (let i = 0; i < TILE_WIDTH >> r; i++) assert.deepEqual(stored.node(r, i), e.node(r, i));
+      }
+      for (let r = 0; r <= 8; r++) {
+        const count = 1 << r;
+        for (let i = 0; (i + 1) * count <= TILE_WIDTH; i++) {
+          const got = e.node(r, i);
+          if ((i + 1) * count <= width) assert.deepEqual(got, tileNode(tile, r, i, backend), `level ${r} node ${i} of width ${width}`);
+          else assert.equal(got, undefined, `level ${r} node ${i} is beyond width ${width}`);
+        }
+      }
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('a TileSet with a cache (and stored interiors) reads the same nodes as one without, and still reports narrow tiles', async () => {
+  const storage = memoryStorage();
+  const full = tileOf(TILE_WIDTH, 1);
+  const partial = tileOf(100, 2);
+  await storage.write([
+    { type: 'put', key: tileKey(0, 0n), value: full },
+    { type: 'put', key: interiorKey(0, 0n), value: ExpandedTile.compute(full, backend).interior() },
+    { type: 'put', key: tileKey(0, 1n), value: partial },
+  ], { sync: true });
+  const ids = [
+    { level: 3, index: 5n }, { level: 7, index: 1n }, { level: 0, index: 5n }, { level: 0, index: 300n },
+    { level: 2, index: 64n + 24n }, { level: 5, index: 8n + 2n },
+  ];
+  const cache = new FullTileCache(8);
+  for (let round = 0; round < 2; round++) {
+    const withCache = new TileSet(backend);
+    await withCache.fetch(ids, storage, cache);
+    const plain = new TileSet(backend);
+    await plain.fetch(ids, storage);
+    assert.deepEqual(withCache.readNodes(ids), plain.readNodes(ids));
+  }
+  const beyond = { level: 6, index: 5n }; // entries [320, 384) of tile 0/1, which is 100 wide
+  const ts = new TileSet(backend);
+  await ts.fetch([beyond], storage, cache);
+  assert.throws(() => ts.readNodes([beyond]), { code: 'integrity' });
+});

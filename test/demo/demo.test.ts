@@ -1,0 +1,127 @@
+/**
+ * `cairn demo` as a user runs it: a child process that starts a log and three witnesses (its own
+ * children), prints URLs, keys and commands, and stops on SIGINT. Checks that the printed log
+ * serves a checkpoint with ≥ 2 cosignatures that verify with the printed witness keys, that the
+ * printed `verify` command exits 0, that SIGINT stops everything in bounded time, and that a
+ * second run reuses the data (same keys, the tree does not go back).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { loadPolicy, verifyCheckpoint } from '@cairn/client';
+import { cliArgs, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+
+/** Bound on the demo printing its ready line (it starts 4 processes through tsx). */
+const READY_TIMEOUT_MS = 45_000;
+/** Bound on the demo exiting after SIGINT. */
+const STOP_TIMEOUT_MS = 20_000;
+const READY = 'demo: ready — press Ctrl-C to stop';
+
+interface DemoRun {
+  out: string;
+  logUrl: string;
+  logVkey: string;
+  witnesses: { url: string; vkey: string }[];
+  startSize: bigint;
+  verifyCommand: string[];
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>;
+}
+
+function startDemo(dir: string): Promise<DemoRun> {
+  const child = spawn(process.execPath, cliArgs(['demo', '--dir', dir]), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-8000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const stop = async () => {
+    child.kill('SIGINT');
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`demo did not exit within ${STOP_TIMEOUT_MS} ms of SIGINT`));
+      }, STOP_TIMEOUT_MS);
+    });
+    try {
+      return { ...(await Promise.race([exited, bound])), out };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS).unref();
+      reject(new Error(`demo not ready within ${READY_TIMEOUT_MS} ms:\n${out}\n${err}`));
+    }, READY_TIMEOUT_MS);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`demo exited (${code ?? signal}) before it was ready:\n${out}\n${err}`));
+    });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (!out.includes(READY)) return;
+      clearTimeout(timer);
+      const one = (re: RegExp) => {
+        const m = re.exec(out);
+        assert.ok(m, `${re} in:\n${out}`);
+        return m[1]!;
+      };
+      const witnesses = [...out.matchAll(/^ {2}witness-\d\s+(http:\/\/\S+)\s+cosignature\/v1 (\S+)$/gm)].map((m) => ({ url: m[1]!, vkey: m[2]! }));
+      resolve({
+        out,
+        logUrl: one(/^ {2}log\s+(http:\/\/\S+)/m),
+        logVkey: one(/^ {2}log vkey\s+(\S+)$/m),
+        witnesses,
+        startSize: BigInt(one(/\(tree size (\d+) at start\)/)),
+        verifyCommand: one(/^ {2}pnpm cairn (verify --policy \S+ --bundle .*)$/m).split(/\s+/),
+        stop,
+      });
+    });
+  });
+}
+
+test('demo: starts, answers, verifies, stops on SIGINT, and a re-run reuses its data', async () => {
+  const { dir, cleanup } = await tempDir('cairn-demo-test-');
+  try {
+    const first = await startDemo(dir);
+    let size: bigint;
+    try {
+      assert.equal(first.witnesses.length, 3, first.out);
+      const policy = loadPolicy([
+        `log ${first.logVkey}`,
+        ...first.witnesses.map((w, i) => `witness w${i + 1} ${w.vkey}`),
+        'group two 2 w1 w2 w3',
+        'quorum two',
+        '',
+      ].join('\n'));
+      const note = await (await fetch(`${first.logUrl}/checkpoint`, { signal: AbortSignal.timeout(10_000) })).text();
+      const cp = verifyCheckpoint(note, policy, { now: Math.floor(Date.now() / 1000) });
+      assert.ok(cp.witnesses.length >= 2, note);
+      assert.ok(cp.size >= 4n);
+      size = cp.size;
+      const verified = await runCli(first.verifyCommand);
+      assert.equal(verified.code, 0, verified.stderr);
+      assert.match(verified.stdout, /^verified: entry \d+ is in demo\.cairn\.local\/audit/m);
+    } finally {
+      const stopped = await first.stop();
+      assert.equal(stopped.code, 0, stopped.out);
+      assert.match(stopped.out, /^demo: stopped/m);
+    }
+
+    const second = await startDemo(dir);
+    try {
+      assert.equal(second.logVkey, first.logVkey);
+      assert.deepEqual(second.witnesses.map((w) => w.vkey), first.witnesses.map((w) => w.vkey));
+      assert.ok(second.startSize >= size, `${second.startSize} < ${size}`);
+      assert.match(second.out, /keys: reusing/);
+      const m = /^cosigned checkpoint \(.*\): size (\d+)/m.exec(second.out);
+      assert.ok(m !== null && BigInt(m[1]!) >= size + 4n, second.out);
+    } finally {
+      const stopped = await second.stop();
+      assert.equal(stopped.code, 0, stopped.out);
+    }
+  } finally {
+    await cleanup();
+  }
+});
