@@ -12,6 +12,8 @@
  * - line level: duplicate, remove, swap or replace a line;
  * - token level: replace the base64/decimal token around an offset (e.g. a size by
  *   `9223372036854775808`, a hash by a one-character change that sets trailing bits);
+ * - a long run of one token inserted anywhere (blanks between two words: the shape that makes
+ *   backtracking regexes quadratic);
  * - oversize padding to just below, at and just above a target's size cap;
  * - splicing the head of one valid input to the tail of another.
  *
@@ -58,6 +60,7 @@ export type Mutation =
   | { readonly k: 'line'; readonly op: 'dup' | 'del' | 'swap' | 'blank'; readonly a: number; readonly b: number }
   | { readonly k: 'line-replace'; readonly a: number; readonly bytes: Uint8Array }
   | { readonly k: 'token'; readonly at: number; readonly bytes: Uint8Array }
+  | { readonly k: 'repeat'; readonly at: number; readonly bytes: Uint8Array; readonly count: number }
   | { readonly k: 'pad'; readonly size: number; readonly byte: number };
 
 function concat(...parts: Uint8Array[]): Uint8Array {
@@ -154,6 +157,14 @@ export function applyMutation(b: Uint8Array, m: Mutation): Uint8Array {
       while (e < n && isTokenByte(b[e]!)) e++;
       return concat(b.subarray(0, s), m.bytes, b.subarray(e));
     }
+    case 'repeat': {
+      // A long run of one token inside the input (e.g. blanks between two words of a line):
+      // the shape that makes backtracking regexes quadratic.
+      const at = m.at % (n + 1);
+      const run = new Uint8Array(m.bytes.length * m.count);
+      for (let i = 0; i < m.count; i++) run.set(m.bytes, i * m.bytes.length);
+      return concat(b.subarray(0, at), run, b.subarray(at));
+    }
     case 'pad': {
       if (m.size <= n) return b.subarray(0, m.size);
       const out = new Uint8Array(m.size).fill(m.byte & 0xff);
@@ -192,6 +203,14 @@ export function mutationArb(): fc.Arbitrary<Mutation> {
     },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('line-replace' as const), a: at, bytes: tokenArb }) },
     { weight: 3, arbitrary: fc.record({ k: fc.constant('token' as const), at, bytes: tokenArb }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        k: fc.constant('repeat' as const), at,
+        bytes: fc.oneof(fc.constantFrom(...TOKEN_BYTES.slice(0, 8)), tokenArb),
+        count: fc.constantFrom(2, 16, 256, 4096, 40_000),
+      }),
+    },
   );
 }
 

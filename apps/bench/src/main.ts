@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { benchCore } from './core.js';
 import { benchLog, DEFAULT_CLIENTS, DEFAULT_LOG_ENTRIES } from './log.js';
 import { benchWitness } from './witness.js';
+import { benchGossip } from './gossip.js';
 
 const HELP = `Usage: pnpm bench <suite> [options]
 
@@ -14,6 +15,8 @@ Suites:
   witness add-checkpoint requests/s with persistence; submit → cosigned by 3 witnesses p50/p99
   log     the log node over tRPC, fsync on: durable ingestion, submit → checkpoint latency,
           inclusion proofs/s, server RSS after --entries entries (server in a child process)
+  gossip  witness network on libp2p: split view → evidence at all 10 peers (median),
+          gossiped checkpoints validated per second per node
 
 Options:
   --entries N   core: entries for tree building (default 1000000);
@@ -43,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
   }
   for (const suite of positionals) {
     if (suite === 'witness') await benchWitness({ quick: values.quick === true });
+    else if (suite === 'gossip') await benchGossip({ quick: values.quick === true });
     else if (suite === 'core') await benchCore({ entries: entries ?? 1_000_000, quick: values.quick === true });
     else if (suite === 'log') {
       await benchLog({ entries: entries ?? DEFAULT_LOG_ENTRIES, clients, quick: values.quick === true, checkpointIntervalMs: interval });

@@ -6,7 +6,8 @@ import { generateSignerKey, originHash } from '@cairn/formats';
 import { MemoryWitnessStorage, Witness, WitnessError, WITNESS_ERROR_CODES } from '@cairn/witness';
 import { FakeClock, TestLog, testSeed } from '@cairn/witness/testing';
 import { startWitnessServer, WITNESS_TRPC_PATH } from './witness-server.js';
-import { WITNESS_ERROR_TABLE } from './http/witness.js';
+import { WITNESS_ERROR_TABLE, answerAddCheckpoint } from './http/witness.js';
+import { createWitnessClient } from './witness-client.js';
 import { createWitnessCaller, type WitnessRouter } from './routers/witness.js';
 
 async function setup(qpd?: number) {
@@ -127,4 +128,29 @@ test('in-process caller maps witness errors through the table and hides internal
   await assert.rejects(caller.status(), (e: { code?: string; message?: string }) =>
     e.code === 'INTERNAL_SERVER_ERROR' && e.message === WITNESS_ERROR_TABLE.storage.publicMessage);
   assert.deepEqual(await caller.misbehaviour(), []);
+});
+
+test('a blocked origin: HTTP 403 naming the evidence, the same bytes from answerAddCheckpoint; tRPC evidence and status.blocked', async () => {
+  const { log, witness, server, client } = await setup();
+  try {
+    assert.equal((await post(server.url, log.body(0n, 2n))).status, 200);
+    const id = 'ef'.repeat(32);
+    await witness.recordEvidence({ id, origin: log.origin, kind: 'equivocation', proven: true, record: '{"x":1}\n', conflict: 'c' });
+    const r = await post(server.url, log.body(2n, 3n));
+    assert.equal(r.status, 403);
+    const text = await r.text();
+    assert.match(text, new RegExp(`^blocked: evidence ${id} `));
+    const direct = await answerAddCheckpoint(witness, log.body(2n, 3n));
+    assert.deepEqual([direct.status, direct.contentType, Buffer.from(direct.body).toString()], [403, 'text/plain; charset=utf-8', text]);
+    const conflict = await answerAddCheckpoint(new Witness({ key: generateSignerKey('w2.example', testSeed(4)), logs: [{ vkey: log.vkey }], storage: new MemoryWitnessStorage() }), log.body(1n, 2n));
+    assert.deepEqual([conflict.status, conflict.contentType, Buffer.from(conflict.body).toString()], [409, 'text/x.tlog.size', '0\n']);
+    const listed = await client.evidence.query({ origin: log.origin });
+    assert.deepEqual(listed.map((e) => [e.id, e.proven, e.record]), [[id, true, '{"x":1}\n']]);
+    assert.deepEqual((await createWitnessClient(server.url).evidence.query()).map((e) => e.id), [id]);
+    const s = await client.status.query();
+    assert.equal(s.logs[0]?.blocked?.evidenceId, id);
+    assert.equal(s.p2p, null);
+  } finally {
+    await server.close();
+  }
 });

@@ -62,7 +62,7 @@ interface Request {
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /** Most entry bytes the sequencer → integrator handoff holds; beyond it the integrator reads storage. */
-export const SEQUENCED_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
+export const SEQUENCED_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * Durable, not yet integrated entries with their leaf hashes, for indices [start, start + length),

@@ -18,6 +18,15 @@ test('--log VKEY[=ORIGIN] splits after the 44-character key material', () => {
   assert.throws(() => parseLogFlag(`${log.vkey}x`), isConfig);
 });
 
+test('--log VKEY[=ORIGIN][@URL]: the tiles URL follows the last @http(s)://', () => {
+  const log = new TestLog('example.com/a', 1);
+  assert.deepEqual(parseLogFlag(`${log.vkey}@http://127.0.0.1:8080/`), { vkey: log.vkey, url: 'http://127.0.0.1:8080' });
+  assert.deepEqual(parseLogFlag(`${log.vkey}=o@x/y@https://logs.example/a`), { vkey: log.vkey, origin: 'o@x/y', url: 'https://logs.example/a' });
+  assert.throws(() => parseLogFlag(`${log.vkey}@http://[bad`), isConfig);
+  assert.throws(() => parseLogFlag(`${log.vkey}@https://x.example/?q=1`), isConfig);
+  assert.equal(buildTrustedLogs([parseLogFlag(`${log.vkey}@http://127.0.0.1:1`)]).get('example.com/a')?.url, 'http://127.0.0.1:1');
+});
+
 test('specs merge by origin; bad keys, key types and origins are refused', () => {
   const a = new TestLog('example.com/a', 1);
   const a2 = new TestLog('example.com/a', 2);

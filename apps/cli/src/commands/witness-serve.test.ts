@@ -78,6 +78,18 @@ test('option errors name the flag', async () => {
     const badList = await run([...base, '--logs-file', list]);
     assert.equal(badList.code, EXIT_USAGE);
     assert.match(badList.err, /--logs-file/);
+    const noListen = await run(['witness', 'serve', '--data', join(dir, 'd'), '--key', key, '--log', log.vkey]);
+    assert.equal(noListen.code, EXIT_USAGE);
+    assert.match(noListen.err, /--listen .*--p2p-listen/);
+    const peerOnly = await run([...base, '--log', log.vkey, '--peer', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo']);
+    assert.equal(peerOnly.code, EXIT_USAGE);
+    assert.match(peerOnly.err, /--p2p-listen/);
+    const badPeer = await run([...base, '--log', log.vkey, '--p2p-listen', '/ip4/127.0.0.1/tcp/0', '--peer', '/ip4/127.0.0.1/tcp/1']);
+    assert.equal(badPeer.code, EXIT_USAGE);
+    assert.match(badPeer.err, /--peer .*\/p2p\//);
+    const badUrl = await run([...base, '--log', `${log.vkey}@http://[x`]);
+    assert.equal(badUrl.code, EXIT_USAGE);
+    assert.match(badUrl.err, /--log/);
     const help = await run(['witness', 'serve', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.out, /--logs-file/);

@@ -39,6 +39,38 @@ async function compliance(s: WitnessStorage): Promise<void> {
   assert.deepEqual((await s.listMisbehaviour()).map((r) => r.reason), ['three', 'two', 'one']);
   assert.deepEqual((await s.listMisbehaviour({ origin: 'a', limit: 1 })).map((r) => r.reason), ['three']);
   assert.deepEqual((await s.listMisbehaviour({ limit: 2 }))[1], rec('b', 'two'));
+  await evidenceCompliance(s);
+}
+
+function ev(origin: string, n: number, proven = true) {
+  return { id: n.toString(16).padStart(64, '0'), origin, kind: 'equivocation', proven, record: `{"n":${n}}\n`, recordedAt: 1_700_000_000_000 + n };
+}
+
+/** Evidence, blocks, cleared conflicts and foreign cosignatures. */
+async function evidenceCompliance(s: WitnessStorage): Promise<void> {
+  const block = (origin: string, n: number, conflict = `conflict ${n}`) => ({ origin, evidenceId: ev(origin, n).id, conflict, since: 5 });
+  assert.equal(await s.block('a'), undefined);
+  assert.equal(await s.addEvidence(ev('a', 1, false)), true);
+  assert.equal(await s.addEvidence(ev('a', 1, false), block('a', 1)), false, 'an id is stored once, and a duplicate does not block');
+  assert.equal(await s.block('a'), undefined);
+  assert.equal(await s.addEvidence(ev('a', 2), block('a', 2)), true);
+  assert.deepEqual(await s.block('a'), block('a', 2));
+  assert.equal(await s.addEvidence(ev('a', 3), block('a', 3)), true);
+  assert.deepEqual(await s.block('a'), block('a', 2), 'the first block stays');
+  await s.addEvidence(ev('b', 4));
+  assert.deepEqual((await s.listEvidence()).map((e) => e.recordedAt % 10), [4, 3, 2, 1]);
+  assert.deepEqual(await s.listEvidence({ origin: 'a', limit: 1 }), [ev('a', 3)]);
+  assert.deepEqual(await s.listBlocks(), [block('a', 2)]);
+  assert.deepEqual(await s.clearBlock('a'), block('a', 2));
+  assert.equal(await s.clearBlock('a'), undefined);
+  assert.equal(await s.addEvidence(ev('a', 5), block('a', 5, 'conflict 2')), true);
+  assert.equal(await s.block('a'), undefined, 'a cleared conflict never blocks again');
+  assert.equal(await s.addEvidence(ev('a', 6), block('a', 6)), true);
+  assert.equal((await s.block('a'))?.evidenceId, ev('a', 6).id, 'another conflict does');
+  assert.equal(await s.foreignCosignatures('a'), undefined);
+  const f = { origin: 'a', size: 5n, rootHash: new Uint8Array(32).fill(5), lines: ['— w.example AAAA'] };
+  await s.putForeignCosignatures(f);
+  assert.deepEqual(await s.foreignCosignatures('a'), f);
 }
 
 test('memory driver passes the compliance suite', async () => {
