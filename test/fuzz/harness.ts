@@ -34,7 +34,7 @@ export interface FuzzTarget<T = unknown> {
 }
 
 /** Cases per target in CI. */
-export const DEFAULT_CI_RUNS = 400;
+export const DEFAULT_CI_RUNS = 1_000;
 /** Cases per target for `pnpm fuzz`. */
 export const DEFAULT_RUNS = 100_000;
 /** Per-case time limit (ms): a case slower than this is reported as a hang. */

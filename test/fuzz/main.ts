@@ -211,7 +211,10 @@ async function main(): Promise<void> {
         }
       } else {
         failed = true;
-        process.stdout.write(`${name.padEnd(18)} ${out.problem}\n`);
+        const file = join(tmpdir(), `cairn-fuzz-${name}-${o.seed}.txt`);
+        writeFileSync(file, `${out.problem}\n`);
+        const shown = out.problem!.length > 2_000 ? `${out.problem!.slice(0, 2_000)}… (${out.problem!.length} characters)` : out.problem!;
+        process.stdout.write(`${name.padEnd(18)} ${shown}\n(report saved to ${file})\n`);
       }
     }
   };

@@ -66,6 +66,8 @@ export interface ServedAlarm {
   readonly message: string;
   readonly checkpointSize: bigint;
   readonly witnessSize?: bigint | undefined;
+  /** When a witness refused because it holds proven evidence against this log: its id. */
+  readonly evidenceId?: string | undefined;
 }
 
 /** The log as served by this package. */

@@ -226,3 +226,13 @@ test('property: random, mutated and oversized input only throws LogListError', (
     { numRuns: 300 },
   );
 });
+
+// Regression (found by `pnpm fuzz`, target log-list): each line was trimmed with
+// /^[ \t]+|[ \t]+$/g, quadratic in a run of blanks between two words: a 16 MiB list (the cap)
+// with one such line would never finish parsing. The timeout only turns a hang into a failure.
+test('a line with a long inner run of blanks is rejected in linear time', { timeout: 30_000 }, () => {
+  const list = `${LOG_LIST_HEADER}\nx${' '.repeat(4 * 1024 * 1024)}x\n`;
+  assert.throws(() => parseLogList(list), (e: unknown) => e instanceof LogListError && e.code === 'unexpected-line');
+  assert.throws(() => formatLogList({ logs: [{ vkey: `a${'\t'.repeat(1 << 20)}b`, origin: 'o', qpd: 1, contact: 'c' }] }),
+    (e: unknown) => e instanceof LogListError);
+});

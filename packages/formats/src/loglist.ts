@@ -26,6 +26,7 @@
  * no control characters, canonical decimals. {@link formatLogList} writes the canonical form: the
  * header, then each log after a blank line, with `origin` only when it differs from the key name.
  */
+import { trimBlanks } from './blanks.js';
 import { parseDecimal, utf8DecodeStrict } from './encoding.js';
 import { FormatError, type FormatErrorOptions } from './errors.js';
 import { ALG_ED25519, parseVerifierKey } from './keys.js';
@@ -112,7 +113,7 @@ export function parseLogList(input: string | Uint8Array): LogList {
   for (const [i, raw] of lines.entries()) {
     const n = i + 1;
     if (FORBIDDEN_CHAR.test(raw)) throw new LogListError('bad-char', 'control character (only TAB and LF are allowed)', n);
-    const line = raw.replace(/^[ \t]+|[ \t]+$/g, '');
+    const line = trimBlanks(raw);
     if (line === '' || line.startsWith('#')) continue;
     if (!header) {
       if (line !== LOG_LIST_HEADER) throw new LogListError('missing-header', `first line must be "${LOG_LIST_HEADER}"`, n);
@@ -172,7 +173,7 @@ export function parseLogList(input: string | Uint8Array): LogList {
 }
 
 function oneLine(s: unknown, what: string): string {
-  if (typeof s !== 'string' || s.length === 0 || s !== s.replace(/^[ \t]+|[ \t]+$/g, '') || s.includes('\n') ||
+  if (typeof s !== 'string' || s.length === 0 || s !== trimBlanks(s) || s.includes('\n') ||
     FORBIDDEN_CHAR.test(s) || !s.isWellFormed()) {
     throw new LogListError('bad-input', `${what} must be a non-empty single line without surrounding white space`);
   }

@@ -358,3 +358,13 @@ test('property: random, mutated and oversized text only throws PolicyError', () 
     { numRuns: 300 },
   );
 });
+
+// Regression (found by `pnpm fuzz`, target policy): trimming each line with
+// /^[ \t]+|[ \t]+$/g was quadratic in a run of blanks between two words, so a 64 KiB policy
+// line took ~12 s to reject. The timeout only turns a hang into a failure.
+test('a line with a long inner run of blanks is rejected in linear time', { timeout: 30_000 }, () => {
+  const line = `log${' '.repeat(MAX_POLICY_SIZE - 100)}x y z`;
+  assert.throws(() => parsePolicy(`${line}\nquorum none\n`), (e: unknown) => e instanceof PolicyError && e.code === 'bad-arity');
+  const tabs = `x${'\t'.repeat(MAX_POLICY_SIZE - 100)}y`;
+  assert.throws(() => parsePolicy(tabs), (e: unknown) => e instanceof PolicyError && e.code === 'unknown-keyword');
+});

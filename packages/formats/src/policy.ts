@@ -32,6 +32,7 @@
  * {@link formatPolicy} writes the canonical form: `log` lines, `witness` lines, `group` lines (in
  * order), then `quorum`, single spaces, no comments, each line ending in LF.
  */
+import { trimBlanks } from './blanks.js';
 import { bytesEqual, utf8DecodeStrict } from './encoding.js';
 import { FormatError, type FormatErrorOptions } from './errors.js';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -217,7 +218,7 @@ export function parsePolicy(input: string | Uint8Array): Policy {
   for (const [i, raw] of lines.entries()) {
     const lineNo = i + 1;
     if (FORBIDDEN_CHAR.test(raw)) throw new PolicyError('bad-char', 'control character (only TAB and LF are allowed)', lineNo);
-    const line = raw.replace(/^[ \t]+|[ \t]+$/g, '');
+    const line = trimBlanks(raw);
     if (line === '' || line.startsWith('#')) continue;
     const [keyword, ...args] = line.split(WS) as [string, ...string[]];
     switch (keyword) {

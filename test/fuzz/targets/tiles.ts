@@ -44,7 +44,7 @@ const rest = fc.oneof(
 export const tilesHttpTarget: FuzzTarget<TilesInput> = {
   name: 'tiles-http',
   description: 'tiles handler (FakeLog, mock req/res): only 200/400/404/405, answered once, correct lengths; 200 tiles and bundles well-formed',
-  ciRuns: 300,
+  ciRuns: 600,
   arbitrary: fc.record({
     prefix: fc.constantFrom<'' | '/log'>('', '/log'),
     method: fc.oneof({ weight: 8, arbitrary: fc.constant('GET') }, { weight: 2, arbitrary: fc.constantFrom('HEAD', 'POST', 'PUT', 'OPTIONS', 'get', '') }),

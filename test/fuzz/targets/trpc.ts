@@ -115,7 +115,7 @@ const call = (router: 'log' | 'witness') =>
 export const trpcTarget: FuzzTarget<TrpcInput> = {
   name: 'trpc',
   description: 'every log and witness tRPC procedure via createCaller with random/structured inputs: only BAD_REQUEST/NOT_FOUND/UNAUTHORIZED/TOO_MANY_REQUESTS',
-  ciRuns: 300,
+  ciRuns: 600,
   arbitrary: fc.oneof({ weight: 4, arbitrary: call('log') }, { weight: 1, arbitrary: call('witness') }),
   async run(c): Promise<Outcome> {
     let result: unknown;

@@ -208,6 +208,7 @@ export const logRouter = router({
         message: a.message,
         checkpointSize: a.checkpointSize.toString(),
         witnessSize: a.witnessSize?.toString() ?? null,
+        evidenceId: a.evidenceId ?? null,
       })),
     };
   }),
