@@ -162,6 +162,8 @@ export class E2eWitness {
   proc: Daemon | undefined;
   /** Extra `witness serve` arguments (e.g. --p2p-listen, --peer). */
   extra: string[] = [];
+  /** The tlog-tiles URL given with each trusted log key (`--log VKEY@URL`), if any. */
+  logUrl: string | undefined;
 
   constructor(readonly dir: string, readonly index: number, readonly logVkeys: () => string[]) {
     this.name = `w${index}.e2e.example`;
@@ -187,7 +189,7 @@ export class E2eWitness {
   /** Starts `witness serve` on its port (the same on every start). */
   async start(): Promise<this> {
     if (this.proc?.running()) throw new Error(`${this.name} is already running`);
-    const logs = this.logVkeys().flatMap((v) => ['--log', v]);
+    const logs = this.logVkeys().flatMap((v) => ['--log', this.logUrl === undefined ? v : `${v}@${this.logUrl}`]);
     const p = spawnDaemon(['witness', 'serve', '--data', this.data, '--key', this.keyFile, '--listen', `127.0.0.1:${this.port}`, ...logs, ...this.extra]);
     this.proc = p;
     try {

@@ -64,6 +64,11 @@ export type Mutation =
   | { readonly k: 'pad'; readonly size: number; readonly byte: number };
 
 function concat(...parts: Uint8Array[]): Uint8Array {
+  return concatAll(parts);
+}
+
+/** Concatenation of any number of parts (no spread: a run of 40 000 LFs makes 40 001 lines). */
+function concatAll(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
@@ -94,7 +99,7 @@ function joinLines(lines: Uint8Array[]): Uint8Array {
     if (i > 0) parts.push(Uint8Array.of(0x0a));
     parts.push(l);
   });
-  return concat(...parts);
+  return concatAll(parts);
 }
 
 const isTokenByte = (c: number): boolean =>

@@ -205,6 +205,29 @@ async function waitSigned(child: Child, size: number): Promise<void> {
 
 let queueFull = 0;
 
+/**
+ * Open-loop latency: `samples` events arrive at random times (exponential gaps, mean `gapMs`),
+ * independently of the log's checkpoint schedule as real audit events do; each is its own submit
+ * with wait 'checkpoint', and several may be in flight. A closed loop (next submit right after
+ * the previous answer) instead synchronises with the schedule and measures its worst case.
+ */
+async function openLoopLatency(url: string, token: string, samples: number, gapMs: number): Promise<number[]> {
+  const client = createLogClient(url, { token });
+  const counter = { next: 2e15 + Math.random() * 1e12 };
+  let seed = 987654321;
+  const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  const out: number[] = [];
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < samples; i++) {
+    await sleep(-Math.log(random()) * gapMs);
+    const entries = makeBatch(counter, 1);
+    const t0 = performance.now();
+    inflight.push(client.log.submit.mutate({ entries, wait: 'checkpoint' }).then(() => { out.push(performance.now() - t0); }));
+  }
+  await Promise.all(inflight);
+  return out;
+}
+
 async function latency(url: string, token: string, samples: number): Promise<number[]> {
   const client = createLogClient(url, { token });
   const counter = { next: 1e15 + Math.random() * 1e12 };
@@ -268,6 +291,9 @@ export async function benchLog(args: LogBenchArgs): Promise<void> {
       const light = await latency(url, token, samples);
       figure('submit → signed checkpoint p50 (light)', median(light), 'ms', `1 entry/call, sequential, ${samples} calls`);
       figure('submit → signed checkpoint p99 (light)', percentile(light, 99), 'ms', `1 entry/call, sequential, ${samples} calls`);
+      const open = await openLoopLatency(url, token, samples, 50);
+      figure('submit → signed checkpoint p50 (open loop)', median(open), 'ms', `1 entry/call, random arrivals ~20/s, ${samples} calls`);
+      figure('submit → signed checkpoint p99 (open loop)', percentile(open, 99), 'ms', `1 entry/call, random arrivals ~20/s, ${samples} calls`);
     }
 
     // Durable ingestion of --entries entries.
@@ -288,7 +314,7 @@ export async function benchLog(args: LogBenchArgs): Promise<void> {
     const ing = await ingest(url, token, args.clients, args.entries, counter);
     sampling = false;
     await sampler;
-    await waitSigned(child, args.entries + (phases.has('light') ? samples : 0));
+    await waitSigned(child, args.entries + (phases.has('light') ? 2 * samples : 0));
     const tSigned = (performance.now() - t0) / 1000;
     figure('durable ingestion via tRPC (acknowledged)', ing.acked / ing.seconds, 'entries/s',
       `${ing.acked.toLocaleString('en-US')} × ${ENTRY_BYTES} B, ${BATCH_ENTRIES}/call, ${args.clients} clients, ${ing.queueFull} queue-full retries`);
@@ -297,7 +323,7 @@ export async function benchLog(args: LogBenchArgs): Promise<void> {
 
     const rss = await child.ask({ cmd: 'rss' }, 'rss');
     const mb = (b: number) => b / 2 ** 20;
-    figure('server RSS after ingestion', mb(rss.rss), 'MB', `log size ${(args.entries + (phases.has('light') ? samples : 0)).toLocaleString('en-US')}, heap ${mb(rss.heapUsed).toFixed(0)}/${mb(rss.heapTotal).toFixed(0)} MB, external ${mb(rss.external).toFixed(0)} MB, RSS at start ${mb(rss0.rss).toFixed(0)} MB`);
+    figure('server RSS after ingestion', mb(rss.rss), 'MB', `log size ${(args.entries + (phases.has('light') ? 2 * samples : 0)).toLocaleString('en-US')}, heap ${mb(rss.heapUsed).toFixed(0)}/${mb(rss.heapTotal).toFixed(0)} MB, external ${mb(rss.external).toFixed(0)} MB, RSS at start ${mb(rss0.rss).toFixed(0)} MB`);
 
     // Latency under load: the same probe while ingestion clients keep submitting, first at half
     // the ingestion rate just measured (paced), then unpaced (saturated: the server CPU is full).
