@@ -275,6 +275,29 @@ async function trpcProofs(url: string, size: bigint, ms: number): Promise<number
   return (n * 1000) / (performance.now() - t0);
 }
 
+/** Indices per `inclusionProofs` call in the multi-proof figure. */
+const MULTI_PROOF_INDICES = 500;
+
+/** tRPC `inclusionProofs`: PROOF_CLIENTS clients, each asking MULTI_PROOF_INDICES proofs per call. */
+async function trpcMultiProofs(url: string, size: bigint, ms: number): Promise<number> {
+  let n = 0;
+  let x = 54321;
+  const t0 = performance.now();
+  const worker = async () => {
+    const client = createLogClient(url);
+    while (performance.now() - t0 < ms) {
+      const indices = Array.from({ length: MULTI_PROOF_INDICES }, () => {
+        x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+        return (BigInt(x) % size).toString();
+      });
+      const r = await client.log.inclusionProofs.query({ indices, treeSize: size.toString() });
+      n += r.proofs.length;
+    }
+  };
+  await Promise.all(Array.from({ length: PROOF_CLIENTS }, worker));
+  return (n * 1000) / (performance.now() - t0);
+}
+
 export async function benchLog(args: LogBenchArgs): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'cairn-bench-log-'));
   const child = startChild(dir, args.checkpointIntervalMs);
@@ -354,6 +377,8 @@ export async function benchLog(args: LogBenchArgs): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const clientCpu = (cpu.user + cpu.system) / 1000 / (performance.now() - w0);
     figure('inclusion proofs via tRPC (httpBatchLink)', viaTrpc, 'proofs/s', `${PROOF_CLIENTS} clients × ${PROOF_BATCH} calls per batched request, random index, tree ${size.toLocaleString('en-US')}, client process CPU ${(clientCpu * 100).toFixed(0)}%`);
+    const multi = await trpcMultiProofs(url, size, ms);
+    figure('inclusion proofs via tRPC inclusionProofs', multi, 'proofs/s', `${PROOF_CLIENTS} clients × ${MULTI_PROOF_INDICES} random indices per call, tree ${size.toLocaleString('en-US')}`);
     const direct = await child.ask({ cmd: 'proofs', ms }, 'proofs');
     figure('inclusion proofs, node.inclusionProof direct', direct.perSecond, 'proofs/s', `in the server process, 64 concurrent, tree ${BigInt(direct.size).toLocaleString('en-US')}`);
   } finally {

@@ -49,7 +49,7 @@ export {
   type TokenRecord,
   type TokensFile,
 } from './auth.js';
-export { MAX_ENTRY_BYTES, MAX_SUBMIT_ENTRIES, MAX_ENTRIES_RANGE } from './schemas.js';
+export { MAX_ENTRY_BYTES, MAX_SUBMIT_ENTRIES, MAX_ENTRIES_RANGE, MAX_PROOFS_PER_CALL } from './schemas.js';
 export type { ServedCheckpoint, ServedLog, ServedStatus, ServedSubmitResult } from './served-log.js';
 export { publicProcedure, authedProcedure, router, createCallerFactory, type ApiContext, type ApiLogger } from './trpc.js';
 export { logRouter, type LogRouter } from './routers/log.js';

@@ -22,6 +22,8 @@ import { MAX_INT63 } from '@cairn/formats';
 export const MAX_ENTRY_BYTES = 65_535;
 /** Most entries one `submit` call may carry. */
 export const MAX_SUBMIT_ENTRIES = 1_000;
+/** Most proofs one `inclusionProofs` call returns. */
+export const MAX_PROOFS_PER_CALL = 1_000;
 /** Most entries one `entries` call returns. */
 export const MAX_ENTRIES_RANGE = 256;
 /** SHA-256 output size. */

@@ -89,6 +89,8 @@ export interface ServedLog {
   getEntry(index: bigint): Promise<Uint8Array>;
   getEntries(from: bigint, to: bigint): Promise<Uint8Array[]>;
   inclusionProof(index: bigint, size: bigint): Promise<Uint8Array[]>;
+  /** Several inclusion proofs in one tree size (one storage pass for the tiles they share). */
+  inclusionProofs(indices: readonly bigint[], size: bigint): Promise<Uint8Array[][]>;
   findLeafIndex(leafHash: Uint8Array): Promise<bigint | undefined>;
   consistencyProof(m: bigint, n: bigint): Promise<Uint8Array[]>;
   status(): ServedStatus;

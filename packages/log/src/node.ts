@@ -253,6 +253,11 @@ export class LogNode {
   getEntries(from: bigint, to: bigint): Promise<Uint8Array[]> {
     return this.#reader.getEntries(from, to);
   }
+  /** Inclusion proofs for several indices in one tree size, sharing one tile fetch. */
+  inclusionProofs(indices: readonly bigint[], size: bigint): Promise<Uint8Array[][]> {
+    return this.#reader.inclusionProofs(indices, size);
+  }
+
   inclusionProof(index: bigint, size: bigint): Promise<Uint8Array[]> {
     return this.#reader.inclusionProof(index, size);
   }

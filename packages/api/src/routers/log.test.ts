@@ -230,3 +230,26 @@ test('property: any index string is accepted iff canonical, else BAD_REQUEST', a
     { numRuns: 300 },
   );
 });
+
+test('inclusionProofs returns one verifiable proof per index and refuses bad batches', async () => {
+  const { node, caller } = setup();
+  await caller.log.submit({ entries: Array.from({ length: 37 }, (_, i) => b64(`entry ${i}`)) });
+  const cp = await caller.log.checkpoint();
+  const root = decodeBase64Strict(cp.rootHash);
+  const indices = ['0', '5', '36', '5', '17'];
+  const r = await caller.log.inclusionProofs({ indices });
+  assert.equal(r.treeSize, '37');
+  assert.equal(r.checkpoint, cp.note);
+  assert.equal(r.proofs.length, indices.length);
+  indices.forEach((i, k) => verifyInclusion(BigInt(i), 37n, node.leaves[Number(i)]!, r.proofs[k]!.map((p) => decodeBase64Strict(p)), root));
+  const older = await caller.log.inclusionProofs({ indices: ['3'], treeSize: '10' });
+  assert.equal(older.checkpoint, undefined);
+  assert.equal(older.treeSize, '10');
+  node.calls.length = 0;
+  await rejectsWith(caller.log.inclusionProofs({ indices: [] }), 'BAD_REQUEST', /at least one/);
+  await rejectsWith(caller.log.inclusionProofs({ indices: Array.from({ length: 1001 }, () => '0') }), 'BAD_REQUEST', /at most 1000/);
+  await rejectsWith(caller.log.inclusionProofs({ indices: ['01'] }), 'BAD_REQUEST');
+  await rejectsWith(caller.log.inclusionProofs({ indices: ['1', '37'] }), 'NOT_FOUND', /not in the tree/);
+  await rejectsWith(caller.log.inclusionProofs({ indices: ['1'], treeSize: '38' }), 'NOT_FOUND', /beyond/);
+  assert.ok(!node.calls.includes('inclusionProofs'), 'nothing reached the node');
+});

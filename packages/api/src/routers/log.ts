@@ -16,6 +16,7 @@ import {
   entrySchema,
   hashSchema,
   MAX_ENTRIES_RANGE,
+  MAX_PROOFS_PER_CALL,
   MAX_SUBMIT_ENTRIES,
   waitSchema,
 } from '../schemas.js';
@@ -146,6 +147,30 @@ export const logRouter = router({
       ...(input.treeSize === undefined ? { checkpoint: noteText(latest) } : {}),
     };
   }),
+
+  /**
+   * Inclusion proofs for many entries (by index) in one tree size (default: the latest
+   * checkpoint, whose note is returned): the batched read path for auditors and SIEM pipelines
+   * that verify many events at once. At most MAX_PROOFS_PER_CALL indices.
+   */
+  inclusionProofs: publicProcedure
+    .input(z.strictObject({
+      indices: z.array(decimalSchema).min(1, 'ask for at least one index')
+        .max(MAX_PROOFS_PER_CALL, `at most ${MAX_PROOFS_PER_CALL} indices per call`),
+      treeSize: decimalSchema.optional(),
+    }))
+    .query(async ({ ctx, input }) => {
+      const latest = latestCheckpoint(ctx.node);
+      const treeSize = input.treeSize ?? latest.size;
+      if (treeSize > latest.size) throw new ApiError('beyond-tree', `tree size ${treeSize} is beyond the latest checkpoint (size ${latest.size})`);
+      input.indices.forEach((i) => requireInTree(i, treeSize));
+      const proofs = await ctx.node.inclusionProofs(input.indices, treeSize);
+      return {
+        treeSize: treeSize.toString(),
+        proofs: proofs.map(proofOut),
+        ...(input.treeSize === undefined ? { checkpoint: noteText(latest) } : {}),
+      };
+    }),
 
   /**
    * Consistency proof between tree sizes m ≤ n ≤ the latest checkpoint. For m = 0 or m = n the

@@ -151,6 +151,11 @@ export class FakeLog implements ServedLog {
     return i < 0 ? undefined : BigInt(i);
   }
 
+  async inclusionProofs(indices: readonly bigint[], size: bigint): Promise<Uint8Array[][]> {
+    this.calls.push('inclusionProofs');
+    return indices.map((i) => inclusionProof(i, size, this.#reader));
+  }
+
   async consistencyProof(m: bigint, n: bigint): Promise<Uint8Array[]> {
     this.calls.push('consistencyProof');
     return consistencyProof(m, n, this.#reader);
