@@ -17,6 +17,9 @@ import { monitor } from './commands/monitor.js';
 import { demo } from './commands/demo.js';
 
 export const commands: readonly Command[] = [
-  keygen, noteVerify, logServe, logTokensAdd, submit, get, prove, verify, monitor, witnessServe, demo,
-  witnessP2pId, witnessClear, evidenceList, evidenceVerify,
+  demo,
+  keygen, noteVerify,
+  logServe, logTokensAdd, submit, get, prove,
+  verify, monitor,
+  witnessServe, witnessP2pId, witnessClear, evidenceList, evidenceVerify,
 ] as unknown as readonly Command[];
