@@ -228,4 +228,32 @@ describe('operator edits the stopped log\'s data directory (scenarios 1–4)', {
       assert.equal((await c.log.stop()).code, 0);
     }
   });
+
+  test('4b. an older copy restored while the witnesses are unreachable at start-up: it starts, but once they answer it gets witness-ahead alarms and nothing new is cosigned', async () => {
+    const data = await c.copy(backup300, 's4b');
+    await Promise.all(ws().map((w) => w.stop()));
+    try {
+      // An unreachable witness is not fatal at start-up (it is logged), so the restored copy starts.
+      await c.log.start({ data, witnesses: ws(), quorum: 2 });
+      assert.ok(c.log.proc!.stderr.some((l) => l.includes('"witness not checked at start-up"')));
+      await c.log.submit(100, 'unwitnessed', 'checkpoint');
+    } finally {
+      await Promise.all(ws().map((w) => w.start()));
+    }
+    try {
+      await until('witness-ahead alarms from every witness', async () => {
+        const s = await c.log.status();
+        return new Set(s.alarms.filter((a) => a.kind === 'witness-ahead' && a.witnessSize === '600').map((a) => a.url)).size === 3;
+      });
+      const s = await c.log.status();
+      assert.equal(s.size, '400', 'it signed a fork of the 600-entry history (its memory was restored)');
+      assert.equal(s.cosignedSize, '300', '…which no witness cosigned');
+      assert.equal(await c.log.served(), note300, 'clients are served the stale cosigned note');
+      for (const w of ws()) assert.equal((await w.trpc().status.query()).logs.find((x) => x.origin === ORIGIN)!.size, '600');
+      const q = await monitorCopy(policyQ, stateQ, 'monitor-s4b-q');
+      assert.equal(q.code, EXIT_CODES['stale-checkpoint'], q.err.join('\n'));
+    } finally {
+      assert.equal((await c.log.stop()).code, 0);
+    }
+  });
 });

@@ -113,6 +113,10 @@ describe('witness faults and forged witness statements (scenarios 7, 5, 10, 8)',
     const b = await verify(head + editSignatures(note, [w(0).name, w(2).name], [invented]), 'invented.tlog-proof');
     assert.equal(b.code, EXIT_CODES['quorum-not-met']);
     assert.equal(b.json.code, 'quorum-not-met');
+    // (d) one genuine line repeated does not count twice.
+    const once = linesOf(note, w(1).name)[0]!;
+    const d = await verify(head + editSignatures(note, [w(0).name, w(1).name, w(2).name], [once, once]), 'duplicated.tlog-proof');
+    assert.equal(d.code, EXIT_CODES['quorum-not-met'], JSON.stringify(d.json));
     // (c) the log line forged too (any signature under the log's name with another key): not the log.
     const c2 = await verify(head + editSignatures(note, [ORIGIN]), 'no-log-signature.tlog-proof');
     assert.equal(c2.code, EXIT_CODES['bad-log-signature']);
