@@ -21,21 +21,15 @@ export async function benchCore(args: { entries: number; quick: boolean }): Prom
   const ms = args.quick ? 300 : 1500;
   process.stdout.write(`# bench core — ${machine()}\n`);
 
-  // Tree building: N entries of 128 bytes, leaf-hashed and folded with TreeBuilder.
-  const entry = new Uint8Array(128);
+  // Tree building: N entries of 128 bytes, leaf-hashed and folded with TreeBuilder; three runs
+  // per backend, median reported (the first run includes JIT warm-up).
   for (const backend of [nodeBackend, nobleBackend] as HashBackend[]) {
-    const n = backend === nobleBackend && !args.quick ? N : Math.min(N, backend === nobleBackend ? 100_000 : N);
-    const b = new TreeBuilder({ backend });
-    const dv = new DataView(entry.buffer);
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      dv.setUint32(0, i);
-      b.append(leafHash(entry, backend));
-    }
-    b.root();
-    const s = (performance.now() - t0) / 1000;
-    figure(`tree build (${backend.name})`, n / s, 'leaves/s', `${n.toLocaleString('en-US')} entries × 128 B, leaf+node hashing, TreeBuilder`);
+    const n = backend === nobleBackend ? Math.min(N, args.quick ? 100_000 : N) : N;
+    const runs = [0, 1, 2].map(() => treeBuildRate(backend, n));
+    figure(`tree build (${backend.name})`, median(runs), 'leaves/s',
+      `${n.toLocaleString('en-US')} entries × 128 B, leaf+node hashing, TreeBuilder, median of 3 (${runs.map((r) => Math.round(r / 1000) + 'k').join(', ')})`);
   }
+  const entry = new Uint8Array(128);
 
   // Proof verification over a tree of 2^20 leaves (nodes kept in memory).
   const size = 1n << 20n;
@@ -125,6 +119,20 @@ export async function benchCore(args: { entries: number; quick: boolean }): Prom
     figure(`ed25519 verify (${name})`, v, 'ops/s', ratio(v, rv));
     figure(`cosignature/v1 verify (${name})`, cv, 'ops/s', ratio(cv, rv));
   }
+}
+
+/** Leaves/s to leaf-hash `n` 128-byte entries and fold them into a TreeBuilder. */
+function treeBuildRate(backend: HashBackend, n: number): number {
+  const entry = new Uint8Array(128);
+  const dv = new DataView(entry.buffer);
+  const b = new TreeBuilder({ backend });
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    dv.setUint32(0, i);
+    b.append(leafHash(entry, backend));
+  }
+  b.root();
+  return n / ((performance.now() - t0) / 1000);
 }
 
 function concat3(l: Uint8Array, r: Uint8Array): Uint8Array {

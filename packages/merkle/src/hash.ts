@@ -53,7 +53,8 @@ const LEAF_SCRATCH_LIMIT = 65536;
 
 const nodeScratch = new Uint8Array(1 + 2 * HASH_SIZE);
 nodeScratch[0] = NODE_PREFIX;
-let leafScratch = new Uint8Array(1024);
+let leafScratch = new Uint8Array(1024); // byte 0 stays LEAF_PREFIX (0)
+let leafView = leafScratch.subarray(0, 1);
 const LEAF_PREFIX_BYTES = new Uint8Array([LEAF_PREFIX]);
 
 /** SHA-256(0x00 || entry). */
@@ -65,10 +66,14 @@ export function leafHash(entry: Uint8Array, backend: HashBackend = defaultBacken
     joined.set(entry, 1);
     return backend.sha256(joined);
   }
-  if (leafScratch.length < n + 1) leafScratch = new Uint8Array(Math.max(n + 1, leafScratch.length * 2));
-  leafScratch[0] = LEAF_PREFIX;
+  if (leafScratch.length < n + 1) {
+    leafScratch = new Uint8Array(Math.max(n + 1, leafScratch.length * 2));
+    leafView = leafScratch.subarray(0, 1);
+  }
   leafScratch.set(entry, 1);
-  return backend.sha256(leafScratch.subarray(0, n + 1));
+  // Entries of one size in a row (the common case) reuse one view of the scratch buffer.
+  if (leafView.length !== n + 1) leafView = leafScratch.subarray(0, n + 1);
+  return backend.sha256(leafView);
 }
 
 /** SHA-256(0x01 || left || right). Both children must be 32-byte hashes. */

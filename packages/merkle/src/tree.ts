@@ -34,6 +34,10 @@ export function treeHash(leafHashes: readonly Uint8Array[], backend: HashBackend
   return root;
 }
 
+/** Sizes below this are exact as doubles (2^53), so the append hot path can skip BigInt. */
+const SAFE_SIZE = 1n << 53n;
+const SAFE_SIZE_NUMBER = 2 ** 53;
+
 /** Callback for every complete-subtree hash a {@link TreeBuilder} produces (level 0 = leaf). */
 export type NodeSink = (level: number, index: bigint, hash: Uint8Array) => void;
 
@@ -52,7 +56,10 @@ export class TreeBuilder {
   readonly #backend: HashBackend;
   readonly #onNode: NodeSink | undefined;
   readonly #stack: Uint8Array[] = [];
-  #size = 0n;
+  /** The size while it is below 2^53 (exact as a double); -1 once it is not. */
+  #small = 0;
+  /** The size once it reached 2^53 (uint64 needs BigInt). */
+  #big = 0n;
 
   constructor(options?: { backend?: HashBackend; onNode?: NodeSink }) {
     this.#backend = options?.backend ?? defaultBackend;
@@ -77,31 +84,50 @@ export class TreeBuilder {
       checkHash(h, 'right-edge hash');
       b.#stack.push(h.slice());
     }
-    b.#size = size;
+    if (size < SAFE_SIZE) b.#small = Number(size);
+    else {
+      b.#small = -1;
+      b.#big = size;
+    }
     return b;
   }
 
   get size(): bigint {
-    return this.#size;
+    return this.#small >= 0 ? BigInt(this.#small) : this.#big;
   }
 
   /** Appends one 32-byte leaf hash. */
   append(leaf: Uint8Array): void {
     checkHash(leaf, 'leaf hash');
-    if (this.#size + 1n >= UINT64_LIMIT) throw new MerkleError('invalid-size', 'tree is full');
-    let h: Uint8Array = leaf.slice();
-    let index = this.#size;
+    const small = this.#small;
+    if (small < 0 && this.#big + 1n >= UINT64_LIMIT) throw new MerkleError('invalid-size', 'tree is full');
     const sink = this.#onNode;
-    if (sink !== undefined) sink(0, index, h);
-    let level = 0;
-    while ((index & 1n) === 1n) {
-      h = nodeHashUnchecked(this.#stack.pop() as Uint8Array, h, this.#backend);
-      index >>= 1n;
-      level++;
-      if (sink !== undefined) sink(level, index, h);
+    const stack = this.#stack;
+    let h: Uint8Array = leaf.slice();
+    if (sink === undefined && small >= 0) {
+      // Hot path (tree building): the index as a double, no BigInt arithmetic per level.
+      let index = small;
+      while (index % 2 === 1) {
+        h = nodeHashUnchecked(stack.pop() as Uint8Array, h, this.#backend);
+        index = (index - 1) / 2;
+      }
+    } else {
+      let index = this.size;
+      if (sink !== undefined) sink(0, index, h);
+      let level = 0;
+      while ((index & 1n) === 1n) {
+        h = nodeHashUnchecked(stack.pop() as Uint8Array, h, this.#backend);
+        index >>= 1n;
+        level++;
+        if (sink !== undefined) sink(level, index, h);
+      }
     }
-    this.#stack.push(h);
-    this.#size++;
+    stack.push(h);
+    if (small >= 0 && small + 1 < SAFE_SIZE_NUMBER) this.#small = small + 1;
+    else {
+      this.#big = (small >= 0 ? BigInt(small) : this.#big) + 1n;
+      this.#small = -1;
+    }
   }
 
   /** Appends many leaf hashes. */
