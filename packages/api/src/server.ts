@@ -9,8 +9,8 @@
  * - Keep-alive is on; `close()` stops accepting, lets in-flight requests finish, closes idle
  *   connections, and cuts what is left after a grace period. It does not stop the log node.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenHttp } from './http/listen.js';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { TokenAuthenticator } from './auth.js';
@@ -72,9 +72,6 @@ function notFound(res: ServerResponse, path: string): void {
   res.end(body);
 }
 
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 /** Starts the server; resolves once it listens. */
 export async function startLogServer(opts: LogServerOptions): Promise<LogServer> {
@@ -127,42 +124,11 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
     notFound(res, pathname);
   };
 
-  const server = createServer({ keepAlive: true, requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS }, (req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      opts.logger?.error('request failed', { url: req.url, error: String(e) });
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('internal server error\n');
-    });
+  const listener = await listenHttp({
+    listen: opts.listen, handle, logger: opts.logger,
+    requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS, closeGraceMs: opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
   });
-  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.listen.port, opts.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${urlHost(opts.listen.host)}:${port}`;
+  const url = listener.url;
   opts.logger?.info('log server listening', { url, trpc: url + TRPC_PATH, tiles: url + prefix });
-
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        const grace = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
-        const idle = setInterval(() => server.closeIdleConnections(), 50);
-        server.close(() => {
-          clearTimeout(grace);
-          clearInterval(idle);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
-      return closing;
-    },
-  };
+  return listener;
 }

@@ -7,8 +7,8 @@
  * in-flight requests finish (a cosignature being stored is never cut short by us), closes idle
  * connections and cuts what is left after a grace period. It does not close the witness storage.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenHttp } from './http/listen.js';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Witness } from '@cairn/witness';
 import { createWitnessHandler, type WitnessHttpLogger } from './http/witness.js';
@@ -46,9 +46,6 @@ export interface WitnessServer {
   close(): Promise<void>;
 }
 
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 /** Starts the server; resolves once it listens. */
 export async function startWitnessServer(opts: WitnessServerOptions): Promise<WitnessServer> {
@@ -77,41 +74,9 @@ export async function startWitnessServer(opts: WitnessServerOptions): Promise<Wi
     res.end(body);
   };
 
-  const server = createServer({ keepAlive: true, requestTimeout: WITNESS_REQUEST_TIMEOUT_MS }, (req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      opts.logger?.error('request failed', { url: req.url, error: String(e) });
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('internal server error\n');
-    });
+  const listener = await listenHttp({
+    listen: opts.listen, handle, logger: opts.logger,
+    requestTimeoutMs: WITNESS_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: WITNESS_KEEP_ALIVE_TIMEOUT_MS, closeGraceMs: opts.closeGraceMs ?? WITNESS_CLOSE_GRACE_MS,
   });
-  server.keepAliveTimeout = WITNESS_KEEP_ALIVE_TIMEOUT_MS;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.listen.port, opts.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${urlHost(opts.listen.host)}:${port}`;
-
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        const grace = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? WITNESS_CLOSE_GRACE_MS);
-        const idle = setInterval(() => server.closeIdleConnections(), 50);
-        server.close(() => {
-          clearTimeout(grace);
-          clearInterval(idle);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
-      return closing;
-    },
-  };
+  return listener;
 }
