@@ -16,6 +16,7 @@
  */
 import { checkUint64 } from './bits.js';
 import { HASH_SIZE, bytesEqual, defaultBackend, nodeHashUnchecked, type HashBackend } from './hash.js';
+import { consistencyRoots } from './consistency-roots.js';
 import { ProofError } from './errors.js';
 
 function checkProofHash(h: unknown, what: string): asserts h is Uint8Array {
@@ -111,37 +112,12 @@ export function verifyConsistency(
   }
   if (proof.length === 0) throw new ProofError('empty-proof', 'consistency proof is empty', { evidence });
 
-  // RFC 9162 §2.1.4.2 step 2: if size1 is a power of two, the old root starts the path.
-  const path = (size1 & (size1 - 1n)) === 0n ? [root1, ...proof] : proof;
-  let fn = size1 - 1n;
-  let sn = size2 - 1n;
-  while ((fn & 1n) === 1n) {
-    fn >>= 1n;
-    sn >>= 1n;
-  }
-  let fr = path[0] as Uint8Array;
-  let sr = fr;
-  for (let i = 1; i < path.length; i++) {
-    const c = path[i] as Uint8Array;
-    if (sn === 0n) throw new ProofError('wrong-proof-size', `consistency proof too long (${proof.length})`, { evidence });
-    if ((fn & 1n) === 1n || fn === sn) {
-      fr = nodeHashUnchecked(c, fr, backend);
-      sr = nodeHashUnchecked(c, sr, backend);
-      if ((fn & 1n) === 0n) {
-        while ((fn & 1n) === 0n && fn !== 0n) {
-          fn >>= 1n;
-          sn >>= 1n;
-        }
-      }
-    } else {
-      sr = nodeHashUnchecked(sr, c, backend);
-    }
-    fn >>= 1n;
-    sn >>= 1n;
-  }
-  if (sn !== 0n) throw new ProofError('wrong-proof-size', `consistency proof too short (${proof.length})`, { evidence });
-  if (!bytesEqual(fr, root1)) throw new ProofError('root-mismatch', 'consistency proof does not lead to root1', { evidence });
-  if (!bytesEqual(sr, root2)) throw new ProofError('root-mismatch', 'consistency proof does not lead to root2', { evidence });
+  // RFC 9162 §2.1.4.2: the roots the proof commits to (for a power-of-two size1 the old root
+  // starts the path), then both must match.
+  const powerOfTwo = (size1 & (size1 - 1n)) === 0n;
+  const { first, second } = consistencyRoots(size1, size2, proof, powerOfTwo ? root1 : undefined, backend);
+  if (!bytesEqual(first, root1)) throw new ProofError('root-mismatch', 'consistency proof does not lead to root1', { evidence });
+  if (!bytesEqual(second, root2)) throw new ProofError('root-mismatch', 'consistency proof does not lead to root2', { evidence });
 }
 
 /** Boolean form of {@link verifyInclusion}: false on any ProofError. */
