@@ -236,7 +236,7 @@ const DAMAGE: { name: string; apply: (dir: string) => Promise<void>; expect: Reg
   {
     name: 'a deleted full tile',
     apply: (dir) => editTiles(dir, (tiles) => [{ type: 'del', key: pick(tiles, 0, 1n).key }]),
-    expect: /tile\/0\/1 is missing/,
+    expect: /tile\/0\/001 is missing/,
   },
   {
     name: 'a truncated full tile',
@@ -244,7 +244,7 @@ const DAMAGE: { name: string; apply: (dir: string) => Promise<void>; expect: Reg
       const t = pick(tiles, 0, 0n);
       return [{ type: 'put', key: t.key, value: t.value.slice(0, t.value.length - 32) }];
     }),
-    expect: /tile\/0\/0 has 8160 bytes/,
+    expect: /tile\/0\/000 has 8160 bytes/,
   },
   {
     name: 'a flipped hash in the rightmost tile',

@@ -102,7 +102,7 @@ test('a damaged rightmost tile makes open refuse, naming the tile and both roots
     });
     await assert.rejects(openNode(dir), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'integrity');
-      assert.match(e.message, /tile\/0\/2\.p\/88/);
+      assert.match(e.message, /tile\/0\/002\.p\/88/);
       assert.match(e.message, /stored root .* recomputed /);
       return true;
     });
@@ -117,7 +117,7 @@ test('a damaged last full tile makes open refuse, naming it', async () => {
       t[100] = t[100]! ^ 1;
       await db.put(tileKey(0, 1n), t);
     });
-    await assert.rejects(openNode(dir), { code: 'integrity', message: /tile\/0\/1 does not hash/ });
+    await assert.rejects(openNode(dir), { code: 'integrity', message: /tile\/0\/001 does not hash/ });
   });
 });
 
@@ -125,7 +125,7 @@ test('a missing tile makes open refuse, naming it', async () => {
   await withDir(async (dir) => {
     await build(dir, 600);
     await raw(dir, (db) => db.del(tileKey(0, 0n)));
-    await assert.rejects(openNode(dir), { code: 'integrity', message: /tile\/0\/0 is missing/ });
+    await assert.rejects(openNode(dir), { code: 'integrity', message: /tile\/0\/000 is missing/ });
   });
 });
 
@@ -133,7 +133,7 @@ test('a truncated tile makes open refuse, naming it', async () => {
   await withDir(async (dir) => {
     await build(dir, 600);
     await raw(dir, async (db) => db.put(tileKey(0, 1n), (await db.get(tileKey(0, 1n)))!.slice(0, 100 * 32)));
-    await assert.rejects(openNode(dir), { code: 'integrity', message: /tile\/0\/1 has 3200 bytes/ });
+    await assert.rejects(openNode(dir), { code: 'integrity', message: /tile\/0\/001 has 3200 bytes/ });
   });
 });
 

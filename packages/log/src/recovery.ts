@@ -18,8 +18,8 @@
  * Full tiles further left are not re-hashed on open (that would cost O(size)); each integration
  * step re-checks consistency with the signed checkpoint through them.
  */
-import { EMPTY_ROOT, TreeBuilder, bytesEqual, fullTileHash, rootNodes, tileForNode, tileWidth, type HashBackend } from '@cairn/merkle';
-import type { Signer, Verifier } from '@cairn/formats';
+import { EMPTY_ROOT, TreeBuilder, bytesEqual, fullTileHash, leafHash, rootNodes, tileForNode, tileWidth, type HashBackend } from '@cairn/merkle';
+import { parseEntryBundle, type Signer, type Verifier } from '@cairn/formats';
 import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH } from './constants.js';
 import { LogError } from './errors.js';
 import { openStoredCheckpoint, signCheckpoint, type SignedCheckpoint } from './checkpoint.js';
@@ -143,10 +143,35 @@ export async function loadRightEdge(storage: LogStorage, id: LogIdentity, backen
   await checkLastFullTiles(storage, size, raws, backend);
   const bundleStart = (size >> H) << H;
   const bundle = await readEntryRange(storage, bundleStart, size);
-  if (bundleStart > 0n && (await storage.get(bundleKey((bundleStart >> H) - 1n))) === undefined) {
-    throw new LogError('integrity', `entry bundle ${(bundleStart >> H) - 1n} is missing (needed for checkpoint size ${size})`);
+  // The entries of the partial bundle must hash to the rightmost level-0 tile (≤ 255 hashes).
+  checkEntriesAgainstTile(bundle, tiles[0] ?? [], bundleStart, backend);
+  if (bundleStart > 0n) {
+    const last = (bundleStart >> H) - 1n;
+    const full = await storage.get(bundleKey(last));
+    if (full === undefined) throw new LogError('integrity', `entry bundle ${last} is missing (needed for checkpoint size ${size})`);
+    // The last full bundle must hash to the last full level-0 tile (256 leaf hashes).
+    const tile = (await storage.get(tileKey(0, last))) as Uint8Array;
+    let entries: Uint8Array[];
+    try {
+      entries = parseEntryBundle(full, TILE_WIDTH);
+    } catch (cause) {
+      throw new LogError('integrity', `stored entry bundle ${last} is malformed`, { cause });
+    }
+    checkEntriesAgainstTile(entries, Array.from({ length: TILE_WIDTH }, (_, j) => tile.subarray(j * HASH_SIZE, (j + 1) * HASH_SIZE)), last << H, backend);
   }
   return { checkpoint, builderEdge, tiles, bundle };
+}
+
+/** Each entry's leaf hash equals its hash in the level-0 tile; else names the first that differs. */
+function checkEntriesAgainstTile(entries: readonly Uint8Array[], hashes: readonly Uint8Array[], first: bigint, backend: HashBackend): void {
+  for (let j = 0; j < entries.length; j++) {
+    const want = hashes[j];
+    if (want === undefined || !bytesEqual(leafHash(entries[j] as Uint8Array, backend), want)) {
+      throw new LogError('integrity', `stored entry ${first + BigInt(j)} does not hash to its leaf in ${tileName(0, first >> H, hashes.length)}`, {
+        details: { index: first + BigInt(j) },
+      });
+    }
+  }
 }
 
 /** Every tile the size needs exists, with the right width. */

@@ -16,7 +16,7 @@
  * ({@link ExpandedTile}): for full tiles as long as the tile stays cached, for the (few) partial
  * right-edge tiles in a small map keyed by width. A proof then costs lookups only.
  */
-import { tileForNode, tileNode, type HashBackend, type NodeId, type NodeReader } from '@cairn/merkle';
+import { formatTilePath, tileForNode, tileNode, type HashBackend, type NodeId, type NodeReader } from '@cairn/merkle';
 import { HASH_SIZE, TILE_WIDTH } from './constants.js';
 import { LogError } from './errors.js';
 import { interiorKey, tileKey } from './storage/keys.js';
@@ -30,7 +30,7 @@ export interface TileId {
 
 /** A readable name for a tile, in tlog-tiles path style (`tile/0/273.p/112`, without x-groups). */
 export function tileName(level: number, index: bigint, width: number): string {
-  return `tile/${level}/${index}${width === TILE_WIDTH ? '' : `.p/${width}`}`;
+  return formatTilePath({ level, index, width });
 }
 
 const mapKey = (level: number, index: bigint): string => `${level}/${index}`;
