@@ -116,7 +116,8 @@ export function verifierFromPublicKey(name: string, alg: number, publicKey: Uint
 }
 
 function splitKeyText(text: string, fields: number, what: string): string[] {
-  if (typeof text !== 'string' || text.length > MAX_KEY_TEXT_LENGTH) {
+  if (typeof text !== 'string') throw new KeyError('bad-format', `${what} must be a string, got ${typeof text}`);
+  if (text.length > MAX_KEY_TEXT_LENGTH) {
     throw new KeyError('too-long', `${what} text longer than ${MAX_KEY_TEXT_LENGTH} characters`);
   }
   const out: string[] = [];
