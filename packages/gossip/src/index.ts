@@ -39,8 +39,8 @@
  */
 import './polyfill.js';
 
-export { GossipError, EvidenceError, TileFetchError } from './errors.js';
-export type { GossipErrorCode, EvidenceErrorCode, TileFetchErrorCode } from './errors.js';
+export { TileFetchError } from './errors.js';
+export type { GossipErrorCode, TileFetchErrorCode } from './errors.js';
 export { createMetrics } from './metrics.js';
 export type { GossipMetrics, RejectReason, IgnoreReason } from './metrics.js';
 export { PEER_KEY_FILE, loadOrCreatePeerIdentity } from './identity.js';
@@ -64,23 +64,8 @@ export {
   GossipTopics,
 } from './topics.js';
 export type { Validation, AcceptedEvidence, GossipedCheckpoint, GossipedEvidence, GossipTopicsOptions } from './topics.js';
-export {
-  EVIDENCE_VERSION,
-  MAX_EVIDENCE_SIZE,
-  MAX_EVIDENCE_NOTE_LENGTH,
-  MAX_EVIDENCE_VKEYS,
-  MAX_EVIDENCE_PROOF_LENGTH,
-  MAX_EVIDENCE_TEXT_LENGTH,
-  parseEvidence,
-  formatEvidence,
-  evidenceId,
-  evidenceCheckpoints,
-  conflictKey,
-  evidenceConflictKey,
-} from './evidence.js';
-export type { EvidenceKind, EvidenceRecord, ObservedNote, ConsistencyEvidence } from './evidence.js';
-export { verifyEvidence } from './evidence-verify.js';
-export type { VerifyEvidenceOptions, EvidenceVerdict } from './evidence-verify.js';
+// The pure, browser-safe evidence API (also published alone as `@cairn/gossip/evidence`).
+export * from './browser.js';
 export { DEFAULT_TILE_TIMEOUT_MS, consistencyFromTiles } from './tiles-http.js';
 export type { TileFetchOptions, TileConsistency } from './tiles-http.js';
 export { SplitViewDetector } from './detector.js';
