@@ -20,6 +20,7 @@
 import { checkUint64 } from './bits.js';
 import { HASH_SIZE, defaultBackend, nodeHashUnchecked, type HashBackend } from './hash.js';
 import { ProofError } from './errors.js';
+import { checkProofHash } from './proof-checks.js';
 
 /** The roots of the trees of size m (`first`) and n (`second`) a consistency proof implies. */
 export interface ConsistencyRoots {
@@ -27,12 +28,6 @@ export interface ConsistencyRoots {
   readonly second: Uint8Array;
 }
 
-function checkHash32(h: unknown, what: string): asserts h is Uint8Array {
-  if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
-    const got = h instanceof Uint8Array ? `${h.length} bytes` : typeof h;
-    throw new ProofError('bad-hash-length', `${what} must be ${HASH_SIZE} bytes, got ${got}`);
-  }
-}
 
 /** Runs RFC 9162 §2.1.4.2 steps 1–6 for 0 < m < n and returns (fr, sr). */
 export function consistencyRoots(
@@ -49,12 +44,12 @@ export function consistencyRoots(
   if (m === 0n) throw new ProofError('size1-zero', 'a consistency proof from the empty tree is meaningless', { evidence });
   if (!Array.isArray(proof)) throw new ProofError('wrong-proof-size', 'proof must be an array of hashes', { evidence });
   if (proof.length === 0) throw new ProofError('empty-proof', 'consistency proof is empty', { evidence });
-  for (let i = 0; i < proof.length; i++) checkHash32(proof[i], `proof[${i}]`);
+  for (let i = 0; i < proof.length; i++) checkProofHash(proof[i], `proof[${i}]`);
 
   const powerOfTwo = (m & (m - 1n)) === 0n;
   let path: readonly Uint8Array[] = proof;
   if (powerOfTwo) {
-    checkHash32(prefixRoot, 'prefix root (size1 is a power of two)');
+    checkProofHash(prefixRoot, 'prefix root (size1 is a power of two)');
     path = [prefixRoot, ...proof];
   } else if (prefixRoot !== undefined) {
     throw new ProofError('wrong-proof-size', 'a prefix root is only used when size1 is a power of two', { evidence });

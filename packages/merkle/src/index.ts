@@ -10,7 +10,10 @@
  *   `NodeReader`; verify with `verifyInclusion` / `verifyConsistency` (throw `ProofError`);
  * - tiles: `tileForNode`, `tilesForSize`, `newTilesBetween`, `tileNode`, `tileNodeReader`,
  *   `tilesForAppend`, and strict `parseTilePath` / `formatTilePath`;
- * - Go sumdb stored-hash indexing: `storedHashIndex`, `splitStoredHashIndex`, `storedHashCount`.
+ * - Go sumdb stored-hash indexing: `storedHashIndex`, `splitStoredHashIndex`, `storedHashCount`;
+ * - subtrees [start, end) (draft-ietf-plants-merkle-tree-certs §4, for sign-subtree/tlog-mirror):
+ *   `isValidSubtree`, `subtreeInclusionProof`/`verifySubtreeInclusion`,
+ *   `subtreeConsistencyProof`/`verifySubtreeConsistency`; `consistencyRoots` for evidence.
  *
  * @example
  * ```ts
@@ -62,6 +65,18 @@ export type { ProofPlan } from './proof.js';
 export { verifyInclusion, verifyConsistency, isInclusionValid, isConsistencyValid, rootFromInclusionProof } from './verify.js';
 export { consistencyRoots } from './consistency-roots.js';
 export type { ConsistencyRoots } from './consistency-roots.js';
+export {
+  isValidSubtree,
+  subtreeHash,
+  subtreeInclusionProofPlan,
+  subtreeConsistencyProofPlan,
+  subtreeInclusionProof,
+  subtreeConsistencyProof,
+  verifySubtreeInclusion,
+  verifySubtreeConsistency,
+  isSubtreeInclusionValid,
+  isSubtreeConsistencyValid,
+} from './subtree.js';
 export { storedHashIndex, splitStoredHashIndex, storedHashCount } from './stored.js';
 export {
   TILE_HEIGHT,

@@ -319,7 +319,7 @@ const mutation = fc.oneof(
 type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
 
 function mutate(proof: readonly Uint8Array[], m: Mutation): Uint8Array[] | undefined {
-  const p = proof.map((h) => h.slice());
+  const p: Uint8Array[] = proof.map((h) => h.slice());
   if (m.kind === 'insert') {
     p.splice(m.at % (p.length + 1), 0, m.bytes);
     return p;

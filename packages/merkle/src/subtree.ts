@@ -36,6 +36,7 @@ import { bitLength, checkUint64 } from './bits.js';
 import { EMPTY_ROOT, HASH_SIZE, bytesEqual, defaultBackend, nodeHashUnchecked, type HashBackend } from './hash.js';
 import { consistencyRoots, type ConsistencyRoots } from './consistency-roots.js';
 import { MerkleError, ProofError } from './errors.js';
+import { checkProof, checkProofHash } from './proof-checks.js';
 import { foldRight, rangeNodes, readChecked, type NodeId, type NodeReader } from './nodes.js';
 import { buildProof, consistencyProofPlan, inclusionProofPlan, type ProofPlan } from './proof.js';
 import { rootFromInclusionProof } from './verify.js';
@@ -161,17 +162,6 @@ export function subtreeHash(start: bigint, end: bigint, reader: NodeReader, back
   return ids.length === 1 ? (hashes[0] as Uint8Array).slice() : foldRight(hashes, 0, hashes.length, backend);
 }
 
-function checkProofHash(h: unknown, what: string): asserts h is Uint8Array {
-  if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
-    const got = h instanceof Uint8Array ? `${h.length} bytes` : typeof h;
-    throw new ProofError('bad-hash-length', `${what} must be ${HASH_SIZE} bytes, got ${got}`);
-  }
-}
-
-function checkProof(proof: readonly Uint8Array[]): void {
-  if (!Array.isArray(proof)) throw new ProofError('wrong-proof-size', 'proof must be an array of hashes');
-  for (let i = 0; i < proof.length; i++) checkProofHash(proof[i], `proof[${i}]`);
-}
 
 /** Verifies that `leafHash` is leaf `index` of the subtree [start, end) with hash `subtreeRoot`. */
 export function verifySubtreeInclusion(

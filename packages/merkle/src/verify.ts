@@ -18,18 +18,8 @@ import { checkUint64 } from './bits.js';
 import { HASH_SIZE, bytesEqual, defaultBackend, nodeHashUnchecked, type HashBackend } from './hash.js';
 import { consistencyRoots } from './consistency-roots.js';
 import { ProofError } from './errors.js';
+import { checkProof, checkProofHash } from './proof-checks.js';
 
-function checkProofHash(h: unknown, what: string): asserts h is Uint8Array {
-  if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) {
-    const got = h instanceof Uint8Array ? `${h.length} bytes` : typeof h;
-    throw new ProofError('bad-hash-length', `${what} must be ${HASH_SIZE} bytes, got ${got}`);
-  }
-}
-
-function checkProof(proof: readonly Uint8Array[]): void {
-  if (!Array.isArray(proof)) throw new ProofError('wrong-proof-size', 'proof must be an array of hashes');
-  for (let i = 0; i < proof.length; i++) checkProofHash(proof[i], `proof[${i}]`);
-}
 
 /**
  * The root implied by an inclusion proof (RFC 9162 §2.1.3.2 steps 1–3 and the length check of
