@@ -87,3 +87,4 @@ export {
   type WitnessRouter, type WitnessApiContext, type WitnessP2pStatus,
 } from './routers/witness.js';
 export { createWitnessClient, type WitnessClient } from './witness-client.js';
+export { METRICS_PATH, METRICS_CONTENT_TYPE, formatLogMetrics } from './http/metrics.js';

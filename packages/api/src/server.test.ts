@@ -53,6 +53,21 @@ describe('log server over HTTP (fake node)', () => {
   });
   after(() => server.close());
 
+  test('GET /metrics reports the tree in Prometheus text format; other methods are refused', async () => {
+    const r = await raw(`${server.url}/metrics`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    const text = r.body.toString('utf8');
+    const size = node.status().size;
+    assert.match(text, new RegExp(`^cairn_log_size\\{origin="${node.origin.replace(/[.]/g, '\\.')}"\\} ${size}$`, 'm'));
+    assert.match(text, /^# TYPE cairn_log_queue_depth gauge$/m);
+    assert.match(text, /^cairn_log_halted\{[^}]*\} 0$/m);
+    for (const line of text.trimEnd().split('\n')) {
+      assert.match(line, /^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? [0-9.]+)$/, `exposition line: ${line}`);
+    }
+    assert.equal((await raw(`${server.url}/metrics`, { method: 'POST' })).status, 405);
+  });
+
   test('listens on a real port', () => {
     assert.notEqual(server.port, 0);
     assert.equal(server.url, `http://127.0.0.1:${server.port}`);

@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenHttp } from './http/listen.js';
+import { serveLogMetrics } from './http/metrics.js';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { TokenAuthenticator } from './auth.js';
@@ -120,6 +121,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
       trpc(req, res);
       return;
     }
+    if (serveLogMetrics(opts.node, req, res, pathname)) return;
     if (await tiles(req, res)) return;
     notFound(res, pathname);
   };

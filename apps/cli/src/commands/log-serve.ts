@@ -13,9 +13,9 @@ export const logServe = defineCommand({
   details: `
 Creates the log in --data on first start (origin = --origin or the key's name) and checks the
 data directory's integrity on every start. Serves the C2SP tlog-tiles read path at the root
-(http://HOST:PORT/checkpoint, /tile/...) and the tRPC API at /trpc. Submissions need a bearer
-token from --tokens (see \`cairn log tokens add\`); reads are public. Logs are JSON lines on
-standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integrated and signed.
+(http://HOST:PORT/checkpoint, /tile/...), the tRPC API at /trpc and Prometheus metrics at
+/metrics. Submissions need a bearer token from --tokens (see \`cairn log tokens add\`); reads
+are public. Logs are JSON lines on standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integrated and signed.
 
 A witness is --witness URL=VKEY (HTTP, POST URL/add-checkpoint) or --witness MULTIADDR=VKEY with
 a /…/p2p/<peer ID> multiaddr (the same exchange over the libp2p stream protocol, for witnesses
@@ -110,6 +110,7 @@ alarms (evidenceId) and as a "witness alarm" log line.`,
     io.out(`vkey ${node.verifierKey}`);
     io.out(`checkpoint ${server.url}/checkpoint (size ${size})`);
     io.out(`trpc ${server.url}/trpc${tokens ? '' : ' (no --tokens: submissions are refused)'}`);
+    io.out(`metrics ${server.url}/metrics`);
     for (const w of witnesses) io.out(`witness ${w.url} ${w.vkey}`);
     if (p2p !== undefined) {
       io.out(`p2p id ${p2p.peerId.toString()}`);
