@@ -15,7 +15,8 @@ Creates the log in --data on first start (origin = --origin or the key's name) a
 data directory's integrity on every start. Serves the C2SP tlog-tiles read path at the root
 (http://HOST:PORT/checkpoint, /tile/...), the tRPC API at /trpc and Prometheus metrics at
 /metrics. Submissions need a bearer token from --tokens (see \`cairn log tokens add\`); reads
-are public. Logs are JSON lines on standard error. SIGINT/SIGTERM stop it cleanly: what was acknowledged is integrated and signed.
+are public. Logs are JSON lines on standard error. SIGINT/SIGTERM stop it cleanly: what was
+acknowledged is integrated and signed.
 
 A witness is --witness URL=VKEY (HTTP, POST URL/add-checkpoint) or --witness MULTIADDR=VKEY with
 a /…/p2p/<peer ID> multiaddr (the same exchange over the libp2p stream protocol, for witnesses
