@@ -10,7 +10,7 @@
  *   proof synchronously over a {@link TileSet}.
  */
 import {
-  consistencyProof, consistencyProofNodes, inclusionProof, inclusionProofNodes, tileWidth, type HashBackend,
+  buildProof, consistencyProof, consistencyProofNodes, inclusionProofPlan, tileWidth, type HashBackend,
 } from '@cairn/merkle';
 import { formatEntryBundle, parseEntryBundle } from '@cairn/formats';
 import { HASH_SIZE, MAX_RANGE, TILE_HEIGHT, TILE_WIDTH } from './constants.js';
@@ -106,9 +106,12 @@ export class LogReader {
         throw new LogError('not-found', `index ${String(index)} is not in a tree of size ${size}`, { details: { index, size } });
       }
     }
+    // Plan once: the same plans name the tiles to fetch and then build the proofs.
+    const plans = indices.map((i) => inclusionProofPlan(i, size));
     const tiles = new TileSet(this.#backend);
-    await tiles.fetch(indices.flatMap((i) => inclusionProofNodes(i, size)), this.#storage, this.#cache);
-    return indices.map((i) => inclusionProof(i, size, tiles, this.#backend));
+    await tiles.fetch(plans.flatMap((p) => p.flat()), this.#storage, this.#cache);
+    const folds = new Map<string, Uint8Array>(); // right-edge subtrees shared by the batch
+    return plans.map((p) => buildProof(p, tiles, this.#backend, folds));
   }
 
   /** PROOF(m, n); empty for m = 0 (nothing to prove from the empty tree) and for m = n. */

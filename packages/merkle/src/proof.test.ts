@@ -4,6 +4,8 @@ import { nodeBackend } from './node.js';
 import { MerkleError } from './errors.js';
 import { rootNodes, type NodeId } from './nodes.js';
 import {
+  buildProof,
+  inclusionProofPlan,
   consistencyProof,
   consistencyProofNodes,
   inclusionProof,
@@ -133,4 +135,21 @@ test('range errors throw MerkleError with codes', () => {
 test('a misbehaving reader is reported as bad-reader-result', () => {
   assert.throws(() => inclusionProof(0n, 8n, { readNodes: () => [] }), isCode('bad-reader-result'));
   assert.throws(() => rootHash(3n, { readNodes: (ids) => ids.map(() => new Uint8Array(31)) }), isCode('bad-reader-result'));
+});
+
+test('buildProof with a shared fold memo gives the same proofs as without, for every index of several sizes', () => {
+  for (const n of [7, 100, 129, 255, 300].filter((x) => x <= EXHAUSTIVE)) {
+    const size = BigInt(n);
+    const folds = new Map<string, Uint8Array>();
+    for (let m = 0; m < n; m++) {
+      const plan = inclusionProofPlan(BigInt(m), size);
+      const plain = buildProof(plan, REF.reader(n), nodeBackend);
+      const memo = buildProof(plan, REF.reader(n), nodeBackend, folds);
+      assert.deepEqual(memo.map(hex), plain.map(hex), `size ${n} index ${m}`);
+      memo[0]?.fill(0); // returned hashes are copies: mutating one does not poison the memo
+    }
+    // With three or more right-edge subtrees, some proof elements are folds of several nodes.
+    const popcount = n.toString(2).replace(/0/g, '').length;
+    if (popcount >= 3) assert.ok(folds.size > 0, `size ${n} has right-edge folds to share`);
+  }
 });

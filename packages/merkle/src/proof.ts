@@ -18,7 +18,7 @@
 import { bitLength, checkUint64, trailingZeros } from './bits.js';
 import { EMPTY_ROOT, defaultBackend, type HashBackend } from './hash.js';
 import { MerkleError } from './errors.js';
-import { foldRight, rangeNodes, readChecked, type NodeId, type NodeReader } from './nodes.js';
+import { foldRight, nodeKey, rangeNodes, readChecked, type NodeId, type NodeReader } from './nodes.js';
 
 /** A proof as a list of elements; each element is folded from its complete subtrees. */
 export type ProofPlan = NodeId[][];
@@ -78,14 +78,34 @@ export function consistencyProofNodes(m: bigint, n: bigint): NodeId[] {
   return consistencyProofPlan(m, n).flat();
 }
 
-/** Reads all nodes of a plan in one call and folds each element. */
-export function buildProof(plan: ProofPlan, reader: NodeReader, backend: HashBackend = defaultBackend): Uint8Array[] {
+/**
+ * Reads all nodes of a plan in one call and folds each element. `folds` (optional) memoises the
+ * elements that are folds of several nodes — for proofs in one tree size these are the same
+ * right-edge subtrees again and again — keyed by their nodes; pass one map per tree size and
+ * reader, e.g. for a batch of proofs.
+ */
+export function buildProof(
+  plan: ProofPlan,
+  reader: NodeReader,
+  backend: HashBackend = defaultBackend,
+  folds?: Map<string, Uint8Array>,
+): Uint8Array[] {
   const ids = plan.flat();
   const hashes = readChecked(reader, ids);
   const out: Uint8Array[] = [];
   let at = 0;
   for (const element of plan) {
-    out.push(element.length === 1 ? (hashes[at] as Uint8Array).slice() : foldRight(hashes, at, at + element.length, backend));
+    if (element.length === 1) {
+      out.push((hashes[at] as Uint8Array).slice());
+    } else {
+      const key = folds === undefined ? '' : element.map(nodeKey).join(',');
+      let h = folds?.get(key);
+      if (h === undefined) {
+        h = foldRight(hashes, at, at + element.length, backend);
+        folds?.set(key, h);
+      }
+      out.push(h.slice());
+    }
     at += element.length;
   }
   return out;
