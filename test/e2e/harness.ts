@@ -8,19 +8,18 @@
  * Every wait is bounded ({@link BOUND_MS}); a helper that times out kills what it started and
  * throws with the child's last stderr lines. Nothing here asserts a duration.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createLogClient, createWitnessClient, type LogClient, type WitnessClient } from '@cairn/api';
 import { encodeBase64, originHash } from '@cairn/formats';
-import { cliArgs, REPO_ROOT, runCliOk, tempDir } from '../helpers/cli.js';
+import { DAEMON_BOUND_MS, runCliOk, spawnDaemon, tempDir, type Daemon } from '../helpers/cli.js';
+export { spawnDaemon, type Daemon };
 import { runCli as runCliInProcess } from '../../apps/cli/src/main.js';
 
 /** Upper bound of every wait in the e2e suite (never reached when things work). */
-export const BOUND_MS = 45_000;
+export const BOUND_MS = DAEMON_BOUND_MS;
 /** Lines of a child's output kept for diagnostics and line waits. */
-const KEEP_LINES = 4000;
 
 /** Sleeps `ms` (pacing only; never a measured quantity). */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -54,91 +53,6 @@ export function freePort(): Promise<number> {
 }
 
 /** A long-running CLI child (`log serve`, `witness serve`). */
-export interface Daemon {
-  readonly child: ChildProcess;
-  readonly stdout: string[];
-  readonly stderr: string[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The first stdout line matching `re` (bounded wait; rejects if the child exits first). */
-  line(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  /** Sends `signal` (default SIGTERM) and waits, bounded, for the exit (SIGKILL after the bound). */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  running(): boolean;
-  /** The last stderr lines, for messages. */
-  tail(n?: number): string;
-}
-
-/** Spawns `cairn ARGS` as a child process (through tsx, as `pnpm cairn` does). */
-export function spawnDaemon(args: readonly string[]): Daemon {
-  const child = spawn(process.execPath, cliArgs(args), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const wake = new Set<() => void>();
-  const feed = (into: string[]) => {
-    let partial = '';
-    return (d: Buffer) => {
-      const parts = (partial + d.toString('utf8')).split('\n');
-      partial = parts.pop()!;
-      into.push(...parts);
-      if (into.length > KEEP_LINES) into.splice(0, into.length - KEEP_LINES);
-      for (const w of [...wake]) w();
-    };
-  };
-  child.stdout!.on('data', feed(stdout));
-  child.stderr!.on('data', feed(stderr));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('close', (code, signal) => {
-      for (const w of [...wake]) w();
-      resolve({ code, signal });
-    });
-  });
-  const running = () => child.exitCode === null && child.signalCode === null;
-  const tail = (n = 30) => stderr.slice(-n).join('\n');
-  return {
-    child, stdout, stderr, exited, running, tail,
-    line(re, timeoutMs = BOUND_MS) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          for (const l of stdout) {
-            const m = re.exec(l);
-            if (m !== null) {
-              done();
-              resolve(m);
-              return;
-            }
-          }
-          if (!running()) {
-            done();
-            reject(new Error(`cairn ${args.slice(0, 2).join(' ')} exited (${child.exitCode ?? child.signalCode}) before printing ${re}:\n${tail()}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`timed out waiting for ${re} from cairn ${args.slice(0, 2).join(' ')}:\n${tail()}`));
-        }, timeoutMs);
-        const done = (): void => {
-          clearTimeout(timer);
-          wake.delete(check);
-        };
-        wake.add(check);
-        check();
-      });
-    },
-    async stop(signal = 'SIGTERM') {
-      if (running()) {
-        if (child.signalCode === null && signal !== 'SIGKILL') child.kill('SIGCONT'); // a paused child cannot handle SIGTERM
-        child.kill(signal);
-      }
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
-}
-
 /** Runs a CLI command in-process; returns its exit status and output lines. */
 export async function cli(args: readonly string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];

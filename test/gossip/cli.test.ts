@@ -139,7 +139,7 @@ test('two witness processes: split view → evidence list/verify, 403 naming the
     const busy = await runCli(['witness', 'clear', '--data', d1, '--origin', ORIGIN]);
     assert.notEqual(busy.code, 0);
     assert.match(busy.stderr, /locked|stop the witness/);
-    assert.equal(await w1.proc.stop(), 0);
+    assert.equal((await w1.proc.stop()).code, 0);
     const cleared = await runCli(['witness', 'clear', '--data', d1, '--origin', ORIGIN]);
     assert.equal(cleared.code, 0, cleared.stderr);
     assert.match(cleared.stdout, new RegExp(`cleared .*${blockedBy}`));

@@ -167,3 +167,95 @@ export function startLogServe(o: ServeOptions): Promise<ServeProcess> {
     });
   });
 }
+
+/** Bound on waiting for a daemon's line or exit (a bound, not a speed assertion). */
+export const DAEMON_BOUND_MS = 45_000;
+/** stdout/stderr lines kept per daemon. */
+const KEEP_LINES = 4000;
+
+/** A long-running `cairn … serve` child whose output lines are collected. */
+export interface Daemon {
+  readonly child: ChildProcess;
+  readonly stdout: string[];
+  readonly stderr: string[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The first stdout line matching `re` (bounded wait; rejects if the child exits first). */
+  line(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Sends `signal` (default SIGTERM) and waits, bounded, for the exit (SIGKILL after the bound). */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  running(): boolean;
+  /** The last stderr lines, for messages. */
+  tail(n?: number): string;
+}
+
+/** Spawns `cairn ARGS` as a child process (through tsx, as `pnpm cairn` does). */
+export function spawnDaemon(args: readonly string[]): Daemon {
+  const child = spawn(process.execPath, cliArgs(args), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const wake = new Set<() => void>();
+  const feed = (into: string[]) => {
+    let partial = '';
+    return (d: Buffer) => {
+      const parts = (partial + d.toString('utf8')).split('\n');
+      partial = parts.pop()!;
+      into.push(...parts);
+      if (into.length > KEEP_LINES) into.splice(0, into.length - KEEP_LINES);
+      for (const w of [...wake]) w();
+    };
+  };
+  child.stdout!.on('data', feed(stdout));
+  child.stderr!.on('data', feed(stderr));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => {
+      for (const w of [...wake]) w();
+      resolve({ code, signal });
+    });
+  });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const tail = (n = 30) => stderr.slice(-n).join('\n');
+  return {
+    child, stdout, stderr, exited, running, tail,
+    line(re, timeoutMs = DAEMON_BOUND_MS) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          for (const l of stdout) {
+            const m = re.exec(l);
+            if (m !== null) {
+              done();
+              resolve(m);
+              return;
+            }
+          }
+          if (!running()) {
+            done();
+            reject(new Error(`cairn ${args.slice(0, 2).join(' ')} exited (${child.exitCode ?? child.signalCode}) before printing ${re}:\n${tail()}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out waiting for ${re} from cairn ${args.slice(0, 2).join(' ')}:\n${tail()}`));
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          wake.delete(check);
+        };
+        wake.add(check);
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (running()) {
+        if (child.signalCode === null && signal !== 'SIGKILL') child.kill('SIGCONT'); // a paused child cannot handle SIGTERM
+        child.kill(signal);
+      }
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
