@@ -22,6 +22,7 @@ import { nodeBackend } from '@cairn/merkle/node';
 import {
   DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_MAX_BATCH_ENTRIES, DEFAULT_MAX_QUEUE_ENTRIES, DEFAULT_RETRY_AFTER_MS,
 } from './constants.js';
+import { SizeWaiters } from './waiters.js';
 import { LogError } from './errors.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 import { Integrator } from './integrator.js';
@@ -45,12 +46,6 @@ export const DEFAULT_TILE_CACHE_TILES = 1024;
 
 export type { LogNodeOptions, SubmitOptions, SubmitResult, LogStatus } from './options.js';
 
-interface Waiter {
-  readonly size: bigint;
-  readonly resolve: (c: SignedCheckpoint) => void;
-  readonly reject: (e: unknown) => void;
-}
-
 type State = 'opened' | 'running' | 'stopping' | 'stopped';
 
 function positiveInt(name: string, v: number | undefined, dflt: number, min: number): number {
@@ -73,7 +68,7 @@ export class LogNode {
   readonly #sequencer: Sequencer;
   readonly #reader: LogReader;
   readonly #listeners = new Set<(c: SignedCheckpoint) => void>();
-  #waiters: Waiter[] = [];
+  readonly #waiters = new SizeWaiters<SignedCheckpoint>();
   #state: State = 'opened';
   #latest: SignedCheckpoint;
   #timer: NodeJS.Timeout | undefined;
@@ -188,8 +183,7 @@ export class LogNode {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     const err = new LogError('stopping', 'the log stopped before a checkpoint covered the entries');
-    for (const w of this.#waiters) w.reject(err);
-    this.#waiters = [];
+    this.#waiters.rejectAll(err);
     await this.#witnesses?.stop();
     await this.#storage.close();
     this.#state = 'stopped';
@@ -292,16 +286,9 @@ export class LogNode {
   #waitFor(size: bigint, signal: AbortSignal | undefined): Promise<SignedCheckpoint> {
     if (this.#latest.size >= size) return Promise.resolve(this.#latest);
     if (this.#halted !== undefined) return Promise.reject(this.#halted);
-    return new Promise((resolve, reject) => {
-      const w: Waiter = { size, resolve, reject };
-      this.#waiters.push(w);
-      signal?.addEventListener('abort', () => {
-        const at = this.#waiters.indexOf(w);
-        if (at >= 0) this.#waiters.splice(at, 1);
-        reject(new LogError('aborted', 'stopped waiting for a checkpoint (the entries are sequenced)', { cause: signal.reason }));
-      }, { once: true });
-    });
+    return this.#waiters.wait(size, signal, 'a checkpoint');
   }
+
 
   /** Schedules an integration step: now if enough entries wait, else at the next interval. */
   #kick(): void {
@@ -331,8 +318,7 @@ export class LogNode {
         if (e instanceof LogError && e.code === 'integrity') {
           this.#halted = e;
           this.#logger.error('integration halted', { error: e, details: e.details });
-          for (const w of this.#waiters) w.reject(e);
-          this.#waiters = [];
+          this.#waiters.rejectAll(e);
           this.#witnesses?.rejectWaiters(e);
         } else {
           this.#logger.error('integration step failed; will retry', { error: e });
@@ -352,9 +338,7 @@ export class LogNode {
     this.#latest = cp;
     this.#sequencer.integrated(cp.size);
     this.#logger.debug('checkpoint signed', { size: cp.size });
-    const ready = this.#waiters.filter((w) => w.size <= cp.size);
-    if (ready.length > 0) this.#waiters = this.#waiters.filter((w) => w.size > cp.size);
-    for (const w of ready) w.resolve(cp);
+    this.#waiters.release(cp);
     this.#witnesses?.offer();
     for (const l of this.#listeners) {
       try {

@@ -18,6 +18,7 @@
 import { bytesEqual } from '@cairn/merkle';
 import { parseNote, type NoteSignature } from '@cairn/formats';
 import type { SignedCheckpoint } from '../checkpoint.js';
+import { SizeWaiters } from '../waiters.js';
 import { LogError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LogStorage } from '../storage/types.js';
@@ -56,12 +57,6 @@ interface Gathered {
   readonly sigs: Map<number, NoteSignature>;
 }
 
-interface Waiter {
-  readonly size: bigint;
-  readonly resolve: (c: CosignedCheckpoint) => void;
-  readonly reject: (e: unknown) => void;
-}
-
 const utf8 = new TextEncoder();
 /** Checkpoints whose cosignatures are gathered at once (older ones are dropped first). */
 const MAX_GATHERED = 16;
@@ -73,7 +68,7 @@ export class WitnessManager {
   readonly #clients: WitnessClient[];
   readonly #gathered = new Map<bigint, Gathered>();
   readonly #listeners = new Set<(c: CosignedCheckpoint) => void>();
-  #waiters: Waiter[] = [];
+  readonly #waiters = new SizeWaiters<CosignedCheckpoint>();
   #alarms: WitnessAlarm[] = [];
   #prepared: PreparedCheckpoint | undefined;
   #cosigned: CosignedCheckpoint | undefined;
@@ -151,17 +146,9 @@ export class WitnessManager {
   waitFor(size: bigint, signal: AbortSignal | undefined): Promise<CosignedCheckpoint> {
     if (this.#cosigned !== undefined && this.#cosigned.size >= size) return Promise.resolve(this.#cosigned);
     if (this.#stopped) return Promise.reject(new LogError('stopping', 'the log is stopping'));
-    if (signal?.aborted) return Promise.reject(new LogError('aborted', 'stopped waiting for a cosigned checkpoint (the entries are sequenced)', { cause: signal.reason }));
-    return new Promise((resolve, reject) => {
-      const w: Waiter = { size, resolve, reject };
-      this.#waiters.push(w);
-      signal?.addEventListener('abort', () => {
-        const at = this.#waiters.indexOf(w);
-        if (at >= 0) this.#waiters.splice(at, 1);
-        reject(new LogError('aborted', 'stopped waiting for a cosigned checkpoint (the entries are sequenced)', { cause: signal.reason }));
-      }, { once: true });
-    });
+    return this.#waiters.wait(size, signal, 'a cosigned checkpoint');
   }
+
 
   /** Calls `listener` after each new cosigned checkpoint is persisted; returns an unsubscribe function. */
   onCosigned(listener: (c: CosignedCheckpoint) => void): () => void {
@@ -171,9 +158,7 @@ export class WitnessManager {
 
   /** Rejects every waiter (integration halted, or stopping). */
   rejectWaiters(err: unknown): void {
-    const ws = this.#waiters;
-    this.#waiters = [];
-    for (const w of ws) w.reject(err);
+    this.#waiters.rejectAll(err);
   }
 
   status(): WitnessesStatus {
@@ -243,9 +228,7 @@ export class WitnessManager {
     this.#cosigned = c;
     for (const size of this.#gathered.keys()) if (size < c.size) this.#gathered.delete(size);
     this.#d.logger.debug('checkpoint cosigned', { size: c.size, cosigners: c.cosigners.map((x) => x.name) });
-    const ready = this.#waiters.filter((w) => w.size <= c.size);
-    if (ready.length > 0) this.#waiters = this.#waiters.filter((w) => w.size > c.size);
-    for (const w of ready) w.resolve(c);
+    this.#waiters.release(c);
     for (const l of this.#listeners) {
       try {
         l(c);
