@@ -30,7 +30,7 @@ import { signCheckpoint, type SignedCheckpoint } from './checkpoint.js';
 import { bundleKey, encodeCheckpointRecord, entryKey, getU64, interiorKey, KEY_CHECKPOINT, leafHashKey, tileKey, u64 } from './storage/keys.js';
 import type { LogStorage, StorageOp } from './storage/types.js';
 import { ExpandedTile, FullTileCache, TileSet } from './tiles.js';
-import { sequencedBufferOf } from './sequencer.js';
+import type { SequencedBuffer } from './sequencer.js';
 import type { Logger } from './logger.js';
 
 /** Most entry bytes one step reads into memory. */
@@ -59,6 +59,8 @@ export interface IntegratorOptions {
   readonly tileCache: FullTileCache;
   /** Reloads the right edge from storage (after a failed step). */
   readonly reload: () => Promise<RightEdge>;
+  /** Entries the sequencer just stored, with their leaf hashes (read from storage when absent). */
+  readonly handoff?: SequencedBuffer;
 }
 
 interface StepContext {
@@ -129,12 +131,12 @@ export class Integrator {
     const cap = from + BigInt(MAX_INTEGRATE_STEP_ENTRIES);
     const limit = target < cap ? target : cap;
     if (limit <= from) return undefined;
-    const buffered = sequencedBufferOf(this.#o.storage).slice(from, limit, MAX_INTEGRATE_STEP_BYTES);
+    const buffered = this.#o.handoff?.slice(from, limit, MAX_INTEGRATE_STEP_BYTES);
     const entries = buffered?.entries ?? (await this.#readEntries(from, limit));
     const to = from + BigInt(entries.length);
     try {
       const cp = await this.#integrate(old, entries, buffered?.hashes, to);
-      sequencedBufferOf(this.#o.storage).dropBelow(to);
+      this.#o.handoff?.dropBelow(to);
       return cp;
     } catch (e) {
       this.#stale = true;

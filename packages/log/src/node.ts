@@ -30,7 +30,7 @@ import { identity } from './identity.js';
 import { jsonLogger, type Logger } from './logger.js';
 import { LogReader } from './reads.js';
 import { loadRightEdge, openState, type LogIdentity } from './recovery.js';
-import { Sequencer } from './sequencer.js';
+import { SequencedBuffer, Sequencer } from './sequencer.js';
 import type { LogStorage } from './storage/types.js';
 import { FullTileCache } from './tiles.js';
 import type { LogNodeOptions, LogStatus, SubmitOptions, SubmitResult } from './options.js';
@@ -116,8 +116,9 @@ export class LogNode {
 
     const state = await openState(storage, id, backend, clock());
     const cache = new FullTileCache(cacheTiles);
+    const handoff = new SequencedBuffer();
     const integrator = new Integrator(
-      { storage, backend, signer: id.signer, origin: id.origin, clock, logger, tileCache: cache, reload: () => loadRightEdge(storage, id, backend) },
+      { storage, backend, signer: id.signer, origin: id.origin, clock, logger, tileCache: cache, reload: () => loadRightEdge(storage, id, backend), handoff },
       state.edge,
     );
     logger.info(state.created ? 'log created' : 'log opened', {
@@ -154,6 +155,7 @@ export class LogNode {
       onSequenced: () => {
         if (node !== undefined) node.#kick();
       },
+      handoff,
     });
     node = new LogNode({ id, storage, clock, logger, intervalMs, maxBatch, integrator, sequencer, reader, witnesses });
     return node;

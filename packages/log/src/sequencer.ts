@@ -16,8 +16,8 @@
  * is not stored again.
  *
  * Handoff to the integrator: after each durable commit the stored entries and the leaf hashes
- * computed here go into a {@link SequencedBuffer} attached to the storage object (see
- * {@link sequencedBufferOf}); the integrator takes them from there instead of reading the entries
+ * computed here go into a {@link SequencedBuffer} the node shares between its sequencer and its
+ * integrator; the integrator takes them from there instead of reading the entries
  * back from storage and hashing them a second time (profiled: the read-back and re-hash were a
  * fifth of the integration cost). The buffer holds only durable entries (copied at submit, so a
  * caller mutating its arrays later changes nothing) and is bounded in bytes; whatever it does not
@@ -49,6 +49,8 @@ export interface SequencerOptions {
   readonly logger: Logger;
   /** Called after each durable group commit with the new sequenced size. */
   readonly onSequenced?: (sequencedSize: bigint) => void;
+  /** Where just-stored entries and their leaf hashes go for the integrator (optional). */
+  readonly handoff?: SequencedBuffer;
 }
 
 interface Request {
@@ -146,22 +148,6 @@ export class SequencedBuffer {
       this.#head = 0;
     }
   }
-}
-
-const buffers = new WeakMap<LogStorage, SequencedBuffer>();
-
-/**
- * The handoff buffer of the node that runs on `storage`. The sequencer and the integrator of one
- * node share its storage object, so this attaches the buffer to it without more wiring; a store
- * is opened by one node at a time (LevelDB's LOCK), so nothing else writes into the buffer.
- */
-export function sequencedBufferOf(storage: LogStorage): SequencedBuffer {
-  let b = buffers.get(storage);
-  if (b === undefined) {
-    b = new SequencedBuffer();
-    buffers.set(storage, b);
-  }
-  return b;
 }
 
 /** Checks one submit call; throws LogError before anything is queued. */
@@ -378,7 +364,7 @@ export class Sequencer {
       return;
     }
     const before = this.#next;
-    sequencedBufferOf(storage).append(before, stored, storedHashes);
+    this.#o.handoff?.append(before, stored, storedHashes);
     this.#next = next;
     for (const a of added) {
       this.#window.set(a.hash, a.index);

@@ -13,7 +13,7 @@ import { HASH_SIZE, TILE_HEIGHT } from './constants.js';
 import { FullTileCache } from './tiles.js';
 import { Integrator } from './integrator.js';
 import { loadRightEdge, openState, type LogIdentity } from './recovery.js';
-import { Sequencer } from './sequencer.js';
+import { SequencedBuffer, Sequencer } from './sequencer.js';
 import { silentLogger } from './logger.js';
 import type { LogStorage } from './storage/types.js';
 
@@ -47,15 +47,16 @@ export const leavesOf = (entries: readonly Uint8Array[]): Uint8Array[] => entrie
 export async function makeCore(storage: LogStorage, opts: { dedupe?: boolean; maxQueueEntries?: number } = {}) {
   const id = identity();
   const state = await openState(storage, id, backend, 1000);
+  const handoff = new SequencedBuffer();
   const integrator = new Integrator(
     { storage, backend, signer: id.signer, origin: id.origin, clock: () => 2000, logger: silentLogger,
-      tileCache: new FullTileCache(16), reload: () => loadRightEdge(storage, id, backend) },
+      tileCache: new FullTileCache(16), reload: () => loadRightEdge(storage, id, backend), handoff },
     state.edge,
   );
   const sequencer = new Sequencer({
     storage, hashLeaf: (e) => leafHash(e, backend), nextIndex: state.sequencedSize,
     integratedSize: () => integrator.checkpoint.size, maxQueueEntries: opts.maxQueueEntries ?? 1_000_000,
-    retryAfterMs: 500, dedupe: opts.dedupe ?? false, logger: silentLogger,
+    retryAfterMs: 500, dedupe: opts.dedupe ?? false, logger: silentLogger, handoff,
   });
   const integrate = async () => {
     while (integrator.checkpoint.size < sequencer.sequencedSize) {
