@@ -33,6 +33,5 @@ if (files.length === 0) {
 }
 const args = ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=tap',
   ...passthrough, ...files];
-const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit',
-  env: { ...process.env, CAIRN_SHARED: process.env.CAIRN_SHARED ?? join(root, '..', 'shared') } });
+const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,4 +1,4 @@
-/** Test-only: reads a known-answer vector file from ../shared/vectors (or $CAIRN_SHARED/vectors). */
+/** Test-only: reads a known-answer vector file from the repository's test/vectors. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 export function vectorsDir(): string {
-  return join(process.env['CAIRN_SHARED'] ?? join(repoRoot, '..', 'shared'), 'vectors');
+  return join(repoRoot, 'test', 'vectors');
 }
 
 export async function loadVectors(name: string): Promise<Record<string, unknown>> {

@@ -12,7 +12,7 @@ import {
   parseCheckpointNote, type Checkpoint,
 } from './checkpoint.js';
 
-const VECTORS = `${process.env.CAIRN_SHARED ?? new URL('../../../../shared', import.meta.url).pathname}/vectors`;
+const VECTORS = new URL('../../../test/vectors', import.meta.url).pathname;
 const load = (f: string) => JSON.parse(readFileSync(`${VECTORS}/${f}`, 'utf8'));
 const cps = load('checkpoints.json');
 const notes = load('signed_note.json');

@@ -14,7 +14,7 @@ import {
   signCosignature, verifyCosignature,
 } from './cosignature.js';
 
-const VECTORS = `${process.env.CAIRN_SHARED ?? new URL('../../../../shared', import.meta.url).pathname}/vectors`;
+const VECTORS = new URL('../../../test/vectors', import.meta.url).pathname;
 const cosigs = JSON.parse(readFileSync(`${VECTORS}/cosignatures.json`, 'utf8'));
 const backends: readonly Ed25519Backend[] = [nobleEd25519, nodeEd25519];
 

@@ -15,8 +15,8 @@ import {
 import { formatSignerKey, verifierKeyFromSigner } from './keys.js';
 import { utf8Encode } from './encoding.js';
 
-const SHARED = process.env.CAIRN_SHARED ?? join(import.meta.dirname, '..', '..', '..', '..', 'shared');
-const vectors = (name: string): any => JSON.parse(readFileSync(join(SHARED, 'vectors', name), 'utf8'));
+const VECTORS = join(import.meta.dirname, '..', '..', '..', 'test', 'vectors');
+const vectors = (name: string): any => JSON.parse(readFileSync(join(VECTORS, name), 'utf8'));
 const vkeysValid: any[] = vectors('signed_note.json').vkeys_valid;
 const vk = (name: string): string => vkeysValid.find((v) => v.key_name === name)!.vkey;
 

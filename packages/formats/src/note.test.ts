@@ -12,7 +12,7 @@ import {
   UnverifiedNoteError,
 } from './note.js';
 
-const VECTORS = `${process.env.CAIRN_SHARED ?? new URL('../../../../shared', import.meta.url).pathname}/vectors`;
+const VECTORS = new URL('../../../test/vectors', import.meta.url).pathname;
 const load = (f: string) => JSON.parse(readFileSync(`${VECTORS}/${f}`, 'utf8'));
 const notes = load('signed_note.json');
 const backends: readonly Ed25519Backend[] = [nobleEd25519, nodeEd25519];

@@ -28,8 +28,8 @@ import { formatCheckpoint } from './checkpoint.js';
 import { FormatError, NoteError } from './errors.js';
 import { utf8Encode } from './encoding.js';
 
-const SHARED = process.env.CAIRN_SHARED ?? join(import.meta.dirname, '..', '..', '..', '..', 'shared');
-const vectors = (name: string): any => JSON.parse(readFileSync(join(SHARED, 'vectors', name), 'utf8'));
+const VECTORS = join(import.meta.dirname, '..', '..', '..', 'test', 'vectors');
+const vectors = (name: string): any => JSON.parse(readFileSync(join(VECTORS, name), 'utf8'));
 const noteVectors = vectors('signed_note.json');
 const cosigVectors = vectors('cosignatures.json');
 

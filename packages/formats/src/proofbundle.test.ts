@@ -14,8 +14,8 @@ import {
 import { encodeBase64, fromHexStrict } from './encoding.js';
 import { parseCheckpointNote } from './checkpoint.js';
 
-const SHARED = process.env.CAIRN_SHARED ?? join(import.meta.dirname, '..', '..', '..', '..', 'shared');
-const vectors = (name: string): any => JSON.parse(readFileSync(join(SHARED, 'vectors', name), 'utf8'));
+const VECTORS = join(import.meta.dirname, '..', '..', '..', 'test', 'vectors');
+const vectors = (name: string): any => JSON.parse(readFileSync(join(VECTORS, name), 'utf8'));
 
 const te = new TextEncoder();
 const td = new TextDecoder();

@@ -24,8 +24,8 @@ import { FormatError, NoteError } from './errors.js';
 import { parseNote } from './note.js';
 import { parseCheckpoint } from './checkpoint.js';
 
-const SHARED = process.env.CAIRN_SHARED ?? join(import.meta.dirname, '..', '..', '..', '..', 'shared');
-const vectors = (name: string): any => JSON.parse(readFileSync(join(SHARED, 'vectors', name), 'utf8'));
+const VECTORS = join(import.meta.dirname, '..', '..', '..', 'test', 'vectors');
+const vectors = (name: string): any => JSON.parse(readFileSync(join(VECTORS, name), 'utf8'));
 const witnessVectors = vectors('tlog_witness.json');
 const cosigVectors = vectors('cosignatures.json');
 

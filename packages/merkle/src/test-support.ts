@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { NodeId, NodeReader } from './nodes.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const VECTORS_DIR = join(process.env['CAIRN_SHARED'] ?? join(REPO_ROOT, '..', 'shared'), 'vectors');
+export const VECTORS_DIR = join(REPO_ROOT, 'test', 'vectors');
 
 export function loadVectors(name: string): any {
   return JSON.parse(readFileSync(join(VECTORS_DIR, name), 'utf8'));

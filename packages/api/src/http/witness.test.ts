@@ -1,6 +1,6 @@
 /**
  * The tlog-witness surface against a real HTTP witness on 127.0.0.1:0: every step of
- * ../shared/vectors/tlog_witness.json, the further rules from Sunlight's tests, and 16
+ * test/vectors/tlog_witness.json, the further rules from Sunlight's tests, and 16
  * concurrent add-checkpoint requests racing from the same old size.
  */
 import { test } from 'node:test';
@@ -23,7 +23,7 @@ import { MemoryWitnessStorage, Witness, type LogSpec } from '@cairn/witness';
 import { TestLog, testSeed } from '@cairn/witness/testing';
 import { startWitnessServer } from '../witness-server.js';
 
-const shared = process.env['CAIRN_SHARED'] ?? join(import.meta.dirname, '..', '..', '..', '..', '..', 'shared');
+const VECTORS = join(import.meta.dirname, '..', '..', '..', '..', 'test', 'vectors');
 
 interface Step {
   step: number;
@@ -38,7 +38,7 @@ interface Vectors {
   witness_name_in_tests: string;
   steps: Step[];
 }
-const vectors = JSON.parse(readFileSync(join(shared, 'vectors', 'tlog_witness.json'), 'utf8')) as Vectors;
+const vectors = JSON.parse(readFileSync(join(VECTORS, 'tlog_witness.json'), 'utf8')) as Vectors;
 
 async function withWitness(logs: LogSpec[], fn: (url: string, witness: Witness, storage: MemoryWitnessStorage) => Promise<void>): Promise<void> {
   const storage = new MemoryWitnessStorage();
