@@ -11,7 +11,7 @@ import { formatAddCheckpointRequest, generateSignerKey, cosignatureVerifierKey }
 import { ALARM_TOPIC, checkpointTopic } from '@cairn/gossip';
 import { ORIGIN, logKey, signedCheckpoint, waitFor, type LogKey } from '@cairn/gossip/testing';
 import { openLevelWitnessStorage, Witness, type WitnessStorage } from '@cairn/witness';
-import { startWitnessNetwork, type WitnessNetwork } from '@cairn/witness/network';
+import { startWitnessNetwork, type WitnessNetwork } from '@cairn/gossip/witness';
 
 export { ORIGIN, waitFor };
 

@@ -2,7 +2,7 @@
  * `pnpm bench gossip`: the libp2p witness network on 127.0.0.1 (in-process nodes, LevelDB with
  * fsync, real TCP + Noise + yamux + gossipsub).
  *
- * - split view → evidence at every honest peer: 10 witnesses (`@cairn/witness/network`) in a
+ * - split view → evidence at every honest peer: 10 witnesses (`@cairn/gossip/witness`) in a
  *   partial mesh (a ring plus chords i ↔ i+3). Per run, a fresh log origin: witnesses 0–8
  *   cosign checkpoint A of size 10, then witness 9 is given B (same size, other root, signed by
  *   the same log key): the clock starts just before that conflicting cosignature and stops when
@@ -23,7 +23,7 @@ import { leafHash, treeHash } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
 import { createGossipHost, checkpointTopic, GossipTopics } from '@cairn/gossip';
 import { openLevelWitnessStorage, Witness, type WitnessLogger, type WitnessStorage } from '@cairn/witness';
-import { startWitnessNetwork, type WitnessNetwork } from '@cairn/witness/network';
+import { startWitnessNetwork, type WitnessNetwork } from '@cairn/gossip/witness';
 import { figure, machine, median } from './report.js';
 
 export interface GossipBenchArgs {

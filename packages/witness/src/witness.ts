@@ -18,7 +18,7 @@
  * possible misbehaviour with both notes and the proof (and handed to `onMisbehaviour` listeners,
  * which the witness network turns into split-view evidence where it can prove it).
  *
- * Witness network (network.ts, gossip-view.ts): `recordEvidence` stores split-view evidence and,
+ * Witness network (@cairn/gossip/witness): `recordEvidence` stores split-view evidence and,
  * when it is proven, blocks the origin in the same atomic write; from then on add-checkpoint for
  * that origin answers `blocked` (403, naming the evidence id) — checked under the per-origin
  * mutex, before anything else of checks 5–8 — until an operator clears the block.

@@ -1,6 +1,6 @@
 /**
  * `cairn witness serve`: runs a tlog-witness (LevelDB state, add-checkpoint + monitoring + tRPC
- * over HTTP) and, with --p2p-listen, a node of the libp2p witness network (@cairn/witness/network:
+ * over HTTP) and, with --p2p-listen, a node of the libp2p witness network (@cairn/gossip/witness:
  * gossip of cosigned checkpoints, split-view evidence, add-checkpoint over a libp2p stream).
  */
 import { answerAddCheckpoint, startWitnessServer, type WitnessServer } from '@cairn/api';
@@ -19,7 +19,7 @@ import {
   type WitnessStorage,
   type WitnessTestHooks,
 } from '@cairn/witness';
-import type { WitnessNetwork } from '@cairn/witness/network';
+import type { WitnessNetwork } from '@cairn/gossip/witness';
 import { CommandFailure, UsageError, defineCommand, type Io, type Values } from '../command.js';
 import { readBounded, readKeyFile } from '../lib/files.js';
 import { parseListen, parseP2pPeer, parsePeerIdOption, parseP2pListen } from '../lib/options.js';
@@ -142,7 +142,7 @@ export async function runWitnessServe(
   };
   if (p2pListen.length > 0) {
     // Loaded on demand: libp2p takes a while to import, and most commands never need it.
-    const [{ startWitnessNetwork }, { GossipError }] = await Promise.all([import('@cairn/witness/network'), import('@cairn/gossip')]);
+    const [{ startWitnessNetwork }, { GossipError }] = await Promise.all([import('@cairn/gossip/witness'), import('@cairn/gossip')]);
     try {
       network = await startWitnessNetwork({
         witness, dataDir: values.data!, listen: p2pListen, peers: peers.map((p) => p.addr), allowPeerIds: allowPeers, logger,

@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { isWitnessError, type MisbehaviourRecord, type Witness } from '@cairn/witness';
 import { witnessErrorRule, witnessPublicMessage } from '../http/witness.js';
 
-/** The witness-network part of the status (from `@cairn/witness/network`). */
+/** The witness-network part of the status (from `@cairn/gossip/witness`). */
 export interface WitnessP2pStatus {
   readonly peerId: string;
   readonly multiaddrs: readonly string[];

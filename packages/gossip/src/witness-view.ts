@@ -1,5 +1,5 @@
 /**
- * The witness as the split-view detector of @cairn/gossip sees it (`WitnessView`): which logs
+ * The witness as the split-view detector sees it (`WitnessView`): which logs
  * it follows (keys and tiles URL from the configuration), its latest cosigned checkpoint per
  * origin (an in-memory copy, loaded at start and updated after every cosignature, because the
  * detector reads it synchronously), cosignature merging and evidence recording.
@@ -11,10 +11,11 @@
  *   record's own `logVkeys`), then {@link Witness.recordEvidence}: a proven record blocks the
  *   origin.
  */
-import type { WitnessView } from '@cairn/gossip';
-import { evidenceConflictKey, evidenceId, formatEvidence, verifyEvidence, type EvidenceRecord } from '@cairn/gossip/evidence';
+import type { WitnessView } from './detector.js';
+import { evidenceConflictKey, evidenceId, formatEvidence, type EvidenceRecord } from './evidence.js';
+import { verifyEvidence } from './evidence-verify.js';
 import { parseCheckpointNote, utf8Encode, FormatError, type Verifier } from '@cairn/formats';
-import type { AddCheckpointResult, RecordEvidenceResult, Witness, WitnessLogger } from './witness.js';
+import type { AddCheckpointResult, RecordEvidenceResult, Witness, WitnessLogger } from '@cairn/witness';
 
 /** Gossiped notes remembered per origin for a later merge. */
 export const MAX_REMEMBERED_NOTES = 8;

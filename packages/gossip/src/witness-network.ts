@@ -1,5 +1,5 @@
 /**
- * `@cairn/witness/network`: a witness on the Cairn witness network (libp2p, @cairn/gossip).
+ * `@cairn/gossip/witness`: a witness on the Cairn witness network (libp2p).
  *
  * `startWitnessNetwork` wires a {@link Witness} to a gossip host:
  * - identity `<dataDir>/p2p.key`; only the configured `peers` (kept connected, re-dialled with
@@ -13,14 +13,14 @@
  * - add-checkpoint requests the witness refused as a fork or an inconsistency (signed by the
  *   log) are checked by the detector too, so a log that equivocates to this witness directly is
  *   caught without gossip;
- * - on every new connection both sides exchange a snapshot (sync.ts of @cairn/gossip: latest
+ * - on every new connection both sides exchange a snapshot (sync.ts: latest
  *   notes and evidence), so a restarted or late peer catches up;
  * - with `addCheckpoint`, the tlog-witness add-checkpoint exchange is served over the libp2p
  *   stream protocol too (same bytes as HTTP; the handler comes from @cairn/api
  *   `answerAddCheckpoint`, the one status table).
  *
  * ```ts
- * import { startWitnessNetwork } from '@cairn/witness/network';
+ * import { startWitnessNetwork } from '@cairn/gossip/witness';
  * import { answerAddCheckpoint } from '@cairn/api';
  *
  * const net = await startWitnessNetwork({
@@ -46,10 +46,10 @@ import {
   type GossipHost,
   type GossipHostOptions,
   type GossipMetrics,
-} from '@cairn/gossip';
+} from './index.js';
 import { parseCheckpointNote, utf8Encode, FormatError } from '@cairn/formats';
-import { WitnessGossipView } from './gossip-view.js';
-import type { Witness, WitnessLogger } from './witness.js';
+import type { Witness, WitnessLogger } from '@cairn/witness';
+import { WitnessGossipView } from './witness-view.js';
 
 type PeerId = GossipHost['peerId'];
 
