@@ -1,0 +1,95 @@
+/**
+ * The event: OCSF 1.x JSON in, canonical bytes (RFC 8785, JSON Canonicalization Scheme) out.
+ *
+ * ```
+ * {"activity_id":1,"category_uid":3,"class_uid":3002,"metadata":{"product":{"name":"sshd"},
+ *  "version":"1.3.0"},"severity_id":1,"status_id":1,"time":1767225600000,"type_uid":300201,
+ *  "user":{"name":"alice"}}
+ * ```
+ * (one line, no whitespace: keys sorted by UTF-16 code units, numbers as ECMAScript writes them,
+ * strings escaped as `JSON.stringify` does.) The leaf's commitment hashes exactly these bytes.
+ *
+ * `parseEvent(bytes)` is the only way in for bytes from outside: strict JSON (json.ts: no
+ * duplicate keys, canonical numbers, valid UTF-8, caps in limits.ts), then OCSF validation
+ * (validate.ts: unknown attributes move to `unmapped`), then the canonical bytes (capped at
+ * {@link MAX_EVENT_SIZE} again, since moving can add a little). `validateEvent(object)` does the
+ * same for an event built in code. Canonicalisation uses the `canonicalize` package (RFC 8785;
+ * checked against the RFC's examples in canonical.test.ts).
+ */
+import canonicalize from 'canonicalize';
+import { utf8Encode } from '@cairn/formats';
+import { EventError } from './errors.js';
+import { childPath, parseJsonStrict, type JsonObject, type JsonValue } from './json.js';
+import { EVENT_JSON_LIMITS, MAX_EVENT_DEPTH, MAX_EVENT_SIZE } from './limits.js';
+import { validateOcsf } from './validate.js';
+
+/** A validated event and its canonical bytes. */
+export interface ValidatedEvent {
+  /** The normalised event (unknown attributes moved into `unmapped`). */
+  readonly event: JsonObject;
+  /** RFC 8785 canonical UTF-8 bytes of `event`: what the commitment hashes and the store keeps. */
+  readonly canonical: Uint8Array;
+  readonly classUid: number;
+  readonly activityId: number;
+  /** `time`, milliseconds since the Unix epoch. */
+  readonly time: number;
+  /** Paths (without `$.`) of the attributes moved into `unmapped`. */
+  readonly moved: readonly string[];
+}
+
+/**
+ * RFC 8785 canonical bytes of a JSON value. Throws {@link EventError} `bad-value` for what JSON
+ * cannot carry exactly (NaN, ±Infinity, lone surrogates, cycles, bigint) and `too-large` past
+ * `maxBytes` (default {@link MAX_EVENT_SIZE}).
+ */
+export function canonicalJson(value: unknown, maxBytes: number = MAX_EVENT_SIZE): Uint8Array {
+  let text: string | undefined;
+  try {
+    text = canonicalize(value);
+  } catch (cause) {
+    throw new EventError('bad-value', '$', `not representable as canonical JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (text === undefined) throw new EventError('bad-value', '$', 'not representable as JSON');
+  const bytes = utf8Encode(text);
+  if (bytes.length > maxBytes) throw new EventError('too-large', '$', `canonical event of ${bytes.length} bytes exceeds ${maxBytes}`);
+  return bytes;
+}
+
+/** Parses, validates and canonicalises event bytes from outside. Throws only {@link EventError}. */
+export function parseEvent(bytes: Uint8Array): ValidatedEvent {
+  return finish(parseJsonStrict(bytes, EVENT_JSON_LIMITS));
+}
+
+/**
+ * Validates and canonicalises an event built in code (plain objects, arrays, strings, finite
+ * numbers, booleans, null). A value JSON would silently drop or change (undefined, a function, a
+ * Date, a Map, a class instance) is rejected with `bad-value` rather than lost. Throws only
+ * {@link EventError}.
+ */
+export function validateEvent(value: unknown): ValidatedEvent {
+  checkPlain(value, '$', 1);
+  // Through canonical bytes and the strict parser: one path for every event, whatever its origin.
+  return parseEvent(canonicalJson(value));
+}
+
+function finish(parsed: JsonValue): ValidatedEvent {
+  const r = validateOcsf(parsed);
+  const canonical = canonicalJson(r.event);
+  return Object.freeze({ event: r.event, canonical, classUid: r.classUid, activityId: r.activityId, time: r.time, moved: Object.freeze([...r.moved]) });
+}
+
+function checkPlain(v: unknown, path: string, depth: number): void {
+  if (depth > MAX_EVENT_DEPTH) throw new EventError('too-deep', path, `nesting deeper than ${MAX_EVENT_DEPTH}`);
+  if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) checkPlain(v[i], childPath(path, i), depth + 1);
+    return;
+  }
+  if (typeof v === 'object') {
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null) throw new EventError('bad-value', path, 'expected a plain object');
+    for (const k of Object.keys(v)) checkPlain((v as Record<string, unknown>)[k], childPath(path, k), depth + 1);
+    return;
+  }
+  throw new EventError('bad-value', path, `a ${typeof v} has no JSON representation`);
+}

@@ -1,0 +1,230 @@
+/**
+ * Strict JSON (RFC 8259) from bytes, for events received from outside.
+ *
+ * Stricter than `JSON.parse` in every way that matters for a signed, canonical record:
+ * - the input is UTF-8 without a byte-order mark; invalid UTF-8 is rejected (`bad-utf8`), so are
+ *   escaped lone surrogates (`"\ud800"`, `lone-surrogate`);
+ * - an object may not repeat a key (`duplicate-key`; `JSON.parse` keeps the last one silently);
+ * - every number must be written the way RFC 8785 (ECMAScript) writes it: `1` not `1.0`, `1e3`
+ *   or `-0` (`non-canonical-number`); an integer beyond ±(2^53−1) cannot be represented exactly
+ *   and must travel as a string (`unsafe-integer`);
+ * - caps, checked while parsing: input size, nesting depth, string, key and array lengths, keys
+ *   per object (`too-large`, `too-deep`, `string-too-long`, `key-too-long`, `array-too-long`,
+ *   `too-many-keys`); anything else is `bad-json` with the offset.
+ *
+ * Errors are {@link EventError} with the JSON path of the value concerned (`$.actor.user`).
+ */
+import { EventError } from './errors.js';
+
+/** A JSON value as parsed here (objects are plain objects; `__proto__` is an ordinary key). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+/** A JSON object. */
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** Parse limits. */
+export interface JsonLimits {
+  /** Largest input, bytes. */
+  readonly maxBytes: number;
+  /** Deepest nesting: the top-level value is depth 1. */
+  readonly maxDepth: number;
+  /** Longest string value, UTF-16 code units. */
+  readonly maxStringLength: number;
+  /** Longest object key, UTF-16 code units. */
+  readonly maxKeyLength: number;
+  /** Most elements in one array. */
+  readonly maxArrayLength: number;
+  /** Most keys in one object. */
+  readonly maxKeys: number;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const CANONICAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The path of `key` under `path`: `$.a`, or `$["a b"]` when the key is not an identifier. */
+export function childPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/** Parses `bytes` as one strict JSON value. Throws only {@link EventError}. */
+export function parseJsonStrict(bytes: Uint8Array, limits: JsonLimits): JsonValue {
+  if (!(bytes instanceof Uint8Array)) throw new EventError('bad-input', '$', 'the event must be bytes');
+  if (bytes.length > limits.maxBytes) throw new EventError('too-large', '$', `event of ${bytes.length} bytes exceeds ${limits.maxBytes}`);
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch (cause) {
+    throw new EventError('bad-utf8', '$', 'the event is not valid UTF-8', { cause });
+  }
+  return new Parser(text, limits).parseDocument();
+}
+
+class Parser {
+  private pos = 0;
+
+  constructor(
+    private readonly s: string,
+    private readonly limits: JsonLimits,
+  ) {}
+
+  parseDocument(): JsonValue {
+    this.ws();
+    const v = this.value('$', 1);
+    this.ws();
+    if (this.pos !== this.s.length) this.fail('$', 'unexpected data after the JSON value');
+    return v;
+  }
+
+  private fail(path: string, what: string, code = 'bad-json'): never {
+    throw new EventError(code, path, `${what} (at character ${this.pos})`);
+  }
+
+  private ws(): void {
+    const s = this.s;
+    while (this.pos < s.length) {
+      const c = s.charCodeAt(this.pos);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      this.pos++;
+    }
+  }
+
+  private value(path: string, depth: number): JsonValue {
+    if (depth > this.limits.maxDepth) this.fail(path, `nesting deeper than ${this.limits.maxDepth}`, 'too-deep');
+    const c = this.s[this.pos];
+    switch (c) {
+      case '{':
+        return this.object(path, depth);
+      case '[':
+        return this.array(path, depth);
+      case '"':
+        return this.string(path, this.limits.maxStringLength, 'string-too-long');
+      case 't':
+        return this.literal('true', true, path);
+      case 'f':
+        return this.literal('false', false, path);
+      case 'n':
+        return this.literal('null', null, path);
+      default:
+        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number(path);
+        return this.fail(path, c === undefined ? 'unexpected end of input' : `unexpected character ${JSON.stringify(c)}`);
+    }
+  }
+
+  private literal<T>(word: string, v: T, path: string): T {
+    if (!this.s.startsWith(word, this.pos)) this.fail(path, `expected ${word}`);
+    this.pos += word.length;
+    return v;
+  }
+
+  private number(path: string): number {
+    NUMBER.lastIndex = this.pos;
+    const m = NUMBER.exec(this.s);
+    if (m === null) return this.fail(path, 'bad number');
+    const lit = m[0];
+    this.pos += lit.length;
+    const n = Number(lit);
+    if (String(n) === lit) return n;
+    if (CANONICAL_INTEGER.test(lit)) {
+      return this.fail(path, `integer ${lit} is beyond ±(2^53−1): send it as a string`, 'unsafe-integer');
+    }
+    return this.fail(path, `number ${lit} is not in canonical form (write ${Number.isFinite(n) ? String(n) : 'a finite number'})`, 'non-canonical-number');
+  }
+
+  private string(path: string, max: number, tooLongCode: string): string {
+    const s = this.s;
+    this.pos++; // opening quote
+    let out = '';
+    let start = this.pos;
+    for (;;) {
+      if (this.pos >= s.length) this.fail(path, 'unterminated string');
+      const c = s.charCodeAt(this.pos);
+      if (c === 0x22) break;
+      if (c < 0x20) this.fail(path, 'control character in string');
+      if (c !== 0x5c) {
+        this.pos++;
+        continue;
+      }
+      out += s.slice(start, this.pos);
+      const e = s[this.pos + 1];
+      this.pos += 2;
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          const hex = s.slice(this.pos, this.pos + 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail(path, 'bad \\u escape');
+          out += String.fromCharCode(parseInt(hex, 16));
+          this.pos += 4;
+          break;
+        }
+        default:
+          this.fail(path, 'bad escape');
+      }
+      if (out.length > max) this.fail(path, `longer than ${max} characters`, tooLongCode);
+      start = this.pos;
+    }
+    out += s.slice(start, this.pos);
+    this.pos++; // closing quote
+    if (out.length > max) this.fail(path, `longer than ${max} characters`, tooLongCode);
+    if (!out.isWellFormed()) this.fail(path, 'string contains a lone surrogate', 'lone-surrogate');
+    return out;
+  }
+
+  private array(path: string, depth: number): JsonValue[] {
+    this.pos++;
+    const out: JsonValue[] = [];
+    this.ws();
+    if (this.s[this.pos] === ']') {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      if (out.length === this.limits.maxArrayLength) this.fail(path, `more than ${this.limits.maxArrayLength} elements`, 'array-too-long');
+      this.ws();
+      out.push(this.value(childPath(path, out.length), depth + 1));
+      this.ws();
+      const c = this.s[this.pos++];
+      if (c === ']') return out;
+      if (c !== ',') this.fail(path, 'expected , or ] in array');
+    }
+  }
+
+  private object(path: string, depth: number): JsonObject {
+    this.pos++;
+    const out: JsonObject = {};
+    const seen = new Set<string>();
+    this.ws();
+    if (this.s[this.pos] === '}') {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      this.ws();
+      if (this.s[this.pos] !== '"') this.fail(path, 'expected a string key');
+      const key = this.string(path, this.limits.maxKeyLength, 'key-too-long');
+      const kp = childPath(path, key);
+      if (seen.has(key)) this.fail(kp, 'duplicate key', 'duplicate-key');
+      if (seen.size === this.limits.maxKeys) this.fail(path, `more than ${this.limits.maxKeys} keys`, 'too-many-keys');
+      seen.add(key);
+      this.ws();
+      if (this.s[this.pos++] !== ':') this.fail(kp, 'expected : after the key');
+      this.ws();
+      // defineProperty: a key "__proto__" is data, never the prototype.
+      Object.defineProperty(out, key, { value: this.value(kp, depth + 1), enumerable: true, writable: true, configurable: true });
+      this.ws();
+      const c = this.s[this.pos++];
+      if (c === '}') return out;
+      if (c !== ',') this.fail(path, 'expected , or } in object');
+    }
+  }
+}
