@@ -128,7 +128,7 @@ class Parser {
     this.pos += lit.length;
     const n = Number(lit);
     if (String(n) === lit) return n;
-    if (CANONICAL_INTEGER.test(lit)) {
+    if (CANONICAL_INTEGER.test(lit) && !Number.isSafeInteger(n)) {
       return this.fail(path, `integer ${lit} is beyond ±(2^53−1): send it as a string`, 'unsafe-integer');
     }
     return this.fail(path, `number ${lit} is not in canonical form (write ${Number.isFinite(n) ? String(n) : 'a finite number'})`, 'non-canonical-number');
