@@ -47,7 +47,7 @@ test('the commitment is SHA-256(salt ‖ canonical event); another salt gives an
   const event = parseEvent(jsonBytes(EVENTS[6003]));
   assert.deepEqual(commitEvent(SALT, event.canonical), new Uint8Array(sha256(Buffer.concat([SALT, event.canonical]))));
   const other = SALT.slice();
-  other[0] ^= 1;
+  other[0] = other[0]! ^ 1;
   assert.notDeepEqual(commitEvent(other, event.canonical), commitEvent(SALT, event.canonical));
   assert.throws(() => commitEvent(new Uint8Array(31), event.canonical), (e: unknown) => e instanceof LeafError && e.code === 'bad-salt');
   assert.throws(() => buildLeaf({ source: 'x', seq: 0n, event, salt: new Uint8Array(33) }), (e: unknown) => e instanceof LeafError && e.code === 'bad-salt');

@@ -93,7 +93,7 @@ test('every link, tampered with, fails with its own code', () => {
   fails(proofFor(i, { leaf: new TextEncoder().encode('cairn.dev/event-leaf/v1\n') }), 'leaf-malformed');
   // salt + event → commitment
   const salt = p.salt.slice();
-  salt[5] ^= 0x80;
+  salt[5] = salt[5]! ^ 0x80;
   fails(proofFor(i, { salt }), 'commitment-mismatch');
   const otherEvent = parseEvent(jsonBytes({ ...EVENTS[6003], message: 'edited after the fact' })).canonical;
   fails(proofFor(i, { event: otherEvent }), 'commitment-mismatch');
