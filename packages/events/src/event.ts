@@ -2,9 +2,9 @@
  * The event: OCSF 1.x JSON in, canonical bytes (RFC 8785, JSON Canonicalization Scheme) out.
  *
  * ```
- * {"activity_id":1,"category_uid":3,"class_uid":3002,"metadata":{"product":{"name":"sshd"},
- *  "version":"1.3.0"},"severity_id":1,"status_id":1,"time":1767225600000,"type_uid":300201,
- *  "user":{"name":"alice"}}
+ * {"activity_id":1,"category_uid":3,"class_uid":3002,"metadata":{"product":{"name":"sshd"},"version":"1.3.0"},
+ * "severity_id":1,"src_endpoint":{"ip":"192.0.2.7"},"status_id":1,"time":1767225600000,"type_uid":300201,
+ * "user":{"name":"alice"}}
  * ```
  * (one line, no whitespace: keys sorted by UTF-16 code units, numbers as ECMAScript writes them,
  * strings escaped as `JSON.stringify` does.) The leaf's commitment hashes exactly these bytes.

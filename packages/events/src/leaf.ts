@@ -4,13 +4,15 @@
  * sequence number, the event time and class, and a salted commitment to the event.
  *
  * ```
- * cairn.dev/event-leaf/v1\n                                  format and version
- * source k8s-audit\n                                         source id, SOURCE_ID_PATTERN
- * seq 41\n                                                   per-source sequence number, canonical decimal ≤ 2^63−1
- * time 1767225600000\n                                       event time, ms since the epoch, canonical decimal ≤ 2^53−1
- * class 3002\n                                               OCSF class_uid, canonical decimal ≤ 999999
- * commitment 4ZJ6tMfY4nKJ8n0Cgqn6oJ1eU7t9j4r4mXb3wJ6FvX0=\n   SHA-256(salt ‖ canonical event), padded base64
+ * cairn.dev/event-leaf/v1\n                                 format and version
+ * source bastion\n                                         source id, SOURCE_ID_PATTERN
+ * seq 0\n                                                  per-source sequence number, canonical decimal ≤ 2^63−1
+ * time 1767225600000\n                                     event time, ms since the epoch, canonical decimal ≤ 2^53−1
+ * class 3002\n                                             OCSF class_uid, canonical decimal ≤ 999999
+ * commitment IHeokvPNRIC6KnBSHpUDeVN0UjizGN2aVzOkI/hqozg=\n SHA-256(salt ‖ canonical event), padded base64
  * ```
+ * (the leaf of the example event of event.ts with salt 0x01 0x02 … 0x20; its RFC 6962 leaf hash
+ * is `wbL0SmHV2Z80nAUDxNie7hjSFWpixzpOFCsA+HMZlVA=`; examples.test.ts rebuilds both.)
  *
  * Exactly these six lines in this order, each ending in LF, nothing else: the record is ASCII
  * and canonical (one byte string per value), at most {@link MAX_LEAF_SIZE} bytes, far below the

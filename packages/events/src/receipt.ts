@@ -4,14 +4,18 @@
  * for an audit log). A receipt is a signed note (c2sp.org/signed-note) whose text is:
  *
  * ```
- * cairn.dev/receipt/v1\n                                  format and version
- * origin example.com/log\n                                the log's checkpoint origin
- * index 1234\n                                            the entry index, canonical decimal ≤ 2^63−1
- * leaf 3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n     RFC 6962 leaf hash of the leaf record, padded base64
- * source k8s-audit\n                                      source id
- * seq 41\n                                                per-source sequence number
- * deadline 1767225660\n                                   POSIX seconds: a cosigned checkpoint covers `index` by then
+ * cairn.dev/receipt/v1\n                                 format and version
+ * origin example.com/log\n                               the log's checkpoint origin
+ * index 0\n                                              the entry index, canonical decimal ≤ 2^63−1
+ * leaf wbL0SmHV2Z80nAUDxNie7hjSFWpixzpOFCsA+HMZlVA=\n    RFC 6962 leaf hash of the leaf record, padded base64
+ * source bastion\n                                       source id
+ * seq 0\n                                                per-source sequence number
+ * deadline 1767225660\n                                  POSIX seconds: a cosigned checkpoint covers `index` by then
+ * \n
+ * — example.com/log/receipt YYNDdcY8rJP/nhk/EdLDG5UyPGP91uyrRK7WN90CA4kDRyGxXzh22FaXsfQpuQ6mk+8d3n1C0R7vLkyAyJuhnCiU4wA=\n
  * ```
+ * (signed by `example.com/log/receipt+61834375+AYE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU`,
+ * the key of seed 0x02…; examples.test.ts rebuilds it.)
  *
  * signed by the log's **receipt key**, named `<origin>/receipt` ({@link receiptKeyName}) and
  * published beside the log's checkpoint key (whose name is the origin).
