@@ -17,7 +17,7 @@
  * (signed by `example.com/log/receipt+61834375+AYE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU`,
  * the key of seed 0x02…; examples.test.ts rebuilds it.)
  *
- * signed by the log's **receipt key**, named `<origin>/receipt` ({@link receiptKeyName}) and
+ * The signer is the log's **receipt key**, named `<origin>/receipt` ({@link receiptKeyName}) and
  * published beside the log's checkpoint key (whose name is the origin).
  *
  * A receipt can never be taken for a checkpoint, nor a checkpoint for a receipt, by two
