@@ -44,10 +44,23 @@ const CANONICAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The path of `key` under `path`: `$.a`, or `$["a b"]` when the key is not an identifier. */
+/** The path of `key` under `path`: `$.a`, `$[0]`, or `$["a b"]` when the key is not an identifier. */
 export function childPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;
   return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/** Sets an own enumerable data property; `__proto__` becomes an ordinary key, never the prototype. */
+export function setData(o: JsonObject, key: string, value: JsonValue): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
+}
+
+/** The path of a stack of keys from the root (built only when an error needs it). */
+export function pathOf(keys: readonly (string | number)[]): string {
+  let p = '$';
+  for (const k of keys) p = childPath(p, k);
+  return p;
 }
 
 /** Parses `bytes` as one strict JSON value. Throws only {@link EventError}. */
@@ -65,6 +78,8 @@ export function parseJsonStrict(bytes: Uint8Array, limits: JsonLimits): JsonValu
 
 class Parser {
   private pos = 0;
+  /** Keys from the root to the value being parsed; the error path is built from it on failure. */
+  private readonly keys: (string | number)[] = [];
 
   constructor(
     private readonly s: string,
@@ -73,14 +88,14 @@ class Parser {
 
   parseDocument(): JsonValue {
     this.ws();
-    const v = this.value('$', 1);
+    const v = this.value(1);
     this.ws();
-    if (this.pos !== this.s.length) this.fail('$', 'unexpected data after the JSON value');
+    if (this.pos !== this.s.length) this.fail('unexpected data after the JSON value');
     return v;
   }
 
-  private fail(path: string, what: string, code = 'bad-json'): never {
-    throw new EventError(code, path, `${what} (at character ${this.pos})`);
+  private fail(what: string, code = 'bad-json'): never {
+    throw new EventError(code, pathOf(this.keys), `${what} (at character ${this.pos})`);
   }
 
   private ws(): void {
@@ -92,58 +107,58 @@ class Parser {
     }
   }
 
-  private value(path: string, depth: number): JsonValue {
-    if (depth > this.limits.maxDepth) this.fail(path, `nesting deeper than ${this.limits.maxDepth}`, 'too-deep');
+  private value(depth: number): JsonValue {
+    if (depth > this.limits.maxDepth) this.fail(`nesting deeper than ${this.limits.maxDepth}`, 'too-deep');
     const c = this.s[this.pos];
     switch (c) {
       case '{':
-        return this.object(path, depth);
+        return this.object(depth);
       case '[':
-        return this.array(path, depth);
+        return this.array(depth);
       case '"':
-        return this.string(path, this.limits.maxStringLength, 'string-too-long');
+        return this.string(this.limits.maxStringLength, 'string-too-long');
       case 't':
-        return this.literal('true', true, path);
+        return this.literal('true', true);
       case 'f':
-        return this.literal('false', false, path);
+        return this.literal('false', false);
       case 'n':
-        return this.literal('null', null, path);
+        return this.literal('null', null);
       default:
-        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number(path);
-        return this.fail(path, c === undefined ? 'unexpected end of input' : `unexpected character ${JSON.stringify(c)}`);
+        if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
+        return this.fail(c === undefined ? 'unexpected end of input' : `unexpected character ${JSON.stringify(c)}`);
     }
   }
 
-  private literal<T>(word: string, v: T, path: string): T {
-    if (!this.s.startsWith(word, this.pos)) this.fail(path, `expected ${word}`);
+  private literal<T>(word: string, v: T): T {
+    if (!this.s.startsWith(word, this.pos)) this.fail(`expected ${word}`);
     this.pos += word.length;
     return v;
   }
 
-  private number(path: string): number {
+  private number(): number {
     NUMBER.lastIndex = this.pos;
     const m = NUMBER.exec(this.s);
-    if (m === null) return this.fail(path, 'bad number');
+    if (m === null) return this.fail('bad number');
     const lit = m[0];
     this.pos += lit.length;
     const n = Number(lit);
     if (String(n) === lit) return n;
     if (CANONICAL_INTEGER.test(lit) && !Number.isSafeInteger(n)) {
-      return this.fail(path, `integer ${lit} is beyond ±(2^53−1): send it as a string`, 'unsafe-integer');
+      return this.fail(`integer ${lit} is beyond ±(2^53−1): send it as a string`, 'unsafe-integer');
     }
-    return this.fail(path, `number ${lit} is not in canonical form (write ${Number.isFinite(n) ? String(n) : 'a finite number'})`, 'non-canonical-number');
+    return this.fail(`number ${lit} is not in canonical form (write ${Number.isFinite(n) ? String(n) : 'a finite number'})`, 'non-canonical-number');
   }
 
-  private string(path: string, max: number, tooLongCode: string): string {
+  private string(max: number, tooLongCode: string): string {
     const s = this.s;
     this.pos++; // opening quote
     let out = '';
     let start = this.pos;
     for (;;) {
-      if (this.pos >= s.length) this.fail(path, 'unterminated string');
+      if (this.pos >= s.length) this.fail('unterminated string');
       const c = s.charCodeAt(this.pos);
       if (c === 0x22) break;
-      if (c < 0x20) this.fail(path, 'control character in string');
+      if (c < 0x20) this.fail('control character in string');
       if (c !== 0x5c) {
         this.pos++;
         continue;
@@ -162,25 +177,25 @@ class Parser {
         case 't': out += '\t'; break;
         case 'u': {
           const hex = s.slice(this.pos, this.pos + 4);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail(path, 'bad \\u escape');
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('bad \\u escape');
           out += String.fromCharCode(parseInt(hex, 16));
           this.pos += 4;
           break;
         }
         default:
-          this.fail(path, 'bad escape');
+          this.fail('bad escape');
       }
-      if (out.length > max) this.fail(path, `longer than ${max} characters`, tooLongCode);
+      if (out.length > max) this.fail(`longer than ${max} characters`, tooLongCode);
       start = this.pos;
     }
     out += s.slice(start, this.pos);
     this.pos++; // closing quote
-    if (out.length > max) this.fail(path, `longer than ${max} characters`, tooLongCode);
-    if (!out.isWellFormed()) this.fail(path, 'string contains a lone surrogate', 'lone-surrogate');
+    if (out.length > max) this.fail(`longer than ${max} characters`, tooLongCode);
+    if (!out.isWellFormed()) this.fail('string contains a lone surrogate', 'lone-surrogate');
     return out;
   }
 
-  private array(path: string, depth: number): JsonValue[] {
+  private array(depth: number): JsonValue[] {
     this.pos++;
     const out: JsonValue[] = [];
     this.ws();
@@ -189,17 +204,19 @@ class Parser {
       return out;
     }
     for (;;) {
-      if (out.length === this.limits.maxArrayLength) this.fail(path, `more than ${this.limits.maxArrayLength} elements`, 'array-too-long');
+      if (out.length === this.limits.maxArrayLength) this.fail(`more than ${this.limits.maxArrayLength} elements`, 'array-too-long');
       this.ws();
-      out.push(this.value(childPath(path, out.length), depth + 1));
+      this.keys.push(out.length);
+      out.push(this.value(depth + 1));
+      this.keys.pop();
       this.ws();
       const c = this.s[this.pos++];
       if (c === ']') return out;
-      if (c !== ',') this.fail(path, 'expected , or ] in array');
+      if (c !== ',') this.fail('expected , or ] in array');
     }
   }
 
-  private object(path: string, depth: number): JsonObject {
+  private object(depth: number): JsonObject {
     this.pos++;
     const out: JsonObject = {};
     const seen = new Set<string>();
@@ -210,21 +227,23 @@ class Parser {
     }
     for (;;) {
       this.ws();
-      if (this.s[this.pos] !== '"') this.fail(path, 'expected a string key');
-      const key = this.string(path, this.limits.maxKeyLength, 'key-too-long');
-      const kp = childPath(path, key);
-      if (seen.has(key)) this.fail(kp, 'duplicate key', 'duplicate-key');
-      if (seen.size === this.limits.maxKeys) this.fail(path, `more than ${this.limits.maxKeys} keys`, 'too-many-keys');
+      if (this.s[this.pos] !== '"') this.fail('expected a string key');
+      const key = this.string(this.limits.maxKeyLength, 'key-too-long');
+      this.keys.push(key);
+      if (seen.has(key)) this.fail('duplicate key', 'duplicate-key');
+      this.keys.pop();
+      if (seen.size === this.limits.maxKeys) this.fail(`more than ${this.limits.maxKeys} keys`, 'too-many-keys');
       seen.add(key);
       this.ws();
-      if (this.s[this.pos++] !== ':') this.fail(kp, 'expected : after the key');
+      this.keys.push(key);
+      if (this.s[this.pos++] !== ':') this.fail('expected : after the key');
       this.ws();
-      // defineProperty: a key "__proto__" is data, never the prototype.
-      Object.defineProperty(out, key, { value: this.value(kp, depth + 1), enumerable: true, writable: true, configurable: true });
+      setData(out, key, this.value(depth + 1));
+      this.keys.pop();
       this.ws();
       const c = this.s[this.pos++];
       if (c === '}') return out;
-      if (c !== ',') this.fail(path, 'expected , or } in object');
+      if (c !== ',') this.fail('expected , or } in object');
     }
   }
 }

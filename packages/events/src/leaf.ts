@@ -23,7 +23,7 @@
  * it stay valid.
  */
 import { decodeBase64Strict, encodeBase64, formatDecimal, parseDecimal, utf8Encode, MAX_INT63 } from '@cairn/formats';
-import { defaultBackend, leafHash } from '@cairn/merkle';
+import { defaultBackend, leafHash, type HashBackend } from '@cairn/merkle';
 import { LeafError } from './errors.js';
 
 /** First line of a leaf record (without its LF). */
@@ -124,14 +124,19 @@ export function formatLeaf(leaf: EventLeaf): Uint8Array {
   return utf8Encode(text);
 }
 
-/** SHA-256(salt ‖ canonical event). Throws {@link LeafError} `bad-salt` unless the salt is 32 bytes. */
-export function commitEvent(salt: Uint8Array, canonicalEvent: Uint8Array): Uint8Array {
+/**
+ * SHA-256(salt ‖ canonical event). Throws {@link LeafError} `bad-salt` unless the salt is 32
+ * bytes. `backend` is the SHA-256 implementation (default: the portable one; a server passes
+ * `nodeBackend` from `@cairn/merkle/node`).
+ */
+export function commitEvent(salt: Uint8Array, canonicalEvent: Uint8Array, backend: HashBackend = defaultBackend): Uint8Array {
   if (!(salt instanceof Uint8Array) || salt.length !== SALT_SIZE) throw new LeafError('bad-salt', `salt must be ${SALT_SIZE} bytes`);
   if (!(canonicalEvent instanceof Uint8Array)) throw new LeafError('bad-input', 'the canonical event must be bytes');
+  if (backend.sha256Parts !== undefined) return backend.sha256Parts([salt, canonicalEvent]);
   const joined = new Uint8Array(SALT_SIZE + canonicalEvent.length);
   joined.set(salt, 0);
   joined.set(canonicalEvent, SALT_SIZE);
-  return defaultBackend.sha256(joined);
+  return backend.sha256(joined);
 }
 
 /** What the log needs to append an event and answer for it. */
@@ -152,13 +157,16 @@ export interface BuildLeafInput {
   readonly event: { readonly canonical: Uint8Array; readonly time: number; readonly classUid: number };
   /** A fresh random 32-byte salt (injected: use `crypto.getRandomValues`; never reuse one). */
   readonly salt: Uint8Array;
+  /** SHA-256 implementation for the commitment and the leaf hash (default: portable). */
+  readonly backend?: HashBackend;
 }
 
 /** Builds the leaf record of a validated event. Throws only {@link LeafError}. */
 export function buildLeaf(input: BuildLeafInput): BuiltLeaf {
   const { time, classUid } = input.event;
   if (!Number.isSafeInteger(time) || !Number.isSafeInteger(classUid)) throw new LeafError('bad-input', 'event time and class must be integers');
-  const commitment = commitEvent(input.salt, input.event.canonical);
+  const backend = input.backend ?? defaultBackend;
+  const commitment = commitEvent(input.salt, input.event.canonical, backend);
   const leaf: EventLeaf = Object.freeze({
     source: input.source,
     seq: input.seq,
@@ -167,5 +175,5 @@ export function buildLeaf(input: BuildLeafInput): BuiltLeaf {
     commitment,
   });
   const bytes = formatLeaf(leaf);
-  return Object.freeze({ leaf, bytes, leafHash: leafHash(bytes), salt: input.salt.slice() });
+  return Object.freeze({ leaf, bytes, leafHash: leafHash(bytes, backend), salt: input.salt.slice() });
 }

@@ -19,7 +19,7 @@
  * lists what moved. A path already present in `unmapped` is a conflict (`unmapped-conflict`), so
  * nothing is overwritten. Moving is idempotent: a validated event validates to itself.
  */
-import { childPath, type JsonObject, type JsonValue } from './json.js';
+import { childPath, pathOf, setData, type JsonObject, type JsonValue } from './json.js';
 import { EventError } from './errors.js';
 import { MAX_EVENT_TIME_MS, MIN_EVENT_TIME_MS } from './limits.js';
 import { CLASS_SHAPES, OBJECT_SHAPES, type ClassShape, type FieldType } from './ocsf-schema.js';
@@ -46,6 +46,65 @@ export interface ValidationResult {
 const isObject = (v: JsonValue | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
+/** A field type, decoded once from the table's code (see ocsf-schema.ts). */
+interface Field {
+  readonly kind: string;
+  readonly array: boolean;
+  /** For `@name` kinds: the compiled object shape. */
+  readonly shape?: () => Shape;
+}
+/** An object or class shape, compiled once: its fields and its required attribute names. */
+interface Shape {
+  readonly fields: ReadonlyMap<string, Field>;
+  readonly required: readonly string[];
+}
+
+const compiledObjects = new Map<string, Shape>();
+const compiledClasses = new Map<number, Shape>();
+
+function compile(attributes: Readonly<Record<string, FieldType>>): Shape {
+  const fields = new Map<string, Field>();
+  const required: string[] = [];
+  for (const [name, code] of Object.entries(attributes)) {
+    let t = code;
+    if (t.endsWith('!')) {
+      required.push(name);
+      t = t.slice(0, -1);
+    }
+    const array = t.endsWith('[]');
+    if (array) t = t.slice(0, -2);
+    if (t.startsWith('@')) {
+      const obj = t.slice(1);
+      if (!has(OBJECT_SHAPES, obj)) throw new Error(`OCSF table: unknown object ${obj}`);
+      fields.set(name, { kind: '@', array, shape: () => objectShape(obj) });
+    } else {
+      if (!['s', 'i', 't', 'b', 'f', 'ip', 'port', 'o', 'j'].includes(t)) throw new Error(`OCSF table: unknown type ${code}`);
+      fields.set(name, { kind: t, array });
+    }
+  }
+  return { fields, required };
+}
+
+function objectShape(name: string): Shape {
+  let s = compiledObjects.get(name);
+  if (s === undefined) {
+    s = compile((OBJECT_SHAPES as Record<string, Record<string, FieldType>>)[name]!);
+    compiledObjects.set(name, s);
+  }
+  return s;
+}
+
+function classShape(uid: number): Shape {
+  let s = compiledClasses.get(uid);
+  if (s === undefined) {
+    s = compile((CLASS_SHAPES as Record<number, ClassShape>)[uid]!.attributes);
+    compiledClasses.set(uid, s);
+  }
+  return s;
+}
+
+type Moved = { keys: (string | number)[]; value: JsonValue }[];
+
 /** Validates and normalises a parsed event. Throws only {@link EventError}. */
 export function validateOcsf(value: JsonValue): ValidationResult {
   if (!isObject(value)) throw new EventError('wrong-type', '$', 'expected an OCSF event object');
@@ -56,8 +115,8 @@ export function validateOcsf(value: JsonValue): ValidationResult {
   if (shape === undefined) {
     throw new EventError('unsupported-class', '$.class_uid', `class ${classUid} is not one of ${SUPPORTED_CLASSES.join(', ')}`);
   }
-  const moved: { path: string; value: JsonValue }[] = [];
-  const event = checkObject(value, shape.attributes, '$', moved);
+  const moved: Moved = [];
+  const event = checkObject(value, classShape(classUid), [], moved);
 
   const activityId = event['activity_id'] as number;
   checkEnums(event, shape);
@@ -74,15 +133,20 @@ export function validateOcsf(value: JsonValue): ValidationResult {
   const version = (event['metadata'] as JsonObject)['version'] as string;
   if (!OCSF_VERSION.test(version)) throw new EventError('bad-version', '$.metadata.version', `"${version}" is not an OCSF 1.x schema version`);
 
+  const movedPaths = moved.map((m) => {
+    const p = pathOf(m.keys);
+    return p.startsWith('$.') ? p.slice(2) : p.slice(1);
+  });
   if (moved.length > 0) {
     const unmapped: JsonObject = isObject(event['unmapped']) ? { ...event['unmapped'] } : {};
-    for (const m of moved) {
-      if (has(unmapped, m.path)) throw new EventError('unmapped-conflict', childPath('$.unmapped', m.path), 'an unknown attribute would overwrite this unmapped value');
-      Object.defineProperty(unmapped, m.path, { value: m.value, enumerable: true, writable: true, configurable: true });
-    }
+    moved.forEach((m, i) => {
+      const key = movedPaths[i]!;
+      if (has(unmapped, key)) throw new EventError('unmapped-conflict', childPath('$.unmapped', key), 'an unknown attribute would overwrite this unmapped value');
+      setData(unmapped, key, m.value);
+    });
     event['unmapped'] = unmapped;
   }
-  return { event, classUid, activityId, time, moved: moved.map((m) => m.path) };
+  return { event, classUid, activityId, time, moved: movedPaths };
 }
 
 function checkEnums(event: JsonObject, shape: ClassShape): void {
@@ -95,63 +159,67 @@ function checkEnums(event: JsonObject, shape: ClassShape): void {
   }
 }
 
-function checkObject(o: JsonObject, attributes: Readonly<Record<string, FieldType>>, path: string, moved: { path: string; value: JsonValue }[]): JsonObject {
+function checkObject(o: JsonObject, shape: Shape, keys: (string | number)[], moved: Moved): JsonObject {
   const out: JsonObject = {};
   for (const key of Object.keys(o)) {
-    const kp = childPath(path, key);
-    const type = has(attributes, key) ? attributes[key] : undefined;
-    if (type === undefined) {
-      moved.push({ path: kp.startsWith('$.') ? kp.slice(2) : kp.slice(1), value: o[key]! });
-      continue;
-    }
-    Object.defineProperty(out, key, { value: checkValue(o[key]!, type.replace(/!$/, ''), kp, moved), enumerable: true, writable: true, configurable: true });
+    const field = shape.fields.get(key);
+    keys.push(key);
+    if (field === undefined) moved.push({ keys: [...keys], value: o[key]! });
+    else setData(out, key, checkValue(o[key]!, field, keys, moved));
+    keys.pop();
   }
-  for (const [key, type] of Object.entries(attributes)) {
-    if (type.endsWith('!') && !has(o, key)) throw new EventError('missing', childPath(path, key), 'required attribute is missing');
+  for (const key of shape.required) {
+    if (!has(o, key)) throw new EventError('missing', pathOf([...keys, key]), 'required attribute is missing');
   }
   return out;
 }
 
-function checkValue(v: JsonValue, type: string, path: string, moved: { path: string; value: JsonValue }[]): JsonValue {
-  if (type.endsWith('[]')) {
-    if (!Array.isArray(v)) throw new EventError('wrong-type', path, 'expected array');
-    const item = type.slice(0, -2);
-    return v.map((x, i) => checkValue(x, item, childPath(path, i), moved));
+function failAt(keys: readonly (string | number)[], code: string, what: string): never {
+  throw new EventError(code, pathOf(keys), what);
+}
+
+function checkValue(v: JsonValue, field: Field, keys: (string | number)[], moved: Moved): JsonValue {
+  if (field.array) {
+    if (!Array.isArray(v)) throw new EventError('wrong-type', pathOf(keys), 'expected array');
+    const item: Field = { ...field, array: false };
+    return v.map((x, i) => {
+      keys.push(i);
+      const r = checkValue(x, item, keys, moved);
+      keys.pop();
+      return r;
+    });
   }
-  if (type.startsWith('@')) {
-    if (!isObject(v)) throw new EventError('wrong-type', path, `expected object (${type.slice(1)})`);
-    return checkObject(v, (OBJECT_SHAPES as Record<string, Record<string, FieldType>>)[type.slice(1)]!, path, moved);
-  }
-  switch (type) {
+  switch (field.kind) {
+    case '@':
+      if (!isObject(v)) failAt(keys, 'wrong-type', 'expected object');
+      return checkObject(v as JsonObject, field.shape!(), keys, moved);
     case 's':
-      if (typeof v !== 'string') throw new EventError('wrong-type', path, 'expected string');
+      if (typeof v !== 'string') failAt(keys, 'wrong-type', 'expected string');
       return v;
     case 'i':
     case 't':
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new EventError('wrong-type', path, type === 't' ? 'expected integer milliseconds' : 'expected integer');
-      if (!Number.isSafeInteger(v)) throw new EventError('unsafe-integer', path, 'integer beyond ±(2^53−1)');
-      if (type === 't' && v < 0) throw new EventError('bad-time', path, 'a timestamp cannot be negative');
+      if (typeof v !== 'number' || !Number.isInteger(v)) failAt(keys, 'wrong-type', field.kind === 't' ? 'expected integer milliseconds' : 'expected integer');
+      if (!Number.isSafeInteger(v)) failAt(keys, 'unsafe-integer', 'integer beyond ±(2^53−1)');
+      if (field.kind === 't' && (v as number) < 0) failAt(keys, 'bad-time', 'a timestamp cannot be negative');
       return v;
     case 'b':
-      if (typeof v !== 'boolean') throw new EventError('wrong-type', path, 'expected boolean');
+      if (typeof v !== 'boolean') failAt(keys, 'wrong-type', 'expected boolean');
       return v;
     case 'f':
-      if (typeof v !== 'number') throw new EventError('wrong-type', path, 'expected number');
+      if (typeof v !== 'number') failAt(keys, 'wrong-type', 'expected number');
       return v;
     case 'ip':
-      if (typeof v !== 'string') throw new EventError('wrong-type', path, 'expected string (IP address)');
-      if (!isIpAddress(v)) throw new EventError('bad-ip', path, `"${v}" is not an IPv4 or IPv6 address`);
+      if (typeof v !== 'string') failAt(keys, 'wrong-type', 'expected string (IP address)');
+      if (!isIpAddress(v as string)) failAt(keys, 'bad-ip', `"${String(v)}" is not an IPv4 or IPv6 address`);
       return v;
     case 'port':
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new EventError('wrong-type', path, 'expected integer (port)');
-      if (v < 0 || v > 65535) throw new EventError('bad-port', path, `${v} is not a port number`);
+      if (typeof v !== 'number' || !Number.isInteger(v)) failAt(keys, 'wrong-type', 'expected integer (port)');
+      if ((v as number) < 0 || (v as number) > 65535) failAt(keys, 'bad-port', `${String(v)} is not a port number`);
       return v;
     case 'o':
-      if (!isObject(v)) throw new EventError('wrong-type', path, 'expected object');
+      if (!isObject(v)) failAt(keys, 'wrong-type', 'expected object');
       return v;
-    case 'j':
+    default: // 'j'
       return v;
-    default:
-      throw new Error(`unknown field type ${type} in the OCSF table`);
   }
 }
