@@ -1,18 +1,21 @@
 /**
  * Did the log keep a receipt's promise? Given a verified receipt and checkpoints the caller has
- * verified under its policy (each with the time it was cosigned — for example the latest witness
- * cosignature timestamp the policy counted — in POSIX seconds), decide:
+ * verified under its policy, each with the time its quorum was reached (the latest cosignature
+ * timestamp the policy counted — `VerifiedCheckpoint.witnesses` of @cairn/client — in POSIX
+ * seconds), decide, as far as those checkpoints show:
  *
  * - `kept`: a checkpoint with size > index was cosigned at or before the deadline;
  * - `broken`, reason `not-included`: a checkpoint cosigned at or after the deadline does not
- *   contain the index (size ≤ index). Trees only grow, so the entry was not in the log at the
- *   deadline: the receipt and that checkpoint are the evidence;
- * - `broken`, reason `included-late`: the earliest covering checkpoint was cosigned after the
- *   deadline and none before it covers the index (evidence: the receipt and that checkpoint);
+ *   contain the index (size ≤ index). Its evidence is the receipt and that checkpoint;
+ * - `broken`, reason `included-late`: the earliest covering checkpoint given was cosigned after
+ *   the deadline and none given before it covers the index (evidence: the receipt and that
+ *   checkpoint);
  * - `pending`: nothing decides yet (no covering checkpoint, none at or after the deadline).
  *
- * Pure: no clock, no I/O. Checkpoints of another origin are an input error (`origin-mismatch`);
- * the caller must have verified them (signatures, quorum, consistency) before asking.
+ * A `broken` verdict is refuted only by a checkpoint that covers the index and was cosigned by
+ * the deadline — exactly what a log that kept its promise can show. Pure: no clock, no I/O.
+ * Checkpoints of another origin are an input error (`origin-mismatch`); the caller must have
+ * verified them (signatures, quorum, consistency) before asking.
  */
 import { ReceiptError } from './errors.js';
 import type { OpenedReceipt } from './receipt.js';
