@@ -108,6 +108,15 @@ test('property: receipts round-trip; arbitrary text parses or throws ReceiptErro
       if (!(e instanceof ReceiptError)) throw e;
     }
   }), { numRuns: 2000 });
+  // Opening arbitrary or mutated notes fails only with ReceiptError.
+  const note = signReceipt(R, RCPT.signer);
+  fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.tuple(fc.nat({ max: note.length - 1 }), fc.string({ maxLength: 2 })).map(([i, s]) => note.slice(0, i) + s + note.slice(i + 1))), (t) => {
+    try {
+      assert.deepEqual(openReceipt(t, RCPT.verifier).receipt, R);
+    } catch (e) {
+      if (!(e instanceof ReceiptError)) throw e;
+    }
+  }), { numRuns: 1000 });
 });
 
 test('the promise: kept, pending, broken (not included / included late) with the receipt as evidence', () => {

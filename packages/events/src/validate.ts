@@ -13,6 +13,10 @@
  *   {@link MAX_EVENT_TIME_MS} (`time-not-ms`, `bad-time`); `metadata.version` is an OCSF 1.x
  *   version (`bad-version`).
  *
+ * Enum values are checked for the event's own `_id` attributes (the class table); inside objects
+ * only types are checked (an unknown `device.type_id` value passes), and objects Cairn does not
+ * model (`o` in the table: `observables`, `enrichments`, `unmapped`, …) only by the JSON rules.
+ *
  * Unknown attributes are MOVED, never dropped and never rejected: an attribute the class or
  * object does not define goes to the top-level `unmapped` object under its path without `$.`
  * (`$.foo` → `unmapped.foo`, `$.actor.user.nick` → `unmapped["actor.user.nick"]`). The result
