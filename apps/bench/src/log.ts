@@ -25,6 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogClient, createToken, loadTokens, startLogServer } from '@cairn/api';
 import { encodeBase64, generateSignerKey } from '@cairn/formats';
 import { LogNode, openLevelStorage, silentLogger } from '@cairn/log';
+import { SOURCE_EXEC_ARGV } from './procs.js';
 import { figure, machine, median, percentile } from './report.js';
 
 /** Entry size of the ingestion figure (bytes). */
@@ -137,7 +138,7 @@ class Child {
 function startChild(dir: string, interval: number | undefined): Child {
   const prof = process.env.CAIRN_BENCH_CPU_PROF;
   const proc = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: ['--conditions=source', '--import', 'tsx', '--expose-gc', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
+    execArgv: [...SOURCE_EXEC_ARGV, '--expose-gc', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])],
     env: { ...process.env, CAIRN_BENCH_LOG_CHILD: '1', CAIRN_BENCH_DIR: dir, ...(interval !== undefined ? { CAIRN_BENCH_INTERVAL: String(interval) } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

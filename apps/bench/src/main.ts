@@ -1,12 +1,14 @@
 /**
  * `pnpm bench <suite> [options]`: Cairn's benchmarks. Each prints one line per figure with its
- * conditions; results and commands are recorded in docs/benchmarks.md. Suites: core, log, witness.
+ * conditions; results and commands are recorded in docs/benchmarks.md. Suites: core, log, witness,
+ * gossip, cli. `pnpm bench` runs the compiled benchmarks (apps/bench/dist) and CLI.
  */
 import { parseArgs } from 'node:util';
 import { benchCore } from './core.js';
 import { benchLog, DEFAULT_CLIENTS, DEFAULT_LOG_ENTRIES } from './log.js';
 import { benchWitness } from './witness.js';
 import { benchGossip } from './gossip.js';
+import { benchCli } from './cli.js';
 
 const HELP = `Usage: pnpm bench <suite> [options]
 
@@ -17,6 +19,8 @@ Suites:
           inclusion proofs/s, server RSS after --entries entries (server in a child process)
   gossip  witness network on libp2p: split view → evidence at all 10 peers (median),
           gossiped checkpoints validated per second per node
+  cli     the compiled CLI: \`cairn --help\` wall time (median of 10 runs), RSS at start of
+          \`log serve\`, \`witness serve\` and \`demo\` (compiled, and from sources for comparison)
 
 Options:
   --entries N   core: entries for tree building (default 1000000);
@@ -47,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
   for (const suite of positionals) {
     if (suite === 'witness') await benchWitness({ quick: values.quick === true });
     else if (suite === 'gossip') await benchGossip({ quick: values.quick === true });
+    else if (suite === 'cli') await benchCli({ quick: values.quick === true });
     else if (suite === 'core') await benchCore({ entries: entries ?? 1_000_000, quick: values.quick === true });
     else if (suite === 'log') {
       await benchLog({ entries: entries ?? DEFAULT_LOG_ENTRIES, clients, quick: values.quick === true, checkpointIntervalMs: interval });

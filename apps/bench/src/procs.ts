@@ -1,13 +1,22 @@
 /**
- * Child processes for benchmarks: runs the `cairn` CLI from sources (as `pnpm cairn` does) and
- * waits, bounded, for the line that says it is ready.
+ * Child processes for benchmarks: runs the `cairn` CLI and waits, bounded, for the line that says
+ * it is ready. `pnpm bench` runs compiled (apps/bench/dist), and then so do the children (the
+ * CLI bundle apps/cli/dist/cairn.js, as `pnpm cairn` runs it); run from sources through tsx,
+ * they run from sources too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI_MAIN = join(REPO_ROOT, 'apps/cli/src/main.ts');
+/** Whether this process runs from TypeScript sources (through tsx) rather than compiled. */
+export const FROM_SOURCES = import.meta.url.endsWith('.ts');
+/** Node's arguments that run the CLI (before the command's own). */
+export const CLI_NODE_ARGS: readonly string[] = FROM_SOURCES
+  ? ['--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'apps/cli/src/main.ts')]
+  : [join(REPO_ROOT, 'apps/cli/dist/cairn.js')];
+/** Node's arguments that load TypeScript sources in a child (empty when compiled). */
+export const SOURCE_EXEC_ARGV: readonly string[] = FROM_SOURCES ? ['--conditions=source', '--import', 'tsx'] : [];
 
 export interface Started {
   readonly child: ChildProcess;
@@ -18,7 +27,7 @@ export interface Started {
 
 /** Starts `cairn <args>` and resolves once stdout matches `ready` (rejects after `timeoutMs`). */
 export function startCli(args: readonly string[], ready: RegExp, timeoutMs = 30_000, nodeArgs: readonly string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, [...nodeArgs, '--conditions=source', '--import', 'tsx', CLI_MAIN, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, ...CLI_NODE_ARGS, ...args], {
     cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -53,7 +62,7 @@ export function startCli(args: readonly string[], ready: RegExp, timeoutMs = 30_
 /** Runs `cairn <args>` to completion and returns stdout (rejects on a non-zero exit). */
 export function runCli(args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI_MAIN, ...args], {
+    const child = spawn(process.execPath, [...CLI_NODE_ARGS, ...args], {
       cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -28,8 +28,17 @@ test('top-level help lists every command', async () => {
   for (const c of commands) assert.match(r.out, new RegExp(`^  ${c.name} `, 'm'));
 });
 
+test('every registry entry names and summarises the command it loads', async () => {
+  for (const e of commands) {
+    const c = await e.load();
+    assert.equal(c.name, e.name);
+    assert.equal(c.summary, e.summary, c.name);
+  }
+});
+
 test('every command has --help that names its options', async () => {
-  for (const c of commands) {
+  for (const e of commands) {
+    const c = await e.load();
     const r = await run([...c.name.split(' '), '--help']);
     assert.equal(r.code, 0, c.name);
     assert.match(r.out, new RegExp(`^Usage: pnpm cairn ${c.name}`), c.name);

@@ -55,6 +55,17 @@ export class CommandFailure extends Error {
   }
 }
 
+/**
+ * What the registry knows of a command before loading it: its name and one-line summary (all
+ * `cairn --help` prints), and how to load its module. Loading is deferred so that a command pulls
+ * in the heavy modules it needs (libp2p, LevelDB, the tRPC server) only when it is the one run.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
 export function defineCommand<O extends Record<string, OptionSpec>>(c: Command<O>): Command<O> {
   return c;
 }

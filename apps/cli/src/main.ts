@@ -1,14 +1,18 @@
 /**
- * `cairn` — the command line of Cairn. Run from the repository root as `pnpm cairn <command>`.
+ * `cairn` — the command line of Cairn. Run from the repository root as `pnpm cairn <command>`
+ * (the compiled CLI, `apps/cli/bin/cairn.js`), or from sources as `pnpm cairn:dev <command>`.
  * Every command has `--help`. See README.md for a tour.
+ *
+ * This module and the registry are all `cairn --help` loads: each command's module (and the
+ * heavy modules it needs) is imported only when that command runs.
  */
 import { pathToFileURL } from 'node:url';
 import {
-  type Command, type Io, CommandFailure, EXIT_FAIL, EXIT_IO, EXIT_USAGE, UsageError, helpText, parseCommandArgs,
+  type CommandEntry, type Io, CommandFailure, EXIT_FAIL, EXIT_IO, EXIT_USAGE, UsageError, helpText, parseCommandArgs,
 } from './command.js';
 import { commands } from './registry.js';
 
-export function topHelp(list: readonly Command[]): string {
+export function topHelp(list: readonly CommandEntry[]): string {
   const width = Math.max(...list.map((c) => c.name.length));
   return [
     'Usage: pnpm cairn <command> [options]',
@@ -24,8 +28,8 @@ export function topHelp(list: readonly Command[]): string {
 }
 
 /** Finds the command whose name is the longest prefix of argv; returns it with the rest of argv. */
-export function resolve(list: readonly Command[], argv: string[]): { cmd?: Command; rest: string[]; prefix: string[] } {
-  let best: Command | undefined;
+export function resolve(list: readonly CommandEntry[], argv: string[]): { cmd?: CommandEntry; rest: string[]; prefix: string[] } {
+  let best: CommandEntry | undefined;
   let bestLen = 0;
   for (const c of list) {
     const words = c.name.split(' ');
@@ -39,13 +43,13 @@ export function resolve(list: readonly Command[], argv: string[]): { cmd?: Comma
   return { ...(best ? { cmd: best } : {}), rest: argv.slice(bestLen), prefix };
 }
 
-export async function runCli(argv: string[], io: Io, list: readonly Command[] = commands): Promise<number> {
+export async function runCli(argv: string[], io: Io, list: readonly CommandEntry[] = commands): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.out(topHelp(list));
     return 0;
   }
-  const { cmd, rest, prefix } = resolve(list, argv);
-  if (!cmd) {
+  const { cmd: entry, rest, prefix } = resolve(list, argv);
+  if (!entry) {
     // A command group (e.g. `cairn log`) lists its sub-commands.
     const group = list.filter((c) => prefix.length > 0 && c.name.startsWith(prefix.join(' ') + ' '));
     if (group.length > 0) {
@@ -56,6 +60,7 @@ export async function runCli(argv: string[], io: Io, list: readonly Command[] = 
     return EXIT_USAGE;
   }
   try {
+    const cmd = await entry.load();
     const parsed = parseCommandArgs(cmd, rest);
     if (!parsed) {
       io.out(helpText(cmd));
@@ -64,28 +69,33 @@ export async function runCli(argv: string[], io: Io, list: readonly Command[] = 
     return await cmd.run({ ...parsed, io });
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`cairn ${cmd.name}: ${e.message}\nRun \`pnpm cairn ${cmd.name} --help\` for usage.`);
+      io.err(`cairn ${entry.name}: ${e.message}\nRun \`pnpm cairn ${entry.name} --help\` for usage.`);
       return EXIT_USAGE;
     }
     if (e instanceof CommandFailure) {
-      io.err(`cairn ${cmd.name}: ${e.message}`);
+      io.err(`cairn ${entry.name}: ${e.message}`);
       return e.exitCode;
     }
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
-      io.err(`cairn ${cmd.name}: ${err.message}`);
+      io.err(`cairn ${entry.name}: ${err.message}`);
       return EXIT_IO;
     }
-    io.err(`cairn ${cmd.name}: ${err instanceof Error ? err.message : String(err)}`);
+    io.err(`cairn ${entry.name}: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT_FAIL;
   }
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain) {
+/** Runs the CLI on this process's arguments and sets its exit code. */
+export function runMain(argv: string[] = process.argv.slice(2)): void {
   const io: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
-  runCli(process.argv.slice(2), io).then(
+  runCli(argv, io).then(
     (code) => { process.exitCode = code; },
     (e: unknown) => { process.stderr.write(`cairn: ${(e as Error).stack ?? String(e)}\n`); process.exitCode = EXIT_FAIL; },
   );
 }
+
+// Run directly (`node --import tsx apps/cli/src/main.ts`, `node apps/cli/dist/cairn.js`); the
+// installed command `bin/cairn.js` imports the compiled module and calls runMain itself.
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) runMain();

@@ -1,25 +1,47 @@
-/** Every command of the CLI, in the order `cairn --help` lists them. */
-import type { Command } from './command.js';
-import { keygen } from './commands/keygen.js';
-import { noteVerify } from './commands/note-verify.js';
-import { logServe } from './commands/log-serve.js';
-import { logTokensAdd } from './commands/log-tokens-add.js';
-import { submit } from './commands/submit.js';
-import { get } from './commands/get.js';
-import { prove } from './commands/prove.js';
-import { witnessServe } from './commands/witness-serve.js';
-import { verify } from './commands/verify.js';
-import { witnessP2pId } from './commands/witness-p2p-id.js';
-import { witnessClear } from './commands/witness-clear.js';
-import { evidenceList } from './commands/evidence-list.js';
-import { evidenceVerify } from './commands/evidence-verify.js';
-import { monitor } from './commands/monitor.js';
-import { demo } from './commands/demo.js';
+/**
+ * Every command of the CLI, in the order `cairn --help` lists them. An entry holds only what the
+ * top-level help prints; its command module (options, help, handler, and the heavy modules the
+ * handler needs) is imported when that command runs, so `cairn --help` loads none of them.
+ * A test checks that each entry's name and summary are those of the command it loads.
+ */
+import type { Command, CommandEntry } from './command.js';
 
-export const commands: readonly Command[] = [
-  demo,
-  keygen, noteVerify,
-  logServe, logTokensAdd, submit, get, prove,
-  verify, monitor,
-  witnessServe, witnessP2pId, witnessClear, evidenceList, evidenceVerify,
-] as unknown as readonly Command[];
+function entry(name: string, summary: string, load: () => Promise<Command>): CommandEntry {
+  return { name, summary, load };
+}
+
+// Command modules type their options precisely; the dispatcher sees the general shape.
+const as = (c: unknown) => c as Command;
+
+export const commands: readonly CommandEntry[] = [
+  entry('demo', 'Run a log and three witnesses locally, submit audit events, verify a proof; print how to try the rest',
+    async () => as((await import('./commands/demo.js')).demo)),
+  entry('keygen', 'Create an Ed25519 signer key (file mode 0600) and print its verifier key',
+    async () => as((await import('./commands/keygen.js')).keygen)),
+  entry('note verify', 'Verify a signed note (a checkpoint) and its cosignatures',
+    async () => as((await import('./commands/note-verify.js')).noteVerify)),
+  entry('log serve', 'Run a log node: durable ingestion, C2SP tiles and signed checkpoints, tRPC API',
+    async () => as((await import('./commands/log-serve.js')).logServe)),
+  entry('log tokens add', 'Create a submission token for a source and print it once',
+    async () => as((await import('./commands/log-tokens-add.js')).logTokensAdd)),
+  entry('submit', 'Submit entries to a log; prints each entry\'s index, one per line, in input order',
+    async () => as((await import('./commands/submit.js')).submit)),
+  entry('get', 'Fetch one entry by index (raw bytes to standard output, or --out FILE, or --json)',
+    async () => as((await import('./commands/get.js')).get)),
+  entry('prove', 'Write a tlog-proof bundle (entry inclusion + checkpoint) for offline verification',
+    async () => as((await import('./commands/prove.js')).prove)),
+  entry('verify', 'Verify an entry under a trust policy, from a tlog-proof bundle or from the log',
+    async () => as((await import('./commands/verify.js')).verify)),
+  entry('monitor', 'Follow a log: verify every checkpoint, tile and entry; alarm on forks, rollbacks, stalls, lost quorum',
+    async () => as((await import('./commands/monitor.js')).monitor)),
+  entry('witness serve', 'Run a tlog-witness: cosign checkpoints of trusted logs, never rolling back',
+    async () => as((await import('./commands/witness-serve.js')).witnessServe)),
+  entry('witness p2p-id', 'Print the libp2p peer ID of a data directory (creating its p2p.key if needed)',
+    async () => as((await import('./commands/witness-p2p-id.js')).witnessP2pId)),
+  entry('witness clear', 'Let a stopped witness cosign an origin again after it proved misbehaviour',
+    async () => as((await import('./commands/witness-clear.js')).witnessClear)),
+  entry('evidence list', "List a witness's split-view evidence records (one JSON record per line, newest first)",
+    async () => as((await import('./commands/evidence-list.js')).evidenceList)),
+  entry('evidence verify', 'Check, offline, whether an evidence record proves that a log misbehaved',
+    async () => as((await import('./commands/evidence-verify.js')).evidenceVerify)),
+];

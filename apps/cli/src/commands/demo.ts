@@ -1,20 +1,22 @@
 /**
  * `cairn demo`: a whole Cairn deployment on 127.0.0.1 in one command — a log and three
- * witnesses as child processes of this CLI (joined over libp2p when `witness serve` supports
- * it), a few audit events submitted and cosigned, a proof bundle exported and verified under a
- * 2-of-3 policy — then every URL, key and ready-to-paste command, until SIGINT/SIGTERM.
+ * witnesses as child processes of this CLI (joined over libp2p in a full mesh), a few audit
+ * events submitted and cosigned, a proof bundle exported and verified under a 2-of-3 policy —
+ * then every URL, key and ready-to-paste command, until SIGINT/SIGTERM.
+ *
+ * The demo drives the other commands only as child processes, through their command lines: it
+ * imports none of their modules (nor the registry), so it depends on their flags, not their code.
  */
 import { resolve as resolvePath, join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createLogClient } from '@cairn/api';
 import { utf8Encode } from '@cairn/formats';
 import { createLogFetcher, createTilesFetcher, fetchAndVerifyEntry, loadPolicy, verifyCheckpoint } from '@cairn/client';
-import { CommandFailure, defineCommand, type Command, type Io, type Values } from '../command.js';
+import { CommandFailure, defineCommand, type Io, type Values } from '../command.js';
 import { runCliChild, spawnCli, type Child } from '../lib/demo-children.js';
 import { demoEvents } from '../lib/demo-events.js';
 import { DEMO_ORIGIN, DEMO_QUORUM, prepareDemo, saveDemoJson, writeDemoPolicy, type DemoSetup } from '../lib/demo-setup.js';
 import { untilSignal } from '../lib/signals.js';
-import { witnessServe } from './witness-serve.js';
 
 /** Default demo directory, relative to the current directory (git-ignored in this repository). */
 export const DEFAULT_DEMO_DIR = '.cairn-demo';
@@ -43,12 +45,9 @@ function q(s: string): string {
   return /^[A-Za-z0-9_\/.:=+@%,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Whether `witness serve` takes the gossip flags (another contributor adds them). */
-function gossipFlags(): { listen: (port: number) => string } | undefined {
-  const opts = witnessServe.options as Record<string, { value?: string }>;
-  if (opts['p2p-listen'] === undefined || opts['peer'] === undefined) return undefined;
-  const multiaddr = /MULTIADDR|\//i.test(opts['p2p-listen'].value ?? '');
-  return { listen: (port) => (multiaddr ? `/ip4/127.0.0.1/tcp/${port}` : `127.0.0.1:${port}`) };
+/** The libp2p listen address of a witness child (`witness serve --p2p-listen`). */
+function p2pListen(port: number): string {
+  return `/ip4/127.0.0.1/tcp/${port}`;
 }
 
 interface Started {
@@ -58,25 +57,22 @@ interface Started {
 }
 
 async function startWitnesses(setup: DemoSetup, say: (l: string) => void, useGossip: boolean, logs: string): Promise<Started> {
-  const flags = useGossip ? gossipFlags() : undefined;
   let peerIds: string[] | undefined;
-  if (flags !== undefined && setup.peerIds !== undefined) {
+  if (useGossip && setup.peerIds !== undefined) {
     peerIds = setup.peerIds;
     say('gossip: joining the witnesses over libp2p (peer IDs from the last run)');
-  } else if (flags !== undefined) {
-    say('gossip: `witness serve` supports libp2p; learning the witnesses\' peer IDs (witness p2p-id)');
+  } else if (useGossip) {
+    say('gossip: learning the witnesses\' libp2p peer IDs (witness p2p-id)');
     const ids = await Promise.all(setup.witnesses.map((w) => runCliChild(`${w.name} p2p-id`, ['witness', 'p2p-id', '--data', w.dataDir], join(logs, `${w.name}.log`))));
     const parsed = ids.map((r) => (r.code === 0 ? PEER_ID.exec(r.stdout)?.[1] : undefined));
     if (parsed.every((p): p is string => p !== undefined)) peerIds = parsed;
     else say(`gossip: could not learn the peer IDs (${ids.map((r) => r.stderr || r.stdout).join('; ').slice(0, 300)}); running without gossip`);
-  } else if (useGossip) {
-    say('gossip: `witness serve` has no --p2p-listen/--peer yet; running the witnesses without libp2p gossip');
   }
   const addr = (j: number) => `/ip4/127.0.0.1/tcp/${setup.ports.p2p[j]}/p2p/${peerIds![j]}`;
   const children = setup.witnesses.map((w, i) => {
     const args = ['witness', 'serve', '--data', w.dataDir, '--key', w.keyFile, '--listen', `127.0.0.1:${setup.ports.witnesses[i]}`, '--log', setup.logVkey];
-    if (flags !== undefined && peerIds !== undefined) {
-      args.push('--p2p-listen', flags.listen(setup.ports.p2p[i]!));
+    if (peerIds !== undefined) {
+      args.push('--p2p-listen', p2pListen(setup.ports.p2p[i]!));
       setup.witnesses.forEach((o, j) => { if (j !== i) args.push('--peer', `${addr(j)}=${o.vkey}`); });
     }
     return spawnCli(w.name, args, join(logs, `${w.name}.log`));
@@ -187,7 +183,7 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
     io.out(`verified: entry ${got.index} is in ${got.checkpoint.origin} at tree size ${got.checkpoint.size}, ` +
       `log key ${got.checkpoint.logKeys.join(', ')}, cosigned by ${got.checkpoint.witnesses.map((x) => `${x.name} at ${x.timestamp}`).join(', ')}`);
 
-    await printGuide(io, setup, logUrl, w.witnessUrls, w.gossip, index, bundleFile, entryFile);
+    printGuide(io, setup, logUrl, w.witnessUrls, w.gossip, index, bundleFile, entryFile);
     io.out('');
     io.out(DEMO_READY_LINE);
 
@@ -214,7 +210,7 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
   }
 }
 
-async function printGuide(io: Io, s: DemoSetup, logUrl: string, witnessUrls: string[], gossip: boolean, index: bigint, bundle: string, entry: string): Promise<void> {
+function printGuide(io: Io, s: DemoSetup, logUrl: string, witnessUrls: string[], gossip: boolean, index: bigint, bundle: string, entry: string): void {
   const o = (l = '') => io.out(l);
   o('');
   o('Cairn demo');
@@ -235,16 +231,7 @@ async function printGuide(io: Io, s: DemoSetup, logUrl: string, witnessUrls: str
   p(`pnpm cairn verify --policy ${q(s.policyFile)} --url ${logUrl} --index ${index}`);
   p(`pnpm cairn monitor --policy ${q(s.policyFile)} --url ${logUrl} --state ${q(join(s.dir, 'monitor'))} --once`);
   p(`curl -s ${logUrl}/checkpoint | pnpm cairn note verify --vkey ${s.logVkey} ${s.witnesses.map((w) => `--cosigner ${w.vkey}`).join(' ')} --min ${DEMO_QUORUM} -`);
-  // `evidence list` is being added by another contributor: show it when it exists.
-  const { commands } = await import('../registry.js');
-  const evidence = (commands as readonly Command[]).find((c) => c.name === 'evidence list');
-  if (evidence !== undefined) {
-    const opts = evidence.options as Record<string, unknown>;
-    const arg = opts['url'] !== undefined ? `--url ${witnessUrls[0]}` : opts['data'] !== undefined ? `--data ${q(s.witnesses[0]!.dataDir)}  (stop the demo first)` : '--help';
-    p(`pnpm cairn evidence list ${arg}`);
-  } else {
-    p('(evidence list: not available in this build)');
-  }
+  p(`pnpm cairn evidence list --url ${witnessUrls[0]}`);
 }
 
 export const demo = defineCommand({
@@ -252,7 +239,7 @@ export const demo = defineCommand({
   summary: 'Run a log and three witnesses locally, submit audit events, verify a proof; print how to try the rest',
   details: `
 Starts on 127.0.0.1, as child processes of this CLI, three witnesses (\`witness serve\`, joined
-over libp2p in a full mesh when that command supports it) and a log (\`log serve\` with the
+over libp2p in a full mesh) and a log (\`log serve\` with the
 three witnesses, quorum ${DEMO_QUORUM}). On the first run it creates the keys, a submission token and
 LevelDB data directories in --dir; a re-run reuses them (same keys, the tree keeps growing,
 the same ports when free). It submits a few audit events, waits for the cosigned checkpoint and

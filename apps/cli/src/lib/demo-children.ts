@@ -1,17 +1,35 @@
 /**
- * Child processes of `cairn demo`: each is this CLI run again (`node --conditions=source
- * --import tsx apps/cli/src/main.ts <command>`), its standard output scanned for the lines it
- * prints at start (URL, keys), both streams appended to a log file, and every wait bounded: a
- * child that does not print what is expected in time is killed, and stopping sends SIGTERM,
- * waits, then SIGKILLs.
+ * Child processes of `cairn demo`: each is this CLI run again the way this process runs — the
+ * compiled CLI (`node dist/cairn.js <command>`, no loader) or, from sources, `node
+ * --conditions=source --import tsx apps/cli/src/main.ts <command>` — its standard output scanned
+ * for the lines it prints at start (URL, keys), both streams appended to a log file, and every
+ * wait bounded: a child that does not print what is expected in time is killed, and stopping
+ * sends SIGTERM, waits, then SIGKILLs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The CLI entry point and the repository root (cwd of children, so `--import tsx` resolves). */
-export const CLI_MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+/** How to run this CLI again in a child process: node's arguments before the command's, and its cwd. */
+export interface CliInvocation {
+  readonly args: readonly string[];
+  readonly cwd: string | undefined;
+}
+
+/**
+ * This module runs either from its TypeScript source (tests, `pnpm cairn:dev`) or bundled into
+ * `apps/cli/dist/` next to the CLI's entry `cairn.js` (see scripts/build-cli.mjs).
+ */
+export function cliInvocation(moduleUrl: string = import.meta.url): CliInvocation {
+  if (moduleUrl.endsWith('.ts')) {
+    // From sources: through tsx, from the repository root so that `--import tsx` resolves.
+    return {
+      args: ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('../main.ts', moduleUrl))],
+      cwd: fileURLToPath(new URL('../../../../', moduleUrl)),
+    };
+  }
+  return { args: [fileURLToPath(new URL('./cairn.js', moduleUrl))], cwd: undefined };
+}
 /** Time a child gets to print its start-up lines. */
 export const CHILD_START_TIMEOUT_MS = 60_000;
 /** Time a child gets to exit after SIGTERM before it is killed. */
@@ -34,8 +52,9 @@ export interface Child {
 
 /** Runs `cairn ARGS` as a child; output is appended to `logFile`. */
 export function spawnCli(name: string, args: readonly string[], logFile: string): Child {
-  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI_MAIN, ...args], {
-    cwd: REPO_ROOT,
+  const self = cliInvocation();
+  const proc = spawn(process.execPath, [...self.args, ...args], {
+    ...(self.cwd !== undefined ? { cwd: self.cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FORCE_COLOR: '0' },
   });
