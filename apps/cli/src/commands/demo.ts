@@ -13,7 +13,7 @@ import { createLogClient } from '@cairn/api';
 import { utf8Encode } from '@cairn/formats';
 import { createLogFetcher, createTilesFetcher, fetchAndVerifyEntry, loadPolicy, verifyCheckpoint } from '@cairn/client';
 import { CommandFailure, defineCommand, type Io, type Values } from '../command.js';
-import { runCliChild, spawnCli, type Child } from '../lib/demo-children.js';
+import { cliDisplayName, runCliChild, spawnCli, type Child } from '../lib/demo-children.js';
 import { demoEvents } from '../lib/demo-events.js';
 import { DEMO_ORIGIN, DEMO_QUORUM, prepareDemo, saveDemoJson, writeDemoPolicy, type DemoSetup } from '../lib/demo-setup.js';
 import { untilSignal } from '../lib/signals.js';
@@ -22,6 +22,8 @@ import { untilSignal } from '../lib/signals.js';
 export const DEFAULT_DEMO_DIR = '.cairn-demo';
 /** Longest wait for the submitted events to be cosigned. */
 export const DEMO_COSIGN_TIMEOUT_MS = 30_000;
+/** How the printed commands call this CLI. */
+const CAIRN = cliDisplayName();
 /** The line printed once everything is up (tests wait for it). */
 export const DEMO_READY_LINE = 'demo: ready — press Ctrl-C to stop';
 
@@ -198,7 +200,7 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
     }
     say(`stopping (${why}): the log, then the witnesses`);
     await stopAll();
-    say(`stopped; the data stays in ${dir} (run \`pnpm cairn demo${values.dir !== undefined ? ` --dir ${q(values.dir)}` : ''}\` again to resume)`);
+    say(`stopped; the data stays in ${dir} (run \`${CAIRN} demo${values.dir !== undefined ? ` --dir ${q(values.dir)}` : ''}\` again to resume)`);
     return 0;
   } catch (e) {
     await stopAll();
@@ -222,16 +224,16 @@ function printGuide(io: Io, s: DemoSetup, logUrl: string, witnessUrls: string[],
   o(`  token file     ${s.tokenFile}    (source "demo"; tokens in ${s.tokensFile})`);
   o(`  data and logs  ${s.dir}`);
   o('');
-  o('Try (from the repository root):');
+  o(CAIRN === 'pnpm cairn' ? 'Try (from the repository root):' : 'Try:');
   const p = (l: string) => o(`  ${l}`);
-  p(`echo '{"actor":{"user":"you"},"action":"demo.try","outcome":"success"}' | CAIRN_TOKEN=$(cat ${q(s.tokenFile)}) pnpm cairn submit --url ${logUrl} --wait checkpoint`);
-  p(`pnpm cairn get --url ${logUrl} --index ${index} --json`);
-  p(`pnpm cairn prove --url ${logUrl} --index ${index} --out ${q(join(s.dir, 'proofs', 'mine.tlog-proof'))}`);
-  p(`pnpm cairn verify --policy ${q(s.policyFile)} --bundle ${q(bundle)} --entry-file ${q(entry)}`);
-  p(`pnpm cairn verify --policy ${q(s.policyFile)} --url ${logUrl} --index ${index}`);
-  p(`pnpm cairn monitor --policy ${q(s.policyFile)} --url ${logUrl} --state ${q(join(s.dir, 'monitor'))} --once`);
-  p(`curl -s ${logUrl}/checkpoint | pnpm cairn note verify --vkey ${s.logVkey} ${s.witnesses.map((w) => `--cosigner ${w.vkey}`).join(' ')} --min ${DEMO_QUORUM} -`);
-  p(`pnpm cairn evidence list --url ${witnessUrls[0]}`);
+  p(`echo '{"actor":{"user":"you"},"action":"demo.try","outcome":"success"}' | CAIRN_TOKEN=$(cat ${q(s.tokenFile)}) ${CAIRN} submit --url ${logUrl} --wait checkpoint`);
+  p(`${CAIRN} get --url ${logUrl} --index ${index} --json`);
+  p(`${CAIRN} prove --url ${logUrl} --index ${index} --out ${q(join(s.dir, 'proofs', 'mine.tlog-proof'))}`);
+  p(`${CAIRN} verify --policy ${q(s.policyFile)} --bundle ${q(bundle)} --entry-file ${q(entry)}`);
+  p(`${CAIRN} verify --policy ${q(s.policyFile)} --url ${logUrl} --index ${index}`);
+  p(`${CAIRN} monitor --policy ${q(s.policyFile)} --url ${logUrl} --state ${q(join(s.dir, 'monitor'))} --once`);
+  p(`curl -s ${logUrl}/checkpoint | ${CAIRN} note verify --vkey ${s.logVkey} ${s.witnesses.map((w) => `--cosigner ${w.vkey}`).join(' ')} --min ${DEMO_QUORUM} -`);
+  p(`${CAIRN} evidence list --url ${witnessUrls[0]}`);
 }
 
 export const demo = defineCommand({

@@ -50,6 +50,14 @@ export interface Child {
   stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * How commands printed for the user call this CLI: `pnpm cairn` in the repository (sources or
+ * apps/cli/dist), `cairn` where it was installed as a package (`npm i -g`).
+ */
+export function cliDisplayName(moduleUrl: string = import.meta.url): string {
+  return /\/apps\/cli\/(?:src|dist)\//.test(moduleUrl) ? 'pnpm cairn' : 'cairn';
+}
+
 /** Runs `cairn ARGS` as a child; output is appended to `logFile`. */
 export function spawnCli(name: string, args: readonly string[], logFile: string): Child {
   const self = cliInvocation();
