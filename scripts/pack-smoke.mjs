@@ -17,7 +17,7 @@ const INSTALL_TIMEOUT_MS = 180_000;
 const HELP_TIMEOUT_MS = 30_000;
 const DEMO_TIMEOUT_MS = 120_000;
 const DEMO_STOP_TIMEOUT_MS = 30_000;
-const COSIGNED = /^cosigned checkpoint \(\S+\): size \d+, cosigned by /m;
+const COSIGNED = /^cosigned checkpoint \(\S+\): size \d+, cosigned by \S.*$/m;
 
 // A clean environment for npm and the installed CLI: nothing inherited from a pnpm run.
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|NODE_PATH$|NODE_OPTIONS$)/i.test(k)));
