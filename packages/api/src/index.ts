@@ -69,6 +69,7 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   DEFAULT_CLOSE_GRACE_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   type LogServer,
   type LogServerOptions,
 } from './server.js';
@@ -87,4 +88,8 @@ export {
   type WitnessRouter, type WitnessApiContext, type WitnessP2pStatus,
 } from './routers/witness.js';
 export { createWitnessClient, type WitnessClient } from './witness-client.js';
-export { METRICS_PATH, METRICS_CONTENT_TYPE, formatLogMetrics } from './http/metrics.js';
+export {
+  METRICS_PATH, METRICS_CONTENT_TYPE, formatLogMetrics, createMetricsRegistry, registerLogMetrics, registerListenerMetrics,
+  type ListenerMetrics, type ListenerLimits, type RequestTimeoutPhase,
+} from './http/metrics.js';
+export { DEFAULT_MAX_CONNECTIONS, DEFAULT_HEADERS_TIMEOUT_MS, REFUSAL_LOG_INTERVAL_MS, rateLimited } from './http/listen.js';

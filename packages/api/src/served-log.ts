@@ -54,6 +54,8 @@ export interface ServedWitnessState {
   readonly lastSuccessTime: number | undefined;
   readonly lastError: string | undefined;
   readonly consecutiveFailures: number;
+  /** Retry backoffs ended early because the witness was seen reachable again. */
+  readonly backoffsEnded?: { readonly probe: number; readonly reconnect: number } | undefined;
 }
 
 /** A witness alarm (refusal, witness ahead of the log, bad cosignature). */

@@ -62,7 +62,7 @@ describe('log server over HTTP (fake node)', () => {
     assert.match(text, new RegExp(`^cairn_log_size\\{origin="${node.origin.replace(/[.]/g, '\\.')}"\\} ${size}$`, 'm'));
     assert.match(text, /^# TYPE cairn_log_queue_depth gauge$/m);
     assert.match(text, /^cairn_log_halted\{[^}]*\} 0$/m);
-    for (const line of text.trimEnd().split('\n')) {
+    for (const line of text.trimEnd().split('\n').filter((l) => l !== '')) { // blank lines are allowed and ignored
       assert.match(line, /^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? [0-9.]+)$/, `exposition line: ${line}`);
     }
     assert.equal((await raw(`${server.url}/metrics`, { method: 'POST' })).status, 405);

@@ -3,15 +3,18 @@
  * `/trpc`, on one port.
  *
  * - Bodies: a declared `Content-Length` above the limit gets 413 before any byte is read (the
- *   connection is then closed); undeclared (chunked) bodies are cut at the limit by the tRPC
- *   adapter, also with 413.
+ *   connection is then closed); an undeclared (chunked) body is read with the bounded reader and
+ *   cut at the limit, also with 413. Both answers name the limit.
+ * - Bounds of the listener (connections, request arrival time) and `/metrics`: http/listen.ts,
+ *   http/metrics.ts.
  * - 429 (`queue-full`, `quota-exceeded`) and 503 answers on `/trpc` carry `Retry-After`.
  * - Keep-alive is on; `close()` stops accepting, lets in-flight requests finish, closes idle
  *   connections, and cuts what is left after a grace period. It does not stop the log node.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listenHttp } from './http/listen.js';
-import { serveLogMetrics } from './http/metrics.js';
+import { readBounded } from '@cairn/formats';
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp } from './http/listen.js';
+import { createMetricsRegistry, registerListenerMetrics, registerLogMetrics, serveMetrics, type ListenerMetrics } from './http/metrics.js';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { TokenAuthenticator } from './auth.js';
@@ -44,6 +47,12 @@ export interface LogServerOptions {
   readonly maxBodyBytes?: number | undefined;
   readonly keepAliveTimeoutMs?: number | undefined;
   readonly closeGraceMs?: number | undefined;
+  /** Most concurrent connections (default {@link DEFAULT_MAX_CONNECTIONS}). */
+  readonly maxConnections?: number | undefined;
+  /** Most time for a request's headers to arrive (ms, default {@link DEFAULT_HEADERS_TIMEOUT_MS}). */
+  readonly headersTimeoutMs?: number | undefined;
+  /** Most time for a whole request to arrive (ms, default {@link DEFAULT_REQUEST_TIMEOUT_MS}). */
+  readonly requestTimeoutMs?: number | undefined;
   readonly logger?: ApiLogger | undefined;
 }
 
@@ -55,6 +64,7 @@ export interface LogServer {
   close(): Promise<void>;
 }
 
+/** The 413 answer (tRPC error shape), naming the limit; the connection is closed after it. */
 function tooLarge(res: ServerResponse, limit: number): void {
   const body = JSON.stringify({
     error: {
@@ -81,6 +91,14 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
   const prefix = normalizePrefix(opts.prefix);
   if (prefix === TRPC_PATH || prefix.startsWith(TRPC_PATH + '/')) throw new TypeError(`prefix ${prefix} collides with the tRPC path ${TRPC_PATH}`);
   const tiles = createTilesHandler({ node: opts.node, prefix, logger: opts.logger });
+  const bounds = {
+    maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    headersTimeoutMs: opts.headersTimeoutMs ?? Math.min(DEFAULT_HEADERS_TIMEOUT_MS, opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+    requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  };
+  const registry = createMetricsRegistry();
+  registerLogMetrics(registry, opts.node);
+  const metrics: ListenerMetrics = registerListenerMetrics(registry, bounds);
 
   const trpc = createHTTPHandler({
     router: apiRouter,
@@ -113,22 +131,34 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
     if (pathname === TRPC_PATH || pathname.startsWith(TRPC_PATH + '/')) {
-      const declared = req.headers['content-length'];
-      if (declared !== undefined && Number(declared) > maxBody) {
-        tooLarge(res, maxBody);
-        return;
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        const declared = req.headers['content-length'];
+        if (declared !== undefined && Number(declared) > maxBody) {
+          metrics.bodyTooLarge('declared');
+          tooLarge(res, maxBody);
+          return;
+        }
+        // Read here (bounded), so an undeclared body over the limit gets the same answer.
+        const read = await readBounded(req.iterator({ destroyOnReturn: false }), maxBody);
+        if (!read.ok) {
+          metrics.bodyTooLarge('chunked');
+          req.resume(); // discard the rest (bounded by the request timeout), so the answer is not lost to a reset
+          tooLarge(res, maxBody);
+          return;
+        }
+        (req as IncomingMessage & { body?: string }).body = new TextDecoder().decode(read.bytes);
       }
       trpc(req, res);
       return;
     }
-    if (serveLogMetrics(opts.node, req, res, pathname)) return;
+    if (await serveMetrics(registry, req, res, pathname)) return;
     if (await tiles(req, res)) return;
     notFound(res, pathname);
   };
 
   const listener = await listenHttp({
-    listen: opts.listen, handle, logger: opts.logger,
-    requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS, closeGraceMs: opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
+    listen: opts.listen, handle, logger: opts.logger, metrics, ...bounds,
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS, closeGraceMs: opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
   });
   const url = listener.url;
   opts.logger?.info('log server listening', { url, trpc: url + TRPC_PATH, tiles: url + prefix });

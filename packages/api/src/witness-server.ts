@@ -6,9 +6,15 @@
  * Keep-alive is on (tlog-witness: witnesses SHOULD support it). `close()` stops accepting, lets
  * in-flight requests finish (a cosignature being stored is never cut short by us), closes idle
  * connections and cuts what is left after a grace period. It does not close the witness storage.
+ *
+ * `GET /metrics` (Prometheus, http/metrics.ts): the listener's bounds and how often they
+ * triggered (http/listen.ts), plus whatever `registerMetrics` adds (the witness network's
+ * counters when the witness is on libp2p).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listenHttp } from './http/listen.js';
+import type { Registry } from 'prom-client';
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp } from './http/listen.js';
+import { createMetricsRegistry, registerListenerMetrics, serveMetrics } from './http/metrics.js';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Witness } from '@cairn/witness';
 import { createWitnessHandler, type WitnessHttpLogger } from './http/witness.js';
@@ -36,6 +42,14 @@ export interface WitnessServerOptions {
   readonly logger?: WitnessHttpLogger | undefined;
   /** The witness-network status for tRPC `status` (when the witness is on libp2p). */
   readonly p2p?: (() => WitnessP2pStatus) | undefined;
+  /** Most concurrent connections (default {@link DEFAULT_MAX_CONNECTIONS}). */
+  readonly maxConnections?: number | undefined;
+  /** Most time for a request's headers to arrive (ms, default {@link DEFAULT_HEADERS_TIMEOUT_MS}). */
+  readonly headersTimeoutMs?: number | undefined;
+  /** Most time for a whole request to arrive (ms, default {@link WITNESS_REQUEST_TIMEOUT_MS}). */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Adds further metrics to the server's `/metrics` registry (e.g. the witness network's). */
+  readonly registerMetrics?: ((registry: Registry) => void) | undefined;
 }
 
 /** A running witness server. */
@@ -49,7 +63,17 @@ export interface WitnessServer {
 
 /** Starts the server; resolves once it listens. */
 export async function startWitnessServer(opts: WitnessServerOptions): Promise<WitnessServer> {
-  const witnessHandler = createWitnessHandler({ witness: opts.witness, prefix: opts.prefix ?? '', logger: opts.logger });
+  const bounds = {
+    maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    headersTimeoutMs: opts.headersTimeoutMs ?? Math.min(DEFAULT_HEADERS_TIMEOUT_MS, opts.requestTimeoutMs ?? WITNESS_REQUEST_TIMEOUT_MS),
+    requestTimeoutMs: opts.requestTimeoutMs ?? WITNESS_REQUEST_TIMEOUT_MS,
+  };
+  const registry = createMetricsRegistry();
+  const metrics = registerListenerMetrics(registry, bounds);
+  opts.registerMetrics?.(registry);
+  const witnessHandler = createWitnessHandler({
+    witness: opts.witness, prefix: opts.prefix ?? '', logger: opts.logger, onBodyTooLarge: (how) => metrics.bodyTooLarge(how),
+  });
   const trpc = createHTTPHandler({
     router: witnessRouter,
     basePath: WITNESS_TRPC_PATH + '/',
@@ -68,6 +92,7 @@ export async function startWitnessServer(opts: WitnessServerOptions): Promise<Wi
       trpc(req, res);
       return;
     }
+    if (await serveMetrics(registry, req, res, pathname)) return;
     if (await witnessHandler(req, res)) return;
     const body = `no such resource: ${pathname}\n`;
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), 'Access-Control-Allow-Origin': '*' });
@@ -75,8 +100,8 @@ export async function startWitnessServer(opts: WitnessServerOptions): Promise<Wi
   };
 
   const listener = await listenHttp({
-    listen: opts.listen, handle, logger: opts.logger,
-    requestTimeoutMs: WITNESS_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: WITNESS_KEEP_ALIVE_TIMEOUT_MS, closeGraceMs: opts.closeGraceMs ?? WITNESS_CLOSE_GRACE_MS,
+    listen: opts.listen, handle, logger: opts.logger, metrics, ...bounds,
+    keepAliveTimeoutMs: WITNESS_KEEP_ALIVE_TIMEOUT_MS, closeGraceMs: opts.closeGraceMs ?? WITNESS_CLOSE_GRACE_MS,
   });
   return listener;
 }

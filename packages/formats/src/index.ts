@@ -25,3 +25,4 @@ export * from './bundle.js';
 export * from './proofbundle.js';
 export * from './policy.js';
 export * from './loglist.js';
+export * from './bounded.js';

@@ -51,13 +51,14 @@ export {
   DEFAULT_WITNESS_STARTUP_TIMEOUT_MS,
   DEFAULT_WITNESS_INITIAL_BACKOFF_MS,
   DEFAULT_WITNESS_MAX_BACKOFF_MS,
+  DEFAULT_WITNESS_PROBE_INTERVAL_MS,
   MAX_WITNESS_CONFLICT_RETRIES,
   MAX_WITNESS_ALARMS,
   MAX_WITNESSES,
 } from './witness/config.js';
 export type { WitnessAlarm, WitnessAlarmKind, WitnessState } from './witness/client.js';
-export { streamTransport, sortWitnessAnswer } from './witness/http.js';
-export type { StreamExchange, StreamAnswer, WitnessTransport, WitnessReply } from './witness/http.js';
+export { streamTransport, sortWitnessAnswer, tcpReachable } from './witness/http.js';
+export type { StreamExchange, StreamAnswer, WitnessTransport, WitnessReply, ReachabilityProbe } from './witness/http.js';
 export { LogError, isLogError } from './errors.js';
 export type { LogErrorCode, LogErrorOptions } from './errors.js';
 export { jsonLogger, silentLogger, formatLogLine } from './logger.js';

@@ -1,62 +1,157 @@
 /**
- * `GET /metrics` on the log server: the operator's view in the Prometheus text exposition
- * format (version 0.0.4), from the node's status — the figures an on-call engineer alerts on:
- * tree size vs sequenced size (integration lag), queue depth (back-pressure), the cosigned size
- * and each witness's consecutive failures (lost quorum), alarms, and a halted integrator.
+ * `GET /metrics` on the log and witness servers: the operator's view in the Prometheus text
+ * exposition format (version 0.0.4), written by `prom-client`. One registry per server (never
+ * the library's global one, so several servers in one process stay apart).
+ *
+ * - The log's figures, read from its status at scrape time — what an on-call engineer alerts on:
+ *   tree size vs sequenced size (integration lag), queue depth (back-pressure), the cosigned size
+ *   and each witness's consecutive failures (lost quorum), alarms, a halted integrator.
+ * - The listener's bounds ({@link ListenerMetrics}): its limits, and how often they triggered
+ *   (connections refused over the cap, requests that did not arrive in time, bodies too large).
  *
  * ```
  * # HELP cairn_log_size Size of the latest signed checkpoint.
  * # TYPE cairn_log_size gauge
- * cairn_log_size 1234
+ * cairn_log_size{origin="example.org/log"} 1234
  * ```
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { ServedLog } from '../served-log.js';
 
 export const METRICS_PATH = '/metrics';
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** A label value escaped per the exposition format (backslash, quote, newline). */
-function label(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/** A registry for one server. */
+export function createMetricsRegistry(): Registry {
+  return new Registry();
 }
 
-/** The metrics text for one log node (pure: status in, text out). */
-export function formatLogMetrics(node: ServedLog): string {
-  const s = node.status();
-  const out: string[] = [];
-  const gauge = (name: string, help: string, samples: [string, number | bigint][]) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-    for (const [labels, v] of samples) out.push(`${name}${labels} ${v.toString()}`);
+/** Which bound of the HTTP listener triggered. */
+export type RequestTimeoutPhase = 'headers' | 'body';
+
+/** Counters of the HTTP listener's bounds (see http/listen.ts). */
+export interface ListenerMetrics {
+  connectionRefused(): void;
+  requestTimedOut(phase: RequestTimeoutPhase): void;
+  bodyTooLarge(how: 'declared' | 'chunked'): void;
+}
+
+/** The configured bounds of a listener, exposed as gauges. */
+export interface ListenerLimits {
+  readonly maxConnections: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+/** Registers the listener's limit gauges and trigger counters in `registry`. */
+export function registerListenerMetrics(registry: Registry, limits: ListenerLimits): ListenerMetrics {
+  const registers = [registry];
+  new Gauge({ name: 'cairn_http_max_connections', help: 'Most concurrent connections the listener accepts.', registers })
+    .set(limits.maxConnections);
+  new Gauge({ name: 'cairn_http_headers_timeout_seconds', help: 'Most time for a request\'s headers to arrive.', registers })
+    .set(limits.headersTimeoutMs / 1000);
+  new Gauge({ name: 'cairn_http_request_timeout_seconds', help: 'Most time for a whole request (headers and body) to arrive.', registers })
+    .set(limits.requestTimeoutMs / 1000);
+  const refused = new Counter({
+    name: 'cairn_http_connections_refused_total', help: 'Connections closed at once because the listener was at its connection cap.', registers,
+  });
+  const timeouts = new Counter({
+    name: 'cairn_http_request_timeouts_total', help: 'Connections closed because a request did not arrive in time (408), by what was late.',
+    labelNames: ['phase'] as const, registers,
+  });
+  const tooLarge = new Counter({
+    name: 'cairn_http_bodies_too_large_total', help: 'Requests refused with 413, by how the body size showed (Content-Length or counted).',
+    labelNames: ['how'] as const, registers,
+  });
+  // Present from the start at 0, so a rate() has a baseline.
+  timeouts.labels('headers');
+  timeouts.labels('body');
+  tooLarge.labels('declared');
+  tooLarge.labels('chunked');
+  return {
+    connectionRefused: () => refused.inc(),
+    requestTimedOut: (phase) => timeouts.labels(phase).inc(),
+    bodyTooLarge: (how) => tooLarge.labels(how).inc(),
   };
-  const origin = `{origin="${label(node.origin)}"}`;
-  gauge('cairn_log_size', 'Size of the latest signed checkpoint.', [[origin, s.size]]);
-  gauge('cairn_log_sequenced_size', 'Entries durably sequenced (acknowledged), integrated or not.', [[origin, s.sequencedSize]]);
-  gauge('cairn_log_queue_depth', 'Entries accepted but not yet in a signed checkpoint.', [[origin, s.queueDepth]]);
-  gauge('cairn_log_last_checkpoint_timestamp_seconds', 'When the latest checkpoint was signed.',
-    [[origin, s.lastCheckpointTime === undefined ? 0 : s.lastCheckpointTime / 1000]]);
-  gauge('cairn_log_halted', '1 when integration halted on an integrity failure.', [[origin, s.halted === undefined ? 0 : 1]]);
-  if (s.cosignedSize !== undefined || (s.witnesses ?? []).length > 0) {
-    gauge('cairn_log_cosigned_size', 'Size of the newest checkpoint that met the witness quorum.', [[origin, s.cosignedSize ?? 0n]]);
-    gauge('cairn_log_quorum', 'Cosignatures required.', [[origin, s.quorum ?? 0]]);
-    const ws = s.witnesses ?? [];
-    const wl = (w: { name: string; url: string }) => `{origin="${label(node.origin)}",witness="${label(w.name)}",url="${label(w.url)}"}`;
-    gauge('cairn_log_witness_cosigned_size', 'Largest size each witness cosigned in this process.', ws.map((w) => [wl(w), w.lastCosignedSize ?? 0n]));
-    gauge('cairn_log_witness_consecutive_failures', 'Failed exchanges in a row per witness.', ws.map((w) => [wl(w), w.consecutiveFailures]));
-  }
-  gauge('cairn_log_alarms', 'Witness alarms raised since start (refusals, witness ahead, bad cosignatures).', [[origin, (s.alarms ?? []).length]]);
-  return out.join('\n') + '\n';
 }
 
-/** Serves `GET|HEAD /metrics`; returns false for other paths. */
-export function serveLogMetrics(node: ServedLog, req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
+/** Registers the log node's figures (read from `node.status()` at each scrape) in `registry`. */
+export function registerLogMetrics(registry: Registry, node: ServedLog): void {
+  const registers = [registry];
+  const origin = { origin: node.origin };
+  const gauge = (name: string, help: string, value: (s: ReturnType<ServedLog['status']>) => number | bigint | undefined) =>
+    new Gauge({
+      name, help, labelNames: ['origin'] as const, registers,
+      collect() {
+        const v = value(node.status());
+        this.reset();
+        if (v !== undefined) this.set(origin, Number(v));
+      },
+    });
+  gauge('cairn_log_size', 'Size of the latest signed checkpoint.', (s) => s.size);
+  gauge('cairn_log_sequenced_size', 'Entries durably sequenced (acknowledged), integrated or not.', (s) => s.sequencedSize);
+  gauge('cairn_log_queue_depth', 'Entries accepted but not yet in a signed checkpoint.', (s) => s.queueDepth);
+  gauge('cairn_log_last_checkpoint_timestamp_seconds', 'When the latest checkpoint was signed.',
+    (s) => (s.lastCheckpointTime === undefined ? 0 : s.lastCheckpointTime / 1000));
+  gauge('cairn_log_halted', '1 when integration halted on an integrity failure.', (s) => (s.halted === undefined ? 0 : 1));
+  const witnessed = (s: ReturnType<ServedLog['status']>) => s.cosignedSize !== undefined || (s.witnesses ?? []).length > 0;
+  gauge('cairn_log_cosigned_size', 'Size of the newest checkpoint that met the witness quorum.', (s) => (witnessed(s) ? (s.cosignedSize ?? 0n) : undefined));
+  gauge('cairn_log_quorum', 'Cosignatures required.', (s) => (witnessed(s) ? (s.quorum ?? 0) : undefined));
+  gauge('cairn_log_alarms', 'Witness alarms raised since start (refusals, witness ahead, bad cosignatures).', (s) => (s.alarms ?? []).length);
+
+  const witnessLabels = ['origin', 'witness', 'url'] as const;
+  const perWitness = (w: { name: string; url: string }) => ({ origin: node.origin, witness: w.name, url: w.url });
+  new Gauge({
+    name: 'cairn_log_witness_cosigned_size', help: 'Largest size each witness cosigned in this process.', labelNames: witnessLabels, registers,
+    collect() {
+      this.reset();
+      for (const w of node.status().witnesses ?? []) this.set(perWitness(w), Number(w.lastCosignedSize ?? 0n));
+    },
+  });
+  new Gauge({
+    name: 'cairn_log_witness_consecutive_failures', help: 'Failed exchanges in a row per witness.', labelNames: witnessLabels, registers,
+    collect() {
+      this.reset();
+      for (const w of node.status().witnesses ?? []) this.set(perWitness(w), w.consecutiveFailures);
+    },
+  });
+  new Counter({
+    name: 'cairn_log_witness_backoffs_ended_total',
+    help: 'Retry backoffs ended early because the witness was seen reachable again (by a TCP probe or a libp2p reconnect).',
+    labelNames: [...witnessLabels, 'by'] as const, registers,
+    collect() {
+      this.reset();
+      for (const w of node.status().witnesses ?? []) {
+        const ended = w.backoffsEnded ?? { probe: 0, reconnect: 0 };
+        this.inc({ ...perWitness(w), by: 'probe' }, ended.probe);
+        this.inc({ ...perWitness(w), by: 'reconnect' }, ended.reconnect);
+      }
+    },
+  });
+}
+
+/** The exposition text of `registry`. */
+export function metricsText(registry: Registry): Promise<string> {
+  return registry.metrics();
+}
+
+/** The log's metrics text (the node's figures only; for tools that do not run a server). */
+export function formatLogMetrics(node: ServedLog): Promise<string> {
+  const r = createMetricsRegistry();
+  registerLogMetrics(r, node);
+  return r.metrics();
+}
+
+/** Serves `GET|HEAD /metrics` from `registry`; returns false for other paths. */
+export async function serveMetrics(registry: Registry, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
   if (pathname !== METRICS_PATH) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('method not allowed\n');
     return true;
   }
-  const body = Buffer.from(formatLogMetrics(node));
+  const body = Buffer.from(await registry.metrics());
   res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': String(body.length), 'Cache-Control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : body);
   return true;

@@ -20,7 +20,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { MAX_ADD_CHECKPOINT_BODY, TLOG_SIZE_CONTENT_TYPE, formatSizeBody, isOriginHash } from '@cairn/formats';
+import { MAX_ADD_CHECKPOINT_BODY, TLOG_SIZE_CONTENT_TYPE, formatSizeBody, isOriginHash, readBounded } from '@cairn/formats';
 import { isWitnessError, type Witness, type WitnessErrorCode } from '@cairn/witness';
 
 /** A row of {@link WITNESS_ERROR_TABLE}. */
@@ -78,6 +78,8 @@ export interface WitnessHandlerOptions {
   /** URL prefix of both the submission and the monitoring paths: `''` (default) or `/a/b`. */
   readonly prefix?: string;
   readonly logger?: WitnessHttpLogger | undefined;
+  /** Called on each 413 (for the server's metrics): the body was declared too large, or counted so. */
+  readonly onBodyTooLarge?: ((how: 'declared' | 'chunked') => void) | undefined;
 }
 
 /** Handles a request if it is one of ours (resolves true), else leaves it alone (false). */
@@ -106,19 +108,6 @@ function sendText(res: ServerResponse, status: number, message: string, extra: R
   send(res, status, 'text/plain; charset=utf-8', message.endsWith('\n') ? message : message + '\n', extra);
 }
 
-class BodyTooLarge extends Error {}
-
-async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    total += b.length;
-    if (total > max) throw new BodyTooLarge();
-    chunks.push(b);
-  }
-  return new Uint8Array(Buffer.concat(chunks, total));
-}
 
 /** An add-checkpoint answer as bytes: what the HTTP endpoint and the libp2p stream both send. */
 export interface WitnessAnswer {
@@ -180,18 +169,18 @@ export function createWitnessHandler(opts: WitnessHandlerOptions): WitnessHandle
   async function addCheckpoint(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > MAX_ADD_CHECKPOINT_BODY) {
-      sendText(res, 413, `invalid input: body exceeds ${MAX_ADD_CHECKPOINT_BODY} bytes`, { Connection: 'close' });
+      opts.onBodyTooLarge?.('declared');
+      sendText(res, 413, `invalid input: body exceeds the limit of ${MAX_ADD_CHECKPOINT_BODY} bytes`, { Connection: 'close' });
       return;
     }
-    let body: Uint8Array;
-    try {
-      body = await readBody(req, MAX_ADD_CHECKPOINT_BODY);
-    } catch (e) {
-      if (!(e instanceof BodyTooLarge)) throw e;
-      sendText(res, 413, `invalid input: body exceeds ${MAX_ADD_CHECKPOINT_BODY} bytes`, { Connection: 'close' });
+    const read = await readBounded(req.iterator({ destroyOnReturn: false }), MAX_ADD_CHECKPOINT_BODY);
+    if (!read.ok) {
+      opts.onBodyTooLarge?.('chunked');
+      req.resume(); // discard the rest (bounded by the request timeout), so the answer is not lost to a reset
+      sendText(res, 413, `invalid input: body exceeds the limit of ${MAX_ADD_CHECKPOINT_BODY} bytes`, { Connection: 'close' });
       return;
     }
-    sendAnswer(res, await answerAddCheckpoint(witness, body, logger));
+    sendAnswer(res, await answerAddCheckpoint(witness, read.bytes, logger));
   }
 
   async function monitor(res: ServerResponse, hash: string): Promise<void> {

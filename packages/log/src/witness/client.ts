@@ -13,6 +13,10 @@
  * - 400/403/404/422 (any refusal): an alarm carrying the body (and, when the witness names
  *   split-view evidence — a 403 `blocked: evidence <64 hex> …` — its id in `evidenceId`);
  * - network error, timeout, 408/429/5xx: retry with exponential backoff and jitter (capped).
+ *   While backing off from a witness that did not answer at all, a light probe (a TCP connect,
+ *   every `probeIntervalMs`) runs; when it connects — or when {@link WitnessClient.reachable} is
+ *   called, e.g. on a libp2p reconnect — the backoff ends and the exchange is retried at once,
+ *   so an idle log catches up within moments of a witness coming back, not at the backoff cap.
  *
  * Coalescing: the client never queues checkpoints. `offer()` only marks it dirty; whenever it
  * is free (and before every retry) it takes the node's newest signed checkpoint, so a slow
@@ -28,7 +32,7 @@ import { bytesEqual } from '@cairn/merkle';
 import type { Logger } from '../logger.js';
 import type { SignedCheckpoint } from '../checkpoint.js';
 import { backoffDelay, MAX_WITNESS_CONFLICT_RETRIES, type ResolvedWitness, type WitnessTiming } from './config.js';
-import type { WitnessTransport } from './http.js';
+import type { ReachabilityProbe, WitnessTransport } from './http.js';
 
 /** A signed checkpoint with its note text (the part the cosignatures sign). */
 export interface PreparedCheckpoint {
@@ -83,6 +87,8 @@ export interface WitnessState {
   readonly alarms: number;
   /** Whether an exchange is in progress (or waiting to retry). */
   readonly busy: boolean;
+  /** Backoffs ended early since start, by what ended them (a probe connected; a reconnect was reported). */
+  readonly backoffsEnded: { readonly probe: number; readonly reconnect: number };
 }
 
 /** What a start-up probe learned. */
@@ -105,6 +111,8 @@ export interface WitnessClientDeps {
   readonly onAlarm: (alarm: WitnessAlarm) => void;
   /** Sends one add-checkpoint exchange to this witness (HTTP or the libp2p stream). */
   readonly send: WitnessTransport;
+  /** The light check run while backing off from an unreachable witness (none: no probing). */
+  readonly probe?: ReachabilityProbe | undefined;
   readonly random?: () => number;
 }
 
@@ -125,6 +133,11 @@ export class WitnessClient {
   #lastErrorTime: number | undefined;
   #failures = 0;
   #alarms = 0;
+  /** The last failure was a witness that did not answer at all (network error, timeout). */
+  #unreachable = false;
+  /** Ends the current backoff early (set only while sleeping). */
+  #wake: ((by: 'probe' | 'reconnect') => void) | undefined;
+  readonly #backoffsEnded = { probe: 0, reconnect: 0 };
 
   constructor(deps: WitnessClientDeps) {
     this.#d = deps;
@@ -169,9 +182,17 @@ export class WitnessClient {
         this.#alarm('rejected', p, reply.body, { status: reply.status });
         return { kind: 'failed', message: `HTTP ${reply.status}: ${reply.body}` };
       case 'unavailable':
-        this.#failure(reply.message);
+        this.#failure(reply.message, reply.status === undefined);
         return { kind: 'failed', message: reply.message };
     }
+  }
+
+  /**
+   * The witness is reachable again (e.g. its libp2p connection came back): ends a backoff in
+   * progress so the exchange is retried at once. Does nothing when not backing off.
+   */
+  reachable(): void {
+    this.#wake?.('reconnect');
   }
 
   /** Aborts any exchange in progress and waits for the client to go idle. */
@@ -185,7 +206,7 @@ export class WitnessClient {
     return {
       url: w.url, name: w.name, knownSize: this.#known, lastCosignedSize: this.#lastCosigned, lastSuccessTime: this.#lastSuccess,
       lastError: this.#lastError, lastErrorTime: this.#lastErrorTime, consecutiveFailures: this.#failures, alarms: this.#alarms,
-      busy: this.#running !== undefined,
+      busy: this.#running !== undefined, backoffsEnded: { ...this.#backoffsEnded },
     };
   }
 
@@ -259,7 +280,7 @@ export class WitnessClient {
           this.#alarm('rejected', p, reply.body, { status: reply.status });
           return;
         case 'unavailable':
-          this.#failure(reply.message);
+          this.#failure(reply.message, reply.status === undefined);
           await this.#sleep();
           continue;
       }
@@ -298,11 +319,13 @@ export class WitnessClient {
     this.#lastSuccess = this.#d.clock();
     if (this.#failures > 0) this.#d.logger.info('witness answering again', { witness: this.#d.witness.url, after: this.#failures });
     this.#failures = 0;
+    this.#unreachable = false;
     this.#d.onCosignature(p, sig);
   }
 
-  #failure(message: string): void {
+  #failure(message: string, unreachable = false): void {
     this.#failures++;
+    this.#unreachable = unreachable;
     this.#lastError = message;
     this.#lastErrorTime = this.#d.clock();
     const fields = { witness: this.#d.witness.url, name: this.#d.witness.name, error: message, consecutiveFailures: this.#failures };
@@ -314,6 +337,7 @@ export class WitnessClient {
   #alarm(kind: WitnessAlarmKind, p: PreparedCheckpoint, message: string, extra: { status?: number; witnessSize?: bigint }): void {
     this.#alarms++;
     this.#failures++;
+    this.#unreachable = false;
     this.#lastError = `${kind}: ${message}`;
     this.#lastErrorTime = this.#d.clock();
     const w = this.#d.witness;
@@ -326,19 +350,49 @@ export class WitnessClient {
     this.#d.onAlarm(alarm);
   }
 
-  /** Waits the backoff for the current failure count; returns early on stop. */
+  /**
+   * Waits the backoff for the current failure count; returns early on stop, on
+   * {@link reachable}, or — when the witness did not answer at all — once a probe connects.
+   */
   #sleep(): Promise<void> {
     const ms = backoffDelay(this.#failures, this.#d.timing, this.#d.random);
     const signal = this.#stop.signal;
     if (signal.aborted) return Promise.resolve();
+    const probe = this.#unreachable ? this.#d.probe : undefined;
+    const every = this.#d.timing.probeIntervalMs;
     return new Promise((resolve) => {
-      const done = () => {
+      const probing = new AbortController();
+      let probeTimer: ReturnType<typeof setTimeout> | undefined;
+      let finished = false;
+      const done = (by?: 'probe' | 'reconnect') => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
-        signal.removeEventListener('abort', done);
+        clearTimeout(probeTimer);
+        probing.abort();
+        signal.removeEventListener('abort', onStop);
+        this.#wake = undefined;
+        if (by !== undefined && !signal.aborted) {
+          this.#backoffsEnded[by]++;
+          this.#d.logger.info('witness reachable again: backoff ended, retrying now', {
+            witness: this.#d.witness.url, name: this.#d.witness.name, by, consecutiveFailures: this.#failures, backoffMs: Math.round(ms),
+          });
+        }
         resolve();
       };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
+      const onStop = () => done();
+      const tick = async () => {
+        probeTimer = undefined;
+        const ok = await probe!(this.#d.witness.url, AbortSignal.any([probing.signal, AbortSignal.timeout(every)]));
+        if (finished) return;
+        if (ok) done('probe');
+        else probeTimer = setTimeout(() => void tick(), every);
+      };
+      const timer = setTimeout(() => done(), ms);
+      signal.addEventListener('abort', onStop, { once: true });
+      this.#wake = (by) => done(by);
+      // Probing only pays when the wait is long; a short one just runs out.
+      if (probe !== undefined && ms > 2 * every) probeTimer = setTimeout(() => void tick(), every);
     });
   }
 }

@@ -33,6 +33,11 @@ export interface WitnessTiming {
   readonly initialBackoffMs: number;
   /** Largest retry delay. Retries go on (at this pace) until a newer checkpoint or stop(). */
   readonly maxBackoffMs: number;
+  /**
+   * While backing off from an unreachable witness (no answer at all), try a TCP connect to it
+   * this often; when it connects, the backoff ends and the exchange is retried at once.
+   */
+  readonly probeIntervalMs: number;
 }
 
 /** One add-checkpoint request may take this long (ms). */
@@ -43,6 +48,8 @@ export const DEFAULT_WITNESS_STARTUP_TIMEOUT_MS = 5_000;
 export const DEFAULT_WITNESS_INITIAL_BACKOFF_MS = 100;
 /** Largest retry delay (ms). */
 export const DEFAULT_WITNESS_MAX_BACKOFF_MS = 30_000;
+/** While backing off from an unreachable witness, probe it (TCP connect) this often (ms). */
+export const DEFAULT_WITNESS_PROBE_INTERVAL_MS = 1_000;
 /** 409 answers in a row for one checkpoint before the exchange counts as failed (and backs off). */
 export const MAX_WITNESS_CONFLICT_RETRIES = 3;
 /** Alarms kept for status() (the oldest are dropped; per-witness counters keep counting). */
@@ -136,6 +143,7 @@ export function resolveWitnesses(
     startupTimeoutMs: positive('witnessTiming.startupTimeoutMs', timing?.startupTimeoutMs, DEFAULT_WITNESS_STARTUP_TIMEOUT_MS),
     initialBackoffMs: positive('witnessTiming.initialBackoffMs', timing?.initialBackoffMs, DEFAULT_WITNESS_INITIAL_BACKOFF_MS),
     maxBackoffMs: positive('witnessTiming.maxBackoffMs', timing?.maxBackoffMs, DEFAULT_WITNESS_MAX_BACKOFF_MS),
+    probeIntervalMs: positive('witnessTiming.probeIntervalMs', timing?.probeIntervalMs, DEFAULT_WITNESS_PROBE_INTERVAL_MS),
   };
   if (t.maxBackoffMs < t.initialBackoffMs) throw new LogError('config', 'witnessTiming.maxBackoffMs must be ≥ initialBackoffMs');
   return { witnesses, quorum: q, timing: t };

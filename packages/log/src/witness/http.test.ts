@@ -85,7 +85,7 @@ test('network failures and timeouts are unavailable, never thrown', async () => 
 });
 
 test('backoff delays grow exponentially, stay within [d/2, d] and never exceed the cap', () => {
-  const timing = { requestTimeoutMs: 1, startupTimeoutMs: 1, initialBackoffMs: 100, maxBackoffMs: 30_000 };
+  const timing = { requestTimeoutMs: 1, startupTimeoutMs: 1, initialBackoffMs: 100, maxBackoffMs: 30_000, probeIntervalMs: 1_000 };
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 200 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (failures, r) => {
       const d = Math.min(timing.maxBackoffMs, timing.initialBackoffMs * 2 ** (failures - 1));

@@ -25,6 +25,7 @@
  * - `400`/`403`/`404`/`422` (and any other 4xx but 408/429): the witness refuses: an alarm;
  * - network errors, timeouts, `408`, `429` and `5xx`: the witness is unavailable: retry later.
  */
+import { connect } from 'node:net';
 import { MAX_COSIGNATURE_RESPONSE, parseSizeBody, TLOG_SIZE_CONTENT_TYPE, FormatError } from '@cairn/formats';
 import { MAX_ALARM_BODY_CHARS } from './config.js';
 
@@ -166,3 +167,46 @@ function describe(err: Error): string {
   }
   return err.message;
 }
+
+/**
+ * A light check that a witness can be reached again (no add-checkpoint exchange): resolves true
+ * when a TCP connection to its address opens within the signal's life, false otherwise. Never
+ * throws. `target` is a witness URL or a `/…/p2p/<peer ID>` multiaddr.
+ */
+export type ReachabilityProbe = (target: string, signal: AbortSignal) => Promise<boolean>;
+
+/** `{ host, port }` of a witness URL or of a multiaddr's `/ip4|ip6|dns|dns4|dns6/…/tcp/…` part; undefined when it has none. */
+export function tcpAddressOf(target: string): { host: string; port: number } | undefined {
+  if (target.startsWith('/')) {
+    const m = /^\/(ip4|ip6|dns|dns4|dns6)\/([^/]+)\/tcp\/([0-9]{1,5})(\/|$)/u.exec(target);
+    if (m === null) return undefined;
+    const port = Number(m[3]);
+    return port > 0 && port < 65536 ? { host: m[2]!, port } : undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return undefined;
+  }
+  const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return { host: url.hostname.replace(/^\[(.*)\]$/u, '$1'), port };
+}
+
+/** The default {@link ReachabilityProbe}: a TCP connect to the witness's address, closed at once. */
+export const tcpReachable: ReachabilityProbe = (target, signal) => {
+  const addr = tcpAddressOf(target);
+  if (addr === undefined || signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = connect({ host: addr.host, port: addr.port });
+    const done = (ok: boolean) => {
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(ok);
+    };
+    const onAbort = () => done(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+};

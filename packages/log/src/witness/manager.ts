@@ -25,7 +25,7 @@ import type { LogStorage } from '../storage/types.js';
 import { MAX_WITNESS_ALARMS, type ResolvedWitnesses } from './config.js';
 import { WitnessClient, type PreparedCheckpoint, type WitnessAlarm, type WitnessState } from './client.js';
 import { cosignedWrite, mergeCosignatures, type CosignedCheckpoint } from './cosigned.js';
-import { postAddCheckpoint, streamTransport, type StreamExchange } from './http.js';
+import { postAddCheckpoint, streamTransport, tcpReachable, type ReachabilityProbe, type StreamExchange } from './http.js';
 
 /** Dependencies of a {@link WitnessManager}. */
 export interface WitnessManagerDeps {
@@ -39,6 +39,8 @@ export interface WitnessManagerDeps {
   readonly consistencyProof: (m: bigint, n: bigint) => Promise<Uint8Array[]>;
   /** The libp2p add-checkpoint exchange, for witnesses given by a `/p2p/` multiaddr. */
   readonly stream?: StreamExchange | undefined;
+  /** The light check run while backing off from an unreachable witness (default: a TCP connect, {@link tcpReachable}). */
+  readonly probe?: ReachabilityProbe | undefined;
   /** Jitter source (tests). */
   readonly random?: () => number;
 }
@@ -95,6 +97,7 @@ export class WitnessManager {
           consistencyProof: deps.consistencyProof,
           onCosignature: (p, sig) => this.#onCosignature(i, p, sig),
           onAlarm: (a) => this.#onAlarm(a),
+          probe: deps.probe ?? tcpReachable,
           ...(deps.random === undefined ? {} : { random: deps.random }),
         }),
     );
@@ -135,6 +138,17 @@ export class WitnessManager {
       this.#maybePublish(this.#gather(p));
     }
     for (const c of this.#clients) c.offer();
+  }
+
+  /**
+   * A witness became reachable again (a libp2p reconnect): `target` is its configured URL or
+   * multiaddr, or the peer ID its multiaddr ends in. Ends that client's backoff, if any.
+   */
+  reachable(target: string): void {
+    for (const c of this.#clients) {
+      const url = c.witness.url;
+      if (url === target || (c.witness.transport === 'libp2p' && url.endsWith(`/p2p/${target}`))) c.reachable();
+    }
   }
 
   /** The latest cosigned checkpoint (undefined until a quorum cosigned one). */
