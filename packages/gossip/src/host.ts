@@ -5,7 +5,10 @@
  *
  * - Only peers whose IDs appear in `peers` (each multiaddr must end in `/p2p/<peer ID>`) or in
  *   `allowPeerIds` may connect, in either direction: Noise authenticates the peer ID, and the
- *   gater refuses any other after the handshake (and refuses to dial one at all).
+ *   gater refuses any other after the handshake (and refuses to dial one at all). Each refused
+ *   peer is counted (`metrics.peersRefused`) and reported with its peer ID and address through
+ *   `warn`, at most once per {@link REFUSED_PEER_LOG_INTERVAL_MS} (the count says how many were
+ *   not reported).
  * - Every configured peer is dialled at start; when a connection drops or a dial fails, it is
  *   re-dialled with exponential backoff ({@link DEFAULT_REDIAL_MIN_MS} doubling up to
  *   {@link DEFAULT_REDIAL_MAX_MS}, with jitter), reset once connected.
@@ -30,6 +33,8 @@ import { createMetrics, type GossipMetrics } from './metrics.js';
 export const DEFAULT_REDIAL_MIN_MS = 250;
 export const DEFAULT_REDIAL_MAX_MS = 30_000;
 export const DEFAULT_DIAL_TIMEOUT_MS = 5_000;
+/** A refused unknown peer is reported at most this often (ms); every one is counted. */
+export const REFUSED_PEER_LOG_INTERVAL_MS = 10_000;
 /** Largest gossipsub RPC frame read (bigger than any topic cap, so oversized messages are counted). */
 export const MAX_GOSSIP_RPC_BYTES = 2 * 1024 * 1024;
 
@@ -70,6 +75,8 @@ export interface GossipHostOptions {
   readonly dialTimeoutMs?: number;
   /** Diagnostics (dial failures); default: none. */
   readonly log?: (message: string) => void;
+  /** Warnings (an unknown peer refused, rate-limited); default: through `log`. */
+  readonly warn?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 export interface GossipHost {
@@ -127,6 +134,26 @@ export async function createGossipHost(options: GossipHostOptions): Promise<Goss
   };
   for (const a of options.peers ?? []) addConfigured(a);
   const isAllowed = (p: PeerId | string): boolean => allowed.has(p.toString());
+  const metrics = createMetrics();
+  const warn = options.warn ?? ((m: string, f: Record<string, unknown>) => log(`${m} ${JSON.stringify(f)}`));
+  let lastRefusalLog = -Infinity;
+  let refusalsNotLogged = 0;
+  /** Gater check of an encrypted connection: refuses (true) a peer not on the allowlist, counted and reported. */
+  const refuseUnknown = (peerId: PeerId, conn: { remoteAddr?: Multiaddr }, direction: 'inbound' | 'outbound'): boolean => {
+    if (isAllowed(peerId)) return false;
+    metrics.peersRefused++;
+    const now = Date.now();
+    if (now - lastRefusalLog < REFUSED_PEER_LOG_INTERVAL_MS) {
+      refusalsNotLogged++;
+    } else {
+      warn('libp2p peer refused: not on the allowlist', {
+        peerId: peerId.toString(), address: conn.remoteAddr?.toString(), direction, refusedTotal: metrics.peersRefused, notLoggedSinceLast: refusalsNotLogged,
+      });
+      lastRefusalLog = now;
+      refusalsNotLogged = 0;
+    }
+    return true;
+  };
 
   const node = await createLibp2p<GossipServices>({
     privateKey,
@@ -136,8 +163,8 @@ export async function createGossipHost(options: GossipHostOptions): Promise<Goss
     streamMuxers: [yamux()],
     connectionGater: {
       denyDialPeer: (peerId) => !isAllowed(peerId),
-      denyInboundEncryptedConnection: (peerId) => !isAllowed(peerId),
-      denyOutboundEncryptedConnection: (peerId) => !isAllowed(peerId),
+      denyInboundEncryptedConnection: (peerId, conn) => refuseUnknown(peerId, conn, 'inbound'),
+      denyOutboundEncryptedConnection: (peerId, conn) => refuseUnknown(peerId, conn, 'outbound'),
     },
     services: {
       identify: identify(),
@@ -192,7 +219,7 @@ export async function createGossipHost(options: GossipHostOptions): Promise<Goss
     node,
     pubsub: node.services.pubsub,
     peerId: node.peerId,
-    metrics: createMetrics(),
+    metrics,
     multiaddrs: () => node.getMultiaddrs(),
     isAllowed,
     addPeer(addr) {

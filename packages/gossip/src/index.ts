@@ -41,7 +41,7 @@ import './polyfill.js';
 
 export { TileFetchError } from './errors.js';
 export type { GossipErrorCode, TileFetchErrorCode } from './errors.js';
-export { createMetrics } from './metrics.js';
+export { createMetrics, registerGossipMetrics } from './metrics.js';
 export type { GossipMetrics, RejectReason, IgnoreReason } from './metrics.js';
 export { PEER_KEY_FILE, loadOrCreatePeerIdentity } from './identity.js';
 export type { PeerIdentity } from './identity.js';

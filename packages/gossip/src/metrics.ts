@@ -1,7 +1,9 @@
 /**
  * Counters of the gossip layer, as one plain mutable object (read it, serialise it, expose it
- * from a status endpoint). Nothing here is exported to a metrics system yet.
+ * from a status endpoint), and their Prometheus form ({@link registerGossipMetrics}, through
+ * `prom-client`) for a server's `/metrics`.
  */
+import { Counter, type Registry } from 'prom-client';
 
 /** Why a message was not accepted for relay (see topics.ts). */
 export type RejectReason =
@@ -36,6 +38,8 @@ export interface GossipMetrics {
   tileFetchFailures: number;
   /** Handler errors in the detector (logged, never thrown into libp2p). */
   detectorErrors: number;
+  /** Connections from peers not on the allowlist, refused by the connection gater after the handshake. */
+  peersRefused: number;
 }
 
 export function createMetrics(): GossipMetrics {
@@ -51,5 +55,39 @@ export function createMetrics(): GossipMetrics {
     consistencyChecks: 0,
     tileFetchFailures: 0,
     detectorErrors: 0,
+    peersRefused: 0,
   };
+}
+
+/** Registers `metrics` (read at each scrape) in `registry` as `cairn_gossip_*` counters. */
+export function registerGossipMetrics(registry: Registry, metrics: GossipMetrics): void {
+  const registers = [registry];
+  const counter = (name: string, help: string, value: () => number) =>
+    new Counter({
+      name, help, registers,
+      collect() {
+        this.reset();
+        this.inc(value());
+      },
+    });
+  const byLabel = <K extends string>(name: string, help: string, label: string, value: () => Record<K, number>) =>
+    new Counter({
+      name, help, labelNames: [label], registers,
+      collect() {
+        this.reset();
+        for (const [k, v] of Object.entries(value()) as [K, number][]) this.inc({ [label]: k }, v);
+      },
+    });
+  counter('cairn_gossip_peers_refused_total', 'Connections from peers not on the allowlist, refused after the handshake.', () => metrics.peersRefused);
+  counter('cairn_gossip_checkpoints_accepted_total', 'Gossiped checkpoint messages that passed validation.', () => metrics.checkpointsAccepted);
+  counter('cairn_gossip_evidence_accepted_total', 'Gossiped evidence messages that passed validation.', () => metrics.evidenceAccepted);
+  byLabel('cairn_gossip_messages_rejected_total', 'Gossip messages rejected (not relayed, sender penalised), by reason.', 'reason', () => metrics.rejected);
+  byLabel('cairn_gossip_messages_ignored_total', 'Gossip messages ignored (not relayed), by reason.', 'reason', () => metrics.ignored);
+  byLabel('cairn_gossip_evidence_created_total', 'Split-view evidence records this node created, by kind.', 'kind', () => metrics.evidenceCreated);
+  counter('cairn_gossip_evidence_recorded_total', 'Evidence records persisted (own and received).', () => metrics.evidenceRecorded);
+  counter('cairn_gossip_evidence_published_total', 'Evidence records published on the alarm topic.', () => metrics.evidencePublished);
+  counter('cairn_gossip_cosignatures_merged_total', 'Gossiped checkpoints merged into the local latest.', () => metrics.cosignaturesMerged);
+  counter('cairn_gossip_consistency_checks_total', 'Consistency checks against the log\'s tiles.', () => metrics.consistencyChecks);
+  counter('cairn_gossip_tile_fetch_failures_total', 'Tile fetches that failed during consistency checks.', () => metrics.tileFetchFailures);
+  counter('cairn_gossip_detector_errors_total', 'Handler errors in the split-view detector.', () => metrics.detectorErrors);
 }

@@ -107,6 +107,7 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
     allowPeerIds: o.allowPeerIds ?? [],
     ...o.host,
     log: (m) => logger?.info('p2p', { message: m }),
+    warn: (m, fields) => logger?.warn(m, fields),
   });
   const metrics = host.metrics;
   const logVerifiers = (origin: string) => witness.logs.get(origin)?.verifiers;

@@ -217,6 +217,14 @@ export class LogNode {
     return this.#latest;
   }
 
+  /**
+   * A witness became reachable again (e.g. its libp2p connection came back): `target` is its
+   * configured URL or multiaddr, or its peer ID. Ends that witness's retry backoff, if any.
+   */
+  witnessReachable(target: string): void {
+    this.#witnesses?.reachable(target);
+  }
+
   /** The latest checkpoint cosigned by a quorum of witnesses (undefined without witnesses, or until one is). */
   latestCosignedCheckpoint(): CosignedCheckpoint | undefined {
     return this.#witnesses?.cosigned();

@@ -1,11 +1,15 @@
 /** `cairn log serve`: runs a log node (LevelDB data directory, tiles + tRPC on one port). */
-import { loadTokens, startLogServer, ApiError } from '@cairn/api';
-import { LogError, LogNode, jsonLogger, openLevelStorage } from '@cairn/log';
+import { loadTokens, startLogServer, ApiError, DEFAULT_REQUEST_TIMEOUT_MS } from '@cairn/api';
+import { DEFAULT_WITNESS_INITIAL_BACKOFF_MS, DEFAULT_WITNESS_MAX_BACKOFF_MS, LogError, LogNode, jsonLogger, openLevelStorage } from '@cairn/log';
 import type { GossipHost } from '@cairn/gossip';
 import { CommandFailure, UsageError, defineCommand } from '../command.js';
 import { readKeyFile } from '../lib/files.js';
 import { parseIntOption, parseListen, parseP2pAddr, parseP2pListen, parseUrlOption } from '../lib/options.js';
 import { untilSignal } from '../lib/signals.js';
+import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
+
+/** Largest accepted witness retry delay (ms): one hour. */
+const MAX_WITNESS_RETRY_MS = 3_600_000;
 
 export const logServe = defineCommand({
   name: 'log serve',
@@ -24,7 +28,18 @@ without HTTP). With a libp2p witness the log runs a libp2p host with its own ide
 --data/p2p.key (print its peer ID with \`cairn witness p2p-id --data DIR\` and allow it on the
 witness with --allow-peer); --p2p-listen is optional (it only dials out otherwise). A witness
 that proved misbehaviour of this log answers 403 naming the evidence: it shows in the status
-alarms (evidenceId) and as a "witness alarm" log line.`,
+alarms (evidenceId) and as a "witness alarm" log line.
+
+A witness that does not answer is retried with exponential backoff (--witness-retry-min doubling
+up to --witness-retry-max). While backing off from one that is unreachable, the log tries a TCP
+connect to it every second (and, over libp2p, notices its reconnect): as soon as it is reachable
+the backoff ends, so an idle log catches up at once instead of at the next retry. Such early ends
+are counted in /metrics (cairn_log_witness_backoffs_ended_total) and logged.
+
+Bounds: --max-connections, --headers-timeout and --request-timeout limit the HTTP listener; what
+they refuse is counted in /metrics (cairn_http_connections_refused_total,
+cairn_http_request_timeouts_total) and logged (rate-limited). Submission bodies above 16 MiB get
+413 naming the limit, whether declared (Content-Length) or sent chunked.`,
   options: {
     data: { type: 'string', required: true, value: 'DIR', description: 'data directory (LevelDB), created if absent' },
     key: { type: 'string', required: true, value: 'FILE', description: 'signer key file from `cairn keygen`' },
@@ -39,6 +54,11 @@ alarms (evidenceId) and as a "witness alarm" log line.`,
     },
     'p2p-listen': { type: 'string', multiple: true, value: 'MULTIADDR', description: 'libp2p listen address (only with a libp2p --witness; optional)' },
     quorum: { type: 'string', value: 'K', description: 'cosignatures needed before /checkpoint serves a checkpoint (default: all witnesses)' },
+    'witness-retry-min': {
+      type: 'string', value: 'MS', description: `first retry delay after a witness failed to answer; doubles per failure (default ${DEFAULT_WITNESS_INITIAL_BACKOFF_MS})`,
+    },
+    'witness-retry-max': { type: 'string', value: 'MS', description: `largest retry delay for a witness (default ${DEFAULT_WITNESS_MAX_BACKOFF_MS})` },
+    ...listenerOptions(DEFAULT_REQUEST_TIMEOUT_MS),
   },
   async run({ values, io }) {
     const listen = parseListen('--listen', values.listen!);
@@ -47,6 +67,14 @@ alarms (evidenceId) and as a "witness alarm" log line.`,
     const witnesses = (values.witness ?? []).map(parseWitnessFlag);
     const quorum = values.quorum === undefined ? undefined : parseIntOption('--quorum', values.quorum, 0, witnesses.length);
     if (quorum !== undefined && witnesses.length === 0 && quorum > 0) throw new UsageError('--quorum needs --witness');
+    const bounds = parseListenerOptions(values, DEFAULT_REQUEST_TIMEOUT_MS);
+    const retryMin = values['witness-retry-min'] === undefined ? undefined
+      : parseIntOption('--witness-retry-min', values['witness-retry-min'], 1, MAX_WITNESS_RETRY_MS);
+    const retryMax = values['witness-retry-max'] === undefined ? undefined
+      : parseIntOption('--witness-retry-max', values['witness-retry-max'], 1, MAX_WITNESS_RETRY_MS);
+    if ((retryMax ?? DEFAULT_WITNESS_MAX_BACKOFF_MS) < (retryMin ?? DEFAULT_WITNESS_INITIAL_BACKOFF_MS)) {
+      throw new UsageError('--witness-retry-max must be at least --witness-retry-min');
+    }
     const p2pListen = (values['p2p-listen'] ?? []).map((v) => parseP2pListen('--p2p-listen', v));
     const p2pWitnesses = witnesses.filter((w) => w.url.startsWith('/'));
     if (p2pListen.length > 0 && p2pWitnesses.length === 0) throw new UsageError('--p2p-listen needs a --witness MULTIADDR=VKEY');
@@ -86,6 +114,10 @@ alarms (evidenceId) and as a "witness alarm" log line.`,
           witnessStream: (target: string, body: Uint8Array, signal: AbortSignal) => gossip.sendAddCheckpoint(p2p.node, target, body, { signal }),
         }),
         ...(quorum !== undefined ? { quorum } : {}),
+        witnessTiming: {
+          ...(retryMin !== undefined ? { initialBackoffMs: retryMin } : {}),
+          ...(retryMax !== undefined ? { maxBackoffMs: retryMax } : {}),
+        },
       });
     } catch (e) {
       await host?.stop();
@@ -94,9 +126,11 @@ alarms (evidenceId) and as a "witness alarm" log line.`,
       throw e;
     }
     await node.start();
+    // A witness reached over libp2p that connects again ends its backoff at once.
+    p2p?.node.addEventListener('peer:connect', (evt) => node.witnessReachable(evt.detail.toString()));
     let server;
     try {
-      server = await startLogServer({ node, listen, tokens, logger });
+      server = await startLogServer({ node, listen, tokens, logger, ...bounds });
     } catch (e) {
       await node.stop();
       await host?.stop();
@@ -112,6 +146,7 @@ alarms (evidenceId) and as a "witness alarm" log line.`,
     io.out(`checkpoint ${server.url}/checkpoint (size ${size})`);
     io.out(`trpc ${server.url}/trpc${tokens ? '' : ' (no --tokens: submissions are refused)'}`);
     io.out(`metrics ${server.url}/metrics`);
+    io.out(limitsLine(bounds, DEFAULT_REQUEST_TIMEOUT_MS));
     for (const w of witnesses) io.out(`witness ${w.url} ${w.vkey}`);
     if (p2p !== undefined) {
       io.out(`p2p id ${p2p.peerId.toString()}`);

@@ -3,7 +3,7 @@
  * over HTTP) and, with --p2p-listen, a node of the libp2p witness network (@cairn/gossip/witness:
  * gossip of cosigned checkpoints, split-view evidence, add-checkpoint over a libp2p stream).
  */
-import { answerAddCheckpoint, startWitnessServer, type WitnessServer } from '@cairn/api';
+import { answerAddCheckpoint, startWitnessServer, WITNESS_REQUEST_TIMEOUT_MS, type WitnessServer } from '@cairn/api';
 import { decodeSignerKey } from '@cairn/formats';
 import { nodeEd25519 } from '@cairn/formats/node';
 import { nodeBackend } from '@cairn/merkle/node';
@@ -24,6 +24,7 @@ import { CommandFailure, UsageError, defineCommand, type Io, type Values } from 
 import { readBounded, readKeyFile } from '../lib/files.js';
 import { parseListen, parseP2pPeer, parsePeerIdOption, parseP2pListen } from '../lib/options.js';
 import { untilSignal } from '../lib/signals.js';
+import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
 
 /**
  * Test-only: milliseconds to stall between the checks and the store of every add-checkpoint
@@ -48,6 +49,7 @@ const options = {
     description: "a peer witness /…/p2p/<peer ID>, kept connected; VKEY = its cosignature/v1 key (its cosignatures are merged into ours)",
   },
   'allow-peer': { type: 'string', multiple: true, value: 'PEERID', description: 'also accept libp2p connections from this peer ID (a log sending add-checkpoint over libp2p, a monitor)' },
+  ...listenerOptions(WITNESS_REQUEST_TIMEOUT_MS),
 } as const;
 
 function parseStall(env: NodeJS.ProcessEnv): number | undefined {
@@ -68,6 +70,7 @@ export async function runWitnessServe(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   const listen = values.listen === undefined ? undefined : parseListen('--listen', values.listen);
+  const bounds = parseListenerOptions(values, WITNESS_REQUEST_TIMEOUT_MS);
   const p2pListen = (values['p2p-listen'] ?? []).map((v) => parseP2pListen('--p2p-listen', v));
   const peers = (values.peer ?? []).map((v) => parseP2pPeer('--peer', v));
   const allowPeers = (values['allow-peer'] ?? []).map((v) => parsePeerIdOption('--allow-peer', v));
@@ -134,6 +137,7 @@ export async function runWitnessServe(
     throw e;
   }
   let network: WitnessNetwork | undefined;
+  let registerGossipMetrics: typeof import('@cairn/gossip').registerGossipMetrics | undefined;
   let server: WitnessServer | undefined;
   const stopAll = async (): Promise<void> => {
     await server?.close();
@@ -142,7 +146,9 @@ export async function runWitnessServe(
   };
   if (p2pListen.length > 0) {
     // Loaded on demand: libp2p takes a while to import, and most commands never need it.
-    const [{ startWitnessNetwork }, { GossipError }] = await Promise.all([import('@cairn/gossip/witness'), import('@cairn/gossip')]);
+    const [{ startWitnessNetwork }, gossip] = await Promise.all([import('@cairn/gossip/witness'), import('@cairn/gossip')]);
+    const { GossipError } = gossip;
+    registerGossipMetrics = gossip.registerGossipMetrics;
     try {
       network = await startWitnessNetwork({
         witness, dataDir: values.data!, listen: p2pListen, peers: peers.map((p) => p.addr), allowPeerIds: allowPeers, logger,
@@ -158,7 +164,8 @@ export async function runWitnessServe(
   if (listen !== undefined) {
     try {
       server = await startWitnessServer({
-        witness, listen, logger,
+        witness, listen, logger, ...bounds,
+        ...(net === undefined || registerGossipMetrics === undefined ? {} : { registerMetrics: (r) => registerGossipMetrics!(r, net.metrics) }),
         p2p: net === undefined ? undefined : () => ({ peerId: net.peerId, multiaddrs: net.multiaddrs(), connectedPeers: net.connectedPeers(), metrics: net.metrics }),
       });
     } catch (e) {
@@ -175,6 +182,8 @@ export async function runWitnessServe(
   if (server !== undefined) {
     io.out(`add-checkpoint ${server.url}/add-checkpoint`);
     io.out(`trpc ${server.url}/trpc`);
+    io.out(`metrics ${server.url}/metrics`);
+    io.out(limitsLine(bounds, WITNESS_REQUEST_TIMEOUT_MS));
     io.out(`cairn witness listening on ${server.url}`);
   }
   logger.info('started', {
@@ -210,6 +219,11 @@ MULTIADDR=VKEY; allow the log's peer ID with --allow-peer). Without --listen onl
 served. Example:
   pnpm cairn witness serve --data w1 --key w1.key --log VKEY@http://127.0.0.1:8080 \\
     --p2p-listen /ip4/127.0.0.1/tcp/4001 --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooW…=W2_VKEY
+
+Bounds: --max-connections, --headers-timeout and --request-timeout limit the HTTP listener; what
+they refuse is counted in GET /metrics (Prometheus; with --p2p-listen also the witness network's
+counters, among them unknown peers refused by the allowlist) and logged (rate-limited). An
+add-checkpoint body above 128 KiB gets 413 naming the limit, declared or sent chunked.
 
 Logs are JSON lines on standard error; SIGINT/SIGTERM stop it cleanly. The witness key's
 cosignature/v1 verifier key is printed at start (give it to logs, clients and peer witnesses).`,
