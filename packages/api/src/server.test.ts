@@ -187,6 +187,15 @@ describe('log server over HTTP (fake node)', () => {
       body: big,
     });
     assert.equal(chunked.status, 413);
+    // Both answers name the limit; both are counted.
+    for (const r of [declared, chunked]) {
+      const err = JSON.parse(r.body.toString()).error;
+      assert.equal(err.message, `request body exceeds the limit of ${64 * 1024} bytes`);
+      assert.equal(err.data.cairnCode, 'payload-too-large');
+    }
+    const metrics = (await raw(`${server.url}/metrics`)).body.toString();
+    assert.match(metrics, /^cairn_http_bodies_too_large_total\{how="declared"\} 1$/m);
+    assert.match(metrics, /^cairn_http_bodies_too_large_total\{how="chunked"\} 1$/m);
     assert.equal((await createLogClient(server.url).log.status.query()).size, '300');
   });
 

@@ -59,12 +59,18 @@ test('bodies above 128 KiB get 413, declared or streamed', async () => {
   const { server } = await setup();
   try {
     const big = new Uint8Array(128 * 1024 + 1).fill(0x41);
-    assert.equal((await post(server.url, big)).status, 413);
-    // Undeclared length (chunked): cut at the cap.
+    const declared = await post(server.url, big);
+    assert.equal(declared.status, 413);
+    assert.equal(await declared.text(), 'invalid input: body exceeds the limit of 131072 bytes\n');
+    // Undeclared length (chunked): cut at the cap, with the same answer.
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${server.url}/add-checkpoint`, { method: 'POST', headers: { 'Transfer-Encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          if (text === 'invalid input: body exceeds the limit of 131072 bytes\n') resolve(res.statusCode ?? 0);
+          else reject(new Error(`unexpected 413 body: ${text}`));
+        });
       });
       req.on('error', reject);
       req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
@@ -72,6 +78,9 @@ test('bodies above 128 KiB get 413, declared or streamed', async () => {
       req.end(big.subarray(100_000));
     });
     assert.equal(status, 413);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /^cairn_http_bodies_too_large_total\{how="declared"\} 1$/m);
+    assert.match(metrics, /^cairn_http_bodies_too_large_total\{how="chunked"\} 1$/m);
   } finally {
     await server.close();
   }
