@@ -26,7 +26,7 @@
  * - network errors, timeouts, `408`, `429` and `5xx`: the witness is unavailable: retry later.
  */
 import { connect } from 'node:net';
-import { MAX_COSIGNATURE_RESPONSE, parseSizeBody, TLOG_SIZE_CONTENT_TYPE, FormatError } from '@cairn/formats';
+import { MAX_COSIGNATURE_RESPONSE, parseSizeBody, readBounded, TLOG_SIZE_CONTENT_TYPE, FormatError } from '@cairn/formats';
 import { MAX_ALARM_BODY_CHARS } from './config.js';
 
 /** How a witness answered one add-checkpoint request. */
@@ -52,31 +52,6 @@ export interface PostOptions {
  * multiaddr for the libp2p stream (stream.ts).
  */
 export type WitnessTransport = (target: string, body: Uint8Array, opts: PostOptions) => Promise<WitnessReply>;
-
-/** Reads at most `max` bytes of a body; undefined when it is longer. */
-async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
-  if (res.body === null) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 const printable = (b: Uint8Array | undefined): string => {
   if (b === undefined) return '(body too large)';
@@ -120,7 +95,8 @@ export async function postAddCheckpoint(url: string, body: Uint8Array, opts: Pos
   const signal = opts.signal === undefined ? timeout : AbortSignal.any([timeout, opts.signal]);
   try {
     const res = await fetch(`${url}/add-checkpoint`, { method: 'POST', body, signal, redirect: 'error' });
-    const raw = await readCapped(res, MAX_COSIGNATURE_RESPONSE);
+    const read = await readBounded(res.body, MAX_COSIGNATURE_RESPONSE, { signal });
+    const raw = read.ok ? read.bytes : undefined;
     return sortWitnessAnswer(res.status, res.headers.get('content-type'), raw);
   } catch (e) {
     const err = e as Error;
