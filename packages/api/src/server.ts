@@ -138,15 +138,18 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
           tooLarge(res, maxBody);
           return;
         }
-        // Read here (bounded), so an undeclared body over the limit gets the same answer.
-        const read = await readBounded(req.iterator({ destroyOnReturn: false }), maxBody);
-        if (!read.ok) {
-          metrics.bodyTooLarge('chunked');
-          req.resume(); // discard the rest (bounded by the request timeout), so the answer is not lost to a reset
-          tooLarge(res, maxBody);
-          return;
+        if (declared === undefined) {
+          // Undeclared (chunked): read here, bounded, so a body over the limit gets the same answer.
+          // A declared body within the limit cannot grow past it (HTTP framing) and streams to tRPC.
+          const read = await readBounded(req.iterator({ destroyOnReturn: false }), maxBody);
+          if (!read.ok) {
+            metrics.bodyTooLarge('chunked');
+            req.resume(); // discard the rest (bounded by the request timeout), so the answer is not lost to a reset
+            tooLarge(res, maxBody);
+            return;
+          }
+          (req as IncomingMessage & { body?: string }).body = new TextDecoder().decode(read.bytes);
         }
-        (req as IncomingMessage & { body?: string }).body = new TextDecoder().decode(read.bytes);
       }
       trpc(req, res);
       return;

@@ -7,6 +7,7 @@
  * server sends it, capped at {@link MAX_BACKOFF_MS}). Not retried: the caller's abort, 404
  * (`not-found`), other 4xx (`http-status`), oversized bodies (`too-large`).
  */
+import { retry, RetryAbortedError } from '@cairn/formats';
 import { FetchError } from './errors.js';
 
 /** Time allowed per attempt. */
@@ -88,21 +89,6 @@ class Retryable extends Error {
 
 function signals(...s: (AbortSignal | undefined)[]): AbortSignal[] {
   return s.filter((x): x is AbortSignal => x !== undefined);
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Reads at most `max` bytes: more is `too-large`, or (with `truncate`) cut off silently. */
@@ -198,24 +184,26 @@ async function attemptWith(cfg: HttpConfig, req: HttpRequest, call: AbortSignal 
  * (`attempts` says how many were made; `body` holds the start of a refused response).
  */
 export async function httpGet(cfg: HttpConfig, req: HttpRequest, call: CallOptions = {}): Promise<HttpResponse> {
-  let wait = cfg.backoffMs;
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt(cfg, req, call.signal);
-    } catch (e) {
-      if (!(e instanceof Retryable)) {
-        if (e instanceof FetchError) throw withAttempts(e, n);
-        throw e;
-      }
-      if (n > cfg.retries) throw withAttempts(e.error, n);
-      const delay = Math.min(e.retryAfterMs ?? wait, MAX_BACKOFF_MS);
-      wait = Math.min(wait * 2, MAX_BACKOFF_MS);
-      try {
-        await sleep(delay, AbortSignal.any(signals(cfg.signal, call.signal)));
-      } catch (cause) {
-        throw new FetchError('aborted', 'request aborted while waiting to retry', { url: req.url, attempts: n, cause });
-      }
-    }
+  let n = 0;
+  try {
+    return await retry(
+      (a) => {
+        n = a;
+        return attempt(cfg, req, call.signal);
+      },
+      {
+        // Doubling from backoffMs without jitter; a server's Retry-After replaces the step (both capped).
+        policy: { initialMs: cfg.backoffMs, maxMs: MAX_BACKOFF_MS, jitter: false },
+        retries: cfg.retries,
+        delayOf: (e) => (e instanceof Retryable ? e.retryAfterMs : false),
+        signal: AbortSignal.any(signals(cfg.signal, call.signal)),
+      },
+    );
+  } catch (e) {
+    if (e instanceof RetryAbortedError) throw new FetchError('aborted', 'request aborted while waiting to retry', { url: req.url, attempts: n, cause: e.cause });
+    if (e instanceof Retryable) throw withAttempts(e.error, n);
+    if (e instanceof FetchError) throw withAttempts(e, n);
+    throw e;
   }
 }
 

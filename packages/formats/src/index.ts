@@ -26,3 +26,4 @@ export * from './proofbundle.js';
 export * from './policy.js';
 export * from './loglist.js';
 export * from './bounded.js';
+export * from './retry.js';

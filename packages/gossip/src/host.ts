@@ -26,6 +26,7 @@ import { identify, type Identify } from '@libp2p/identify';
 import { gossipsub, StrictNoSign, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { PeerId, PrivateKey } from '@libp2p/interface';
+import { backoffDelay } from '@cairn/formats';
 import { GossipError } from './errors.js';
 import { loadOrCreatePeerIdentity } from './identity.js';
 import { createMetrics, type GossipMetrics } from './metrics.js';
@@ -178,8 +179,7 @@ export async function createGossipHost(options: GossipHostOptions): Promise<Goss
 
   const schedule = (p: ConfiguredPeer, immediate = false): void => {
     if (stopped || p.timer !== undefined || p.dialing) return;
-    const base = Math.min(maxMs, minMs * 2 ** Math.min(p.attempt, 20));
-    const delay = immediate ? 0 : Math.round(base * (0.5 + Math.random() / 2));
+    const delay = immediate ? 0 : Math.round(backoffDelay(p.attempt + 1, { initialMs: minMs, maxMs }));
     p.timer = setTimeout(() => {
       p.timer = undefined;
       void dial(p);

@@ -29,6 +29,7 @@ import {
   type NoteSignature,
 } from '@cairn/formats';
 import { bytesEqual } from '@cairn/merkle';
+import { backoffSleep } from '@cairn/formats';
 import type { Logger } from '../logger.js';
 import type { SignedCheckpoint } from '../checkpoint.js';
 import { backoffDelay, MAX_WITNESS_CONFLICT_RETRIES, type ResolvedWitness, type WitnessTiming } from './config.js';
@@ -354,45 +355,34 @@ export class WitnessClient {
    * Waits the backoff for the current failure count; returns early on stop, on
    * {@link reachable}, or — when the witness did not answer at all — once a probe connects.
    */
-  #sleep(): Promise<void> {
+  async #sleep(): Promise<void> {
     const ms = backoffDelay(this.#failures, this.#d.timing, this.#d.random);
     const signal = this.#stop.signal;
-    if (signal.aborted) return Promise.resolve();
     const probe = this.#unreachable ? this.#d.probe : undefined;
     const every = this.#d.timing.probeIntervalMs;
-    return new Promise((resolve) => {
-      const probing = new AbortController();
-      let probeTimer: ReturnType<typeof setTimeout> | undefined;
-      let finished = false;
-      const done = (by?: 'probe' | 'reconnect') => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        clearTimeout(probeTimer);
-        probing.abort();
-        signal.removeEventListener('abort', onStop);
-        this.#wake = undefined;
-        if (by !== undefined && !signal.aborted) {
-          this.#backoffsEnded[by]++;
-          this.#d.logger.info('witness reachable again: backoff ended, retrying now', {
-            witness: this.#d.witness.url, name: this.#d.witness.name, by, consecutiveFailures: this.#failures, backoffMs: Math.round(ms),
-          });
+    const wake = new AbortController();
+    let by: 'probe' | 'reconnect' | undefined;
+    this.#wake = (how) => {
+      by ??= how;
+      wake.abort();
+    };
+    // Probing only pays when the wait is long; a short one just runs out.
+    const probing = probe !== undefined && ms > 2 * every
+      ? (async () => {
+        while ((await backoffSleep(every, { signal, wake: wake.signal })) === 'elapsed') {
+          if (await probe(this.#d.witness.url, AbortSignal.any([wake.signal, AbortSignal.timeout(every)]))) this.#wake?.('probe');
         }
-        resolve();
-      };
-      const onStop = () => done();
-      const tick = async () => {
-        probeTimer = undefined;
-        const ok = await probe!(this.#d.witness.url, AbortSignal.any([probing.signal, AbortSignal.timeout(every)]));
-        if (finished) return;
-        if (ok) done('probe');
-        else probeTimer = setTimeout(() => void tick(), every);
-      };
-      const timer = setTimeout(() => done(), ms);
-      signal.addEventListener('abort', onStop, { once: true });
-      this.#wake = (by) => done(by);
-      // Probing only pays when the wait is long; a short one just runs out.
-      if (probe !== undefined && ms > 2 * every) probeTimer = setTimeout(() => void tick(), every);
-    });
+      })()
+      : undefined;
+    const end = await backoffSleep(ms, { signal, wake: wake.signal });
+    this.#wake = undefined;
+    wake.abort(); // stops the probe loop
+    await probing;
+    if (end === 'woken' && by !== undefined && !signal.aborted) {
+      this.#backoffsEnded[by]++;
+      this.#d.logger.info('witness reachable again: backoff ended, retrying now', {
+        witness: this.#d.witness.url, name: this.#d.witness.name, by, consecutiveFailures: this.#failures, backoffMs: Math.round(ms),
+      });
+    }
   }
 }

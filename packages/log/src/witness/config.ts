@@ -10,7 +10,7 @@
  * `pnpm cairn keygen --witness` prints, e.g. `witness.example.org+1c1b7b2e+BE4a…`). Its name
  * defaults to the key name.
  */
-import { ALG_COSIGNATURE_V1, parseVerifierKey, type Ed25519Backend, type Verifier } from '@cairn/formats';
+import { ALG_COSIGNATURE_V1, backoffDelay as policyDelay, parseVerifierKey, type Ed25519Backend, type Verifier } from '@cairn/formats';
 import { LogError } from '../errors.js';
 
 /** One witness, as configured. */
@@ -151,6 +151,5 @@ export function resolveWitnesses(
 
 /** The delay before retry number `failures` (1-based): exponential, capped, jittered uniformly in [d/2, d]. */
 export function backoffDelay(failures: number, timing: WitnessTiming, random: () => number = Math.random): number {
-  const exp = Math.min(timing.maxBackoffMs, timing.initialBackoffMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
-  return exp / 2 + random() * (exp / 2);
+  return policyDelay(failures, { initialMs: timing.initialBackoffMs, maxMs: timing.maxBackoffMs }, random);
 }
