@@ -15,6 +15,15 @@
  *   caught without gossip;
  * - on every new connection both sides exchange a snapshot (sync.ts: latest
  *   notes and evidence), so a restarted or late peer catches up;
+ * - every log-signed checkpoint learned from a peer (gossip or snapshot) that is larger than the
+ *   witness's own goes to the catch-up (catch-up.ts): it becomes the floor of add-checkpoint (409
+ *   with its size to anything else) and, once proven consistent from the log's tiles, the
+ *   witness's stored checkpoint — so a witness restored from an old backup cannot be made to
+ *   cosign a fork its peers' history does not extend;
+ * - with `peers`, at start add-checkpoint answers 503 `syncing` until every configured peer's
+ *   snapshot has been taken in, or for at most `peerSyncTimeoutMs`
+ *   ({@link DEFAULT_PEER_SYNC_TIMEOUT_MS}); `initialSync` resolves what was learned and from whom
+ *   (or that no peer was reachable, and the witness goes on from its own state);
  * - with `addCheckpoint`, the tlog-witness add-checkpoint exchange is served over the libp2p
  *   stream protocol too (same bytes as HTTP; the handler comes from @cairn/api
  *   `answerAddCheckpoint`, the one status table).
@@ -48,6 +57,7 @@ import {
   type GossipMetrics,
 } from './index.js';
 import { parseCheckpointNote, utf8Encode, FormatError } from '@cairn/formats';
+import { CatchUp, type CatchUpStats } from './catch-up.js';
 import type { Witness, WitnessLogger } from '@cairn/witness';
 import { WitnessGossipView } from './witness-view.js';
 
@@ -58,6 +68,35 @@ export const SYNC_EVIDENCE_RECORDS = 64;
 /** Attempts of the catch-up exchange per new connection (the peer may still be registering its handlers). */
 const SYNC_ATTEMPTS = 3;
 const SYNC_RETRY_MS = 300;
+/** How long a witness with peers waits, at start, for their snapshots before it answers add-checkpoint (ms). */
+export const DEFAULT_PEER_SYNC_TIMEOUT_MS = 10_000;
+
+/** One configured peer in the start-up sync. */
+export interface PeerSyncPeer {
+  readonly peerId: string;
+  /** Whether its snapshot was taken in. */
+  readonly synced: boolean;
+  /** The verified checkpoints it holds, per origin (sizes as decimal strings). */
+  readonly checkpoints: readonly { readonly origin: string; readonly size: string }[];
+  /** Why the exchange failed (last attempt), when it did. */
+  readonly error?: string;
+}
+
+/** The outcome of the start-up sync (plain JSON for the status endpoint). */
+export interface PeerSyncReport {
+  /**
+   * `off`: no peers configured; `syncing`: still waiting (add-checkpoint answers 503);
+   * `synced`: every peer answered; `partial`: some did before the timeout; `unreachable`: none
+   * did, and the witness answers from its own state only.
+   */
+  readonly state: 'off' | 'syncing' | 'synced' | 'partial' | 'unreachable';
+  readonly timeoutMs: number;
+  readonly peers: readonly PeerSyncPeer[];
+  /** Checkpoints above this witness's own learned during the sync: its floor, then (caught up) its state. */
+  readonly learned: readonly { readonly origin: string; readonly size: string; readonly storedSize: string; readonly from: string }[];
+  /** When the sync ended (ISO 8601). */
+  readonly finishedAt?: string;
+}
 
 export interface WitnessNetworkOptions {
   readonly witness: Witness;
@@ -77,6 +116,10 @@ export interface WitnessNetworkOptions {
   /** fetch for the log's tiles (tests), and its per-request timeout. */
   readonly fetch?: typeof fetch;
   readonly tileTimeoutMs?: number;
+  /** Start-up wait for the peers' snapshots (default {@link DEFAULT_PEER_SYNC_TIMEOUT_MS}). */
+  readonly peerSyncTimeoutMs?: number;
+  /** Catch-up retry pacing (tests). */
+  readonly catchUpRetry?: { readonly minMs?: number; readonly maxMs?: number };
 }
 
 /** A running witness-network node. */
@@ -85,7 +128,12 @@ export interface WitnessNetwork {
   readonly topics: GossipTopics;
   readonly detector: SplitViewDetector;
   readonly view: WitnessGossipView;
+  readonly catchUp: CatchUp;
   readonly peerId: string;
+  /** Resolves when the start-up sync ends (at once, `off`, without peers). */
+  readonly initialSync: Promise<PeerSyncReport>;
+  /** The start-up sync as it stands, and the catch-up counters. */
+  peerSync(): PeerSyncReport & { readonly catchUp: CatchUpStats };
   /** Listen addresses with `/p2p/<peer ID>`. */
   multiaddrs(): string[];
   readonly metrics: GossipMetrics;
@@ -126,9 +174,65 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
     metrics.detectorErrors++;
     logger?.warn(what, { error: String((e as Error)?.message ?? e) });
   };
+  const catchUp = new CatchUp({
+    witness, logger,
+    ...(o.fetch === undefined ? {} : { fetch: o.fetch }),
+    ...(o.tileTimeoutMs === undefined ? {} : { tileTimeoutMs: o.tileTimeoutMs }),
+    ...(o.catchUpRetry?.minMs === undefined ? {} : { retryMinMs: o.catchUpRetry.minMs }),
+    ...(o.catchUpRetry?.maxMs === undefined ? {} : { retryMaxMs: o.catchUpRetry.maxMs }),
+  });
+  // The start-up sync: add-checkpoint waits (503) until the configured peers' snapshots are in.
+  const peerSyncTimeoutMs = o.peerSyncTimeoutMs ?? DEFAULT_PEER_SYNC_TIMEOUT_MS;
+  const configured = [...new Set((o.peers ?? []).map((a) => a.slice(a.lastIndexOf('/p2p/') + 5)))];
+  const syncPeers = new Map<string, { synced: boolean; checkpoints: { origin: string; size: string }[]; error?: string }>(
+    configured.map((id) => [id, { synced: false, checkpoints: [] }]),
+  );
+  const learned: { origin: string; size: string; storedSize: string; from: string }[] = [];
+  let syncState: PeerSyncReport['state'] = configured.length === 0 ? 'off' : 'syncing';
+  let finishedAt: string | undefined;
+  const report = (): PeerSyncReport => ({
+    state: syncState, timeoutMs: peerSyncTimeoutMs,
+    peers: [...syncPeers].map(([peerId, p]) => ({ peerId, synced: p.synced, checkpoints: [...p.checkpoints], ...(p.error === undefined ? {} : { error: p.error }) })),
+    learned: [...learned],
+    ...(finishedAt === undefined ? {} : { finishedAt }),
+  });
+  let endSync: () => void = () => {};
+  const release = configured.length === 0 ? () => {} : witness.hold(`asking ${configured.length} peer witness(es) what they know (at most ${peerSyncTimeoutMs} ms)`);
+  const initialSync = configured.length === 0
+    ? Promise.resolve(report())
+    : new Promise<PeerSyncReport>((resolve) => {
+      const timer = setTimeout(() => endSync(), peerSyncTimeoutMs);
+      timer.unref?.();
+      endSync = () => {
+        clearTimeout(timer);
+        if (syncState !== 'syncing') return;
+        const n = [...syncPeers.values()].filter((p) => p.synced).length;
+        syncState = n === syncPeers.size ? 'synced' : n > 0 ? 'partial' : 'unreachable';
+        finishedAt = new Date().toISOString();
+        release();
+        const r = report();
+        if (syncState === 'unreachable') {
+          logger?.warn('no peer witness reachable at start-up: answering add-checkpoint from this witness\'s own state only', { peers: configured, timeoutMs: peerSyncTimeoutMs });
+        } else {
+          logger?.info('start-up sync with peer witnesses done', { state: syncState, synced: n, peers: configured.length, learned: r.learned });
+        }
+        resolve(r);
+      };
+    });
+  const learn = async (note: Uint8Array, from: string): Promise<void> => {
+    const out = await catchUp.learn(note, from);
+    if (out.action === 'learned' && syncState === 'syncing') {
+      const stored = (await witness.latest(out.known.origin))?.size ?? 0n;
+      learned.push({ origin: out.known.origin, size: out.known.size.toString(), storedSize: stored.toString(), from });
+    }
+  };
+
   const offs: (() => void)[] = [];
   offs.push(detector.attach(topics));
-  offs.push(topics.onCheckpoint((m) => view.remember(m.origin, m.note)));
+  offs.push(topics.onCheckpoint((m) => {
+    view.remember(m.origin, m.note);
+    learn(m.note, m.from).catch(onError('learning a gossiped checkpoint failed'));
+  }));
   offs.push(topics.onEvidence((m) => logger?.warn('evidence received', { origin: m.record.origin, kind: m.record.kind, proven: m.verdict.proven, from: m.from })));
   for (const origin of witness.logs.keys()) topics.follow(origin);
   topics.subscribeAlarms();
@@ -155,6 +259,7 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
     return { checkpoints, evidence };
   });
   const consume = async (from: string, snap: { checkpoints: readonly Uint8Array[]; evidence: readonly Uint8Array[] }): Promise<void> => {
+    const peer = syncPeers.get(from);
     for (const note of snap.checkpoints) {
       let origin: string;
       try {
@@ -176,6 +281,10 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
       }
       metrics.checkpointsAccepted++;
       view.remember(origin, note);
+      if (peer !== undefined && !peer.synced && peer.checkpoints.length < witness.logs.size) {
+        peer.checkpoints.push({ origin, size: parseCheckpointNote(note).checkpoint.size.toString() });
+      }
+      await learn(note, from);
       await detector.checkCheckpoint(origin, note, from);
     }
     for (const bytes of snap.evidence) {
@@ -192,6 +301,12 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
   const syncWith = async (peer: PeerId): Promise<void> => {
     const snap = await requestSync(host.node, peer);
     await consume(peer.toString(), snap);
+    const p = syncPeers.get(peer.toString());
+    if (p !== undefined && !p.synced) {
+      p.synced = true;
+      delete p.error;
+      if (syncState === 'syncing' && [...syncPeers.values()].every((x) => x.synced)) endSync();
+    }
   };
   const syncOnConnect = async (peer: PeerId): Promise<void> => {
     for (let attempt = 1; attempt <= SYNC_ATTEMPTS && !stopped; attempt++) {
@@ -199,6 +314,8 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
         await syncWith(peer);
         return;
       } catch (e) {
+        const p = syncPeers.get(peer.toString());
+        if (p !== undefined && !p.synced) p.error = String((e as Error).message);
         if (attempt === SYNC_ATTEMPTS) logger?.info('catch-up with a peer failed', { peer: peer.toString(), error: String((e as Error).message) });
         else await new Promise((r) => setTimeout(r, SYNC_RETRY_MS * attempt).unref?.());
       }
@@ -206,6 +323,8 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
   };
   const onConnect = (evt: CustomEvent<PeerId>): void => void syncOnConnect(evt.detail);
   host.node.addEventListener('peer:connect', onConnect);
+  // Peers that connected before the listener was in place.
+  for (const c of host.node.getConnections()) void syncOnConnect(c.remotePeer);
 
   if (o.addCheckpoint !== undefined) await handleAddCheckpoint(host.node, o.addCheckpoint);
 
@@ -214,8 +333,11 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
     topics,
     detector,
     view,
+    catchUp,
     peerId,
     metrics,
+    initialSync,
+    peerSync: () => ({ ...report(), catchUp: { ...catchUp.stats } }),
     multiaddrs: () => host.multiaddrs().map((a) => a.toString()),
     connectedPeers: () => [...new Set(host.node.getConnections().map((c) => c.remotePeer.toString()))],
     syncWith,
@@ -223,6 +345,8 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
       if (stopped) return;
       stopped = true;
       host.node.removeEventListener('peer:connect', onConnect);
+      endSync();
+      catchUp.stop();
       for (const off of offs) off();
       view.close();
       topics.close();

@@ -11,10 +11,11 @@
  * | `invalid-signature` | a trusted key's line fails to verify (2) | 403 |
  * | `unverified` | no trusted signature at all (2) | 403 |
  * | `rate-limited` | the origin's qpd budget is spent (local policy) | 429 |
+ * | `syncing` | at start-up, still asking peer witnesses what they know (`evidence.retryAfterSeconds`) | 503 |
  * | `blocked` | this witness holds proven evidence that the log misbehaved (`evidence.evidenceId`) | 403 |
  * | `old-size-too-large` | old size > checkpoint size (3) | 400 |
  * | `bad-empty-root` | size 0 with a root other than SHA-256("") (4) | 422 |
- * | `conflict` | old size ≠ the stored size (5); `evidence.knownSize` | 409 |
+ * | `conflict` | old size ≠ the stored size (5), or any checkpoint but a larger log-signed one learned from a peer (the floor); `evidence.knownSize` | 409 |
  * | `unexpected-proof` | old size 0 with a non-empty proof (6) | 422 |
  * | `inconsistent` | the consistency proof fails (7) | 422 |
  * | `fork` | same size, different root (8) | 422 |
@@ -34,6 +35,7 @@ export const WITNESS_ERROR_CODES = [
   'invalid-signature',
   'unverified',
   'rate-limited',
+  'syncing',
   'blocked',
   'old-size-too-large',
   'bad-empty-root',
@@ -59,7 +61,7 @@ export interface WitnessEvidence {
   readonly storedNote?: string;
   readonly offeredNote?: string;
   readonly proof?: readonly Uint8Array[];
-  /** For `rate-limited`: whole seconds until a request will be accepted. */
+  /** For `rate-limited` and `syncing`: whole seconds until a request will be accepted. */
   readonly retryAfterSeconds?: number;
   /** For `blocked`: the id of the evidence that stopped this witness cosigning the origin. */
   readonly evidenceId?: string;

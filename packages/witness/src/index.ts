@@ -40,11 +40,14 @@ export {
 } from './config.js';
 export { RequestBudgets, BUDGET_PERIOD_MS } from './budget.js';
 export { KeyedMutex } from './lock.js';
+export { KnownCheckpoints, type KnownCheckpoint, type LearnOutcome } from './known.js';
 export { verifyRequest, type VerifiedRequest } from './request.js';
 export {
   Witness,
   MAX_COSIGNERS,
+  SYNCING_RETRY_AFTER_SECONDS,
   type AddCheckpointResult,
+  type CaughtUp,
   type EvidenceInput,
   type RecordEvidenceResult,
   type LogStatus,

@@ -14,6 +14,17 @@
  * lowered. The stored note holds the re-encoded checkpoint text, only the log signatures that
  * verified, and our own cosignature — never a line we did not verify.
  *
+ * Knowledge from peers (known.ts): `learnCheckpoint` keeps the largest verified log-signed
+ * checkpoint another witness told this one about. While it is above the stored size it is the
+ * origin's floor: checked under the mutex right after the block, add-checkpoint cosigns only that
+ * very checkpoint (old size = the stored size, a proof that verifies against the stored root)
+ * and answers every other request `conflict` 409 with the floor's size (a checkpoint of the
+ * floor's size with another root is a `fork`, 422). `catchUp` sends the witness exactly that
+ * request, with a proof the caller got from the log's tiles, through the same checks, mutex and
+ * compare-and-swap: the floor becomes the stored state, and from then on the log must prove
+ * consistency from there. `hold` makes add-checkpoint answer `syncing` (503, retry) while the
+ * witness network asks the peers what they know at start-up.
+ *
  * Requests refused by checks 4, 6, 7 or 8 carry a valid log signature, so they are recorded as
  * possible misbehaviour with both notes and the proof (and handed to `onMisbehaviour` listeners,
  * which the witness network turns into split-view evidence where it can prove it).
@@ -30,6 +41,7 @@ import {
   ALG_COSIGNATURE_V1,
   FormatError,
   MAX_ADD_CHECKPOINT_BODY,
+  formatAddCheckpointRequest,
   cosignatureTimestamp,
   openNote,
   parseCheckpoint,
@@ -55,6 +67,7 @@ import { EMPTY_ROOT, ProofError, verifyConsistency, type HashBackend } from '@ca
 import { RequestBudgets } from './budget.js';
 import { buildTrustedLogs, type LogSpec, type TrustedLog } from './config.js';
 import { WitnessError } from './errors.js';
+import { KnownCheckpoints, type KnownCheckpoint, type LearnOutcome } from './known.js';
 import { KeyedMutex } from './lock.js';
 import { verifyRequest, type VerifiedRequest } from './request.js';
 import type {
@@ -67,6 +80,9 @@ import type {
   StoredEvidence,
   WitnessStorage,
 } from './storage/types.js';
+
+/** The Retry-After (seconds) of a `syncing` answer while the witness is held. */
+export const SYNCING_RETRY_AFTER_SECONDS = 1;
 
 /** Most foreign cosigner keys a witness may be configured with. */
 export const MAX_COSIGNERS = 64;
@@ -153,6 +169,20 @@ export interface LogStatus {
   readonly size: bigint | undefined;
   readonly rootHash: Uint8Array | undefined;
   readonly cosignedAt: bigint | undefined;
+  /** A larger log-signed checkpoint learned from a peer, not yet proven consistent (the floor). */
+  readonly known: KnownCheckpoint | undefined;
+  /** The last catch-up to a checkpoint learned from a peer, if any since start. */
+  readonly caughtUp: CaughtUp | undefined;
+}
+
+/** A catch-up that advanced the stored state of an origin. */
+export interface CaughtUp {
+  readonly fromSize: bigint;
+  readonly size: bigint;
+  /** Who told us about the checkpoint. */
+  readonly from: string;
+  /** When (ms since the epoch). */
+  readonly at: number;
 }
 
 /** The witness's identity and per-log state. */
@@ -160,6 +190,8 @@ export interface WitnessStatus {
   readonly name: string;
   /** The cosignature/v1 (type 0x04) verifier key of this witness. */
   readonly cosignatureVkey: string;
+  /** Why add-checkpoint answers `syncing` now (see {@link Witness.hold}); undefined when it does not. */
+  readonly held: string | undefined;
   readonly logs: readonly LogStatus[];
 }
 
@@ -188,6 +220,9 @@ export class Witness {
   readonly #cosigners: readonly Verifier[];
   readonly #cosignedListeners = new Set<(r: AddCheckpointResult) => void>();
   readonly #misbehaviourListeners = new Set<(r: MisbehaviourRecord) => void>();
+  readonly #known = new KnownCheckpoints();
+  readonly #caughtUp = new Map<string, CaughtUp>();
+  readonly #holds = new Set<{ readonly reason: string }>();
 
   constructor(opts: WitnessOptions) {
     const edOpts: Ed25519Options = opts.ed25519 === undefined ? {} : { ed25519: opts.ed25519 };
@@ -257,6 +292,12 @@ export class Witness {
     const v = verifyRequest(body, this.logs);
     const { request, checkpoint: cp, log } = v;
     const evidence = { origin: cp.origin, oldSize: request.oldSize };
+    const hold = this.#holds.values().next().value;
+    if (hold !== undefined) {
+      throw new WitnessError('syncing', `not answering yet: ${hold.reason}; retry in ${SYNCING_RETRY_AFTER_SECONDS} s`, {
+        evidence: { ...evidence, retryAfterSeconds: SYNCING_RETRY_AFTER_SECONDS },
+      });
+    }
     if (log.qpd !== undefined) {
       const wait = this.#budgets.take(cp.origin, log.qpd);
       if (wait !== undefined) {
@@ -270,12 +311,12 @@ export class Witness {
     }
     if (cp.size === 0n && !bytesEqual(cp.rootHash, EMPTY_ROOT)) {
       const stored = await this.#storage.latest(cp.origin);
-      throw await this.#refuse(v, stored, 'bad-empty-root', 'a checkpoint of size 0 must have the empty-tree root');
+      throw await this.#refuse(v, stored?.note, 'bad-empty-root', 'a checkpoint of size 0 must have the empty-tree root');
     }
     return this.#locks.run(cp.origin, () => this.#checkAndStore(v));
   }
 
-  async #checkAndStore(v: VerifiedRequest): Promise<AddCheckpointResult> {
+  async #checkAndStore(v: VerifiedRequest, catchUpFrom?: string): Promise<AddCheckpointResult> {
     const { request, checkpoint: cp } = v;
     const block = await this.#storage.block(cp.origin);
     if (block !== undefined) {
@@ -287,6 +328,20 @@ export class Witness {
     }
     const stored = await this.#storage.latest(cp.origin);
     const known = stored?.size ?? 0n;
+    const floor = this.#known.above(cp.origin, known);
+    if (floor !== undefined) {
+      const isFloor = cp.size === floor.size && bytesEqual(cp.rootHash, floor.rootHash);
+      if (cp.size === floor.size && !isFloor) {
+        throw await this.#refuse(v, floor.note, 'fork', `checkpoint of size ${cp.size} has a different root than the log-signed one learned from ${floor.from}`);
+      }
+      if (!isFloor || request.oldSize !== known) {
+        throw new WitnessError(
+          'conflict',
+          `this witness knows a log-signed checkpoint of size ${floor.size} (from ${floor.from}) that it has not yet proven consistent with its cosigned size ${known}; prove consistency from ${floor.size}`,
+          { evidence: { origin: cp.origin, oldSize: request.oldSize, knownSize: floor.size } },
+        );
+      }
+    }
     if (request.oldSize !== known) {
       throw new WitnessError('conflict', `old size ${request.oldSize} does not match the latest cosigned size ${known}`, {
         evidence: { origin: cp.origin, oldSize: request.oldSize, knownSize: known },
@@ -294,27 +349,27 @@ export class Witness {
     }
     if (request.oldSize === 0n) {
       if (request.proof.length > 0) {
-        throw await this.#refuse(v, stored, 'unexpected-proof', 'consistency proof must be empty when the old size is 0');
+        throw await this.#refuse(v, stored?.note, 'unexpected-proof', 'consistency proof must be empty when the old size is 0');
       }
     } else if (stored !== undefined && request.oldSize === cp.size) {
       if (!bytesEqual(stored.rootHash, cp.rootHash)) {
-        throw await this.#refuse(v, stored, 'fork', `checkpoint of size ${cp.size} has a different root than the one cosigned`);
+        throw await this.#refuse(v, stored.note, 'fork', `checkpoint of size ${cp.size} has a different root than the one cosigned`);
       }
       if (request.proof.length > 0) {
-        throw await this.#refuse(v, stored, 'inconsistent', 'consistency proof must be empty for equal sizes');
+        throw await this.#refuse(v, stored.note, 'inconsistent', 'consistency proof must be empty for equal sizes');
       }
     } else if (stored !== undefined) {
       try {
         verifyConsistency(request.oldSize, cp.size, stored.rootHash, cp.rootHash, request.proof, this.#hash);
       } catch (cause) {
         if (!(cause instanceof ProofError)) throw cause;
-        throw await this.#refuse(v, stored, 'inconsistent', `consistency proof from ${request.oldSize} to ${cp.size} does not verify (${cause.code})`);
+        throw await this.#refuse(v, stored.note, 'inconsistent', `consistency proof from ${request.oldSize} to ${cp.size} does not verify (${cause.code})`);
       }
     }
-    return this.#cosignAndStore(v, stored);
+    return this.#cosignAndStore(v, stored, catchUpFrom);
   }
 
-  async #cosignAndStore(v: VerifiedRequest, stored: StoredCheckpoint | undefined): Promise<AddCheckpointResult> {
+  async #cosignAndStore(v: VerifiedRequest, stored: StoredCheckpoint | undefined, catchUpFrom: string | undefined): Promise<AddCheckpointResult> {
     const cp = v.checkpoint;
     const timestamp = this.#timestamp();
     // Cosign a re-encoding of the parsed three lines, never the received bytes.
@@ -338,7 +393,14 @@ export class Witness {
         evidence: { origin: cp.origin, oldSize: v.request.oldSize, knownSize },
       });
     }
-    this.#logger?.info('cosigned', { origin: cp.origin, size: cp.size.toString(), oldSize: v.request.oldSize.toString(), time: timestamp.toString() });
+    if (catchUpFrom === undefined) {
+      this.#logger?.info('cosigned', { origin: cp.origin, size: cp.size.toString(), oldSize: v.request.oldSize.toString(), time: timestamp.toString() });
+    } else {
+      this.#caughtUp.set(cp.origin, { fromSize: v.request.oldSize, size: cp.size, from: catchUpFrom, at: this.#now() });
+      this.#logger?.info('caught up with a checkpoint learned from a peer', {
+        origin: cp.origin, size: cp.size.toString(), oldSize: v.request.oldSize.toString(), from: catchUpFrom, time: timestamp.toString(),
+      });
+    }
     const result = { cosignatures: formatCosignatureLines([own]), origin: cp.origin, size: cp.size, rootHash: cp.rootHash, timestamp, note };
     this.#emit(this.#cosignedListeners, result);
     return result;
@@ -354,11 +416,11 @@ export class Witness {
   }
 
   /** Records possible misbehaviour (best effort) and returns the refusal to throw. */
-  async #refuse(v: VerifiedRequest, stored: StoredCheckpoint | undefined, kind: MisbehaviourKind, reason: string): Promise<WitnessError> {
+  async #refuse(v: VerifiedRequest, storedNote: string | undefined, kind: MisbehaviourKind, reason: string): Promise<WitnessError> {
     const { request, checkpoint: cp } = v;
     const record: MisbehaviourRecord = {
       kind, origin: cp.origin, time: BigInt(Math.floor(this.#now() / 1000)), oldSize: request.oldSize,
-      storedNote: stored?.note, offeredNote: v.noteText, proof: request.proof, reason,
+      storedNote, offeredNote: v.noteText, proof: request.proof, reason,
     };
     try {
       await this.#storage.recordMisbehaviour(record);
@@ -368,8 +430,72 @@ export class Witness {
     }
     this.#emit(this.#misbehaviourListeners, record);
     return new WitnessError(kind, reason, {
-      evidence: { origin: cp.origin, oldSize: request.oldSize, offeredNote: v.noteText, proof: request.proof, ...(stored ? { storedNote: stored.note } : {}) },
+      evidence: { origin: cp.origin, oldSize: request.oldSize, offeredNote: v.noteText, proof: request.proof, ...(storedNote === undefined ? {} : { storedNote }) },
     });
+  }
+
+  /**
+   * Learns a log-signed checkpoint note from another witness (`from`: who said it). If it verifies
+   * under the configured keys of its origin and is larger than both the stored checkpoint and
+   * what was learned before, it becomes the origin's floor (see the module comment). Never
+   * throws for bad input: the outcome says what happened.
+   */
+  async learnCheckpoint(note: Uint8Array | string, from: string): Promise<LearnOutcome> {
+    let origin: string;
+    try {
+      origin = parseCheckpoint(parseNote(note).text).origin;
+    } catch (e) {
+      if (e instanceof FormatError) return { action: 'ignored', reason: `malformed checkpoint note: ${e.message}` };
+      throw e;
+    }
+    const log = this.logs.get(origin);
+    if (log === undefined) return { action: 'ignored', reason: `unknown log: ${origin}` };
+    const stored = await this.#storage.latest(origin);
+    const out = this.#known.learn(log, note, stored?.size ?? 0n, from, this.#now());
+    if (out.action === 'learned') {
+      this.#logger?.info('learned a larger log-signed checkpoint from a peer', {
+        origin, size: out.known.size.toString(), storedSize: (stored?.size ?? 0n).toString(), from,
+      });
+    }
+    return out;
+  }
+
+  /** The origin's floor: a learned checkpoint above the stored size, not yet caught up with. */
+  async knownAbove(origin: string): Promise<{ readonly known: KnownCheckpoint; readonly storedSize: bigint } | undefined> {
+    const storedSize = (await this.#storage.latest(origin))?.size ?? 0n;
+    const known = this.#known.above(origin, storedSize);
+    return known === undefined ? undefined : { known, storedSize };
+  }
+
+  /**
+   * Catches up with the origin's floor: runs add-checkpoint for the learned checkpoint with old
+   * size `oldSize` and `proof` (PROOF(oldSize, floor), e.g. from the log's tiles), through every
+   * check, the origin's mutex and the compare-and-swap, without spending the log's request budget.
+   * Resolves the cosignature, or undefined when there is no floor (any more). Rejects like
+   * add-checkpoint: `conflict` when the stored size is no longer `oldSize` (ask again with a
+   * proof from the new size), `inconsistent` when the proof does not verify against the stored
+   * root (recorded as possible misbehaviour; the learned checkpoint is never adopted).
+   */
+  async catchUp(origin: string, oldSize: bigint, proof: readonly Uint8Array[]): Promise<AddCheckpointResult | undefined> {
+    const floor = await this.knownAbove(origin);
+    if (floor === undefined) return undefined;
+    const body = formatAddCheckpointRequest({ oldSize, proof: [...proof], checkpoint: floor.known.note });
+    const v = verifyRequest(body, this.logs);
+    return this.#locks.run(origin, async () => {
+      if ((await this.knownAbove(origin)) === undefined) return undefined;
+      return this.#checkAndStore(v, floor.known.from);
+    });
+  }
+
+  /**
+   * Makes add-checkpoint answer `syncing` (503, Retry-After {@link SYNCING_RETRY_AFTER_SECONDS})
+   * for every origin until the returned function is called (idempotent). `reason` is what the
+   * refusal and the status say.
+   */
+  hold(reason: string): () => void {
+    const h = { reason };
+    this.#holds.add(h);
+    return () => void this.#holds.delete(h);
   }
 
   /** The latest cosigned note of `origin`, or undefined if never cosigned. */
@@ -495,9 +621,11 @@ export class Witness {
       const log = this.logs.get(origin);
       return {
         origin, configured: log !== undefined, qpd: log?.qpd, blocked: blocks.get(origin), size: c?.size, rootHash: c?.rootHash, cosignedAt: c?.cosignedAt,
+        known: this.#known.above(origin, c?.size ?? 0n), caughtUp: this.#caughtUp.get(origin),
       };
     });
-    return { name: this.name, cosignatureVkey: this.cosignatureVkey, logs };
+    const held = this.#holds.values().next().value?.reason;
+    return { name: this.name, cosignatureVkey: this.cosignatureVkey, held, logs };
   }
 
   /** Possible-misbehaviour records, newest first. */

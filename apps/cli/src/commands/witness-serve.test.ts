@@ -49,7 +49,7 @@ async function serve(args: { data: string; key: string; log: string[] }) {
     },
     err: (l) => { errs.push(l); },
   };
-  const done = runWitnessServe({ data: args.data, key: args.key, listen: '127.0.0.1:0', log: args.log, 'logs-file': undefined, 'p2p-listen': undefined, peer: undefined, 'allow-peer': undefined, 'max-connections': undefined, 'headers-timeout': undefined, 'request-timeout': undefined }, io, () => stopped, {});
+  const done = runWitnessServe({ data: args.data, key: args.key, listen: '127.0.0.1:0', log: args.log, 'logs-file': undefined, 'p2p-listen': undefined, peer: undefined, 'allow-peer': undefined, 'max-connections': undefined, 'headers-timeout': undefined, 'request-timeout': undefined, 'peer-sync-timeout': undefined }, io, () => stopped, {});
   const u = await Promise.race([url, done.then((c) => { throw new Error(`exited ${c}: ${errs.join('\n')}`); })]);
   return { url: u, lines, errs, stop: async () => { stop('test'); return done; } };
 }
@@ -87,12 +87,16 @@ test('option errors name the flag', async () => {
     const badPeer = await run([...base, '--log', log.vkey, '--p2p-listen', '/ip4/127.0.0.1/tcp/0', '--peer', '/ip4/127.0.0.1/tcp/1']);
     assert.equal(badPeer.code, EXIT_USAGE);
     assert.match(badPeer.err, /--peer .*\/p2p\//);
+    const badSync = await run([...base, '--log', log.vkey, '--p2p-listen', '/ip4/127.0.0.1/tcp/0', '--peer-sync-timeout', '10s']);
+    assert.equal(badSync.code, EXIT_USAGE);
+    assert.match(badSync.err, /--peer-sync-timeout must be an integer/);
     const badUrl = await run([...base, '--log', `${log.vkey}@http://[x`]);
     assert.equal(badUrl.code, EXIT_USAGE);
     assert.match(badUrl.err, /--log/);
     const help = await run(['witness', 'serve', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.out, /--logs-file/);
+    assert.match(help.out, /--peer-sync-timeout/);
   });
 });
 

@@ -19,10 +19,10 @@ import {
   type WitnessStorage,
   type WitnessTestHooks,
 } from '@cairn/witness';
-import type { WitnessNetwork } from '@cairn/gossip/witness';
+import type { PeerSyncReport, WitnessNetwork } from '@cairn/gossip/witness';
 import { CommandFailure, UsageError, defineCommand, type Io, type Values } from '../command.js';
 import { readBounded, readKeyFile } from '../lib/files.js';
-import { parseListen, parseP2pPeer, parsePeerIdOption, parseP2pListen } from '../lib/options.js';
+import { parseIntOption, parseListen, parseP2pPeer, parsePeerIdOption, parseP2pListen } from '../lib/options.js';
 import { untilSignal } from '../lib/signals.js';
 import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
 
@@ -31,6 +31,10 @@ import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listen
  * (for crash tests). Never set it in production; the witness logs a warning when it is set.
  */
 export const TEST_STALL_ENV = 'CAIRN_TEST_STALL_BEFORE_STORE_MS';
+/** Default of --peer-sync-timeout (ms); the same as @cairn/gossip/witness DEFAULT_PEER_SYNC_TIMEOUT_MS. */
+export const DEFAULT_PEER_SYNC_TIMEOUT_MS = 10_000;
+/** Largest --peer-sync-timeout (ms). */
+export const MAX_PEER_SYNC_TIMEOUT_MS = 600_000;
 /** Largest --logs-file accepted (the witness-network lists are a few MB). */
 export const MAX_LOGS_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -50,6 +54,10 @@ const options = {
   },
   'allow-peer': { type: 'string', multiple: true, value: 'PEERID', description: 'also accept libp2p connections from this peer ID (a log sending add-checkpoint over libp2p, a monitor)' },
   ...listenerOptions(WITNESS_REQUEST_TIMEOUT_MS),
+  'peer-sync-timeout': {
+    type: 'string', value: 'MS',
+    description: `at start, how long to wait for the --peer witnesses' snapshots before answering add-checkpoint (503 meanwhile; 0 = do not wait; default ${DEFAULT_PEER_SYNC_TIMEOUT_MS})`,
+  },
 } as const;
 
 function parseStall(env: NodeJS.ProcessEnv): number | undefined {
@@ -76,6 +84,9 @@ export async function runWitnessServe(
   const allowPeers = (values['allow-peer'] ?? []).map((v) => parsePeerIdOption('--allow-peer', v));
   if (listen === undefined && p2pListen.length === 0) throw new UsageError('give --listen HOST:PORT (HTTP) and/or --p2p-listen MULTIADDR (libp2p)');
   if (p2pListen.length === 0 && (peers.length > 0 || allowPeers.length > 0)) throw new UsageError('--peer and --allow-peer need --p2p-listen');
+  const peerSyncTimeoutMs = values['peer-sync-timeout'] === undefined
+    ? DEFAULT_PEER_SYNC_TIMEOUT_MS
+    : parseIntOption('--peer-sync-timeout', values['peer-sync-timeout'], 0, MAX_PEER_SYNC_TIMEOUT_MS);
   const specs: LogSpec[] = [];
   for (const v of values.log ?? []) {
     try {
@@ -151,7 +162,7 @@ export async function runWitnessServe(
     registerGossipMetrics = gossip.registerGossipMetrics;
     try {
       network = await startWitnessNetwork({
-        witness, dataDir: values.data!, listen: p2pListen, peers: peers.map((p) => p.addr), allowPeerIds: allowPeers, logger,
+        witness, dataDir: values.data!, listen: p2pListen, peers: peers.map((p) => p.addr), allowPeerIds: allowPeers, logger, peerSyncTimeoutMs,
         addCheckpoint: async (body) => answerAddCheckpoint(witness, body, logger),
       });
     } catch (e) {
@@ -166,7 +177,9 @@ export async function runWitnessServe(
       server = await startWitnessServer({
         witness, listen, logger, ...bounds,
         ...(net === undefined || registerGossipMetrics === undefined ? {} : { registerMetrics: (r) => registerGossipMetrics!(r, net.metrics) }),
-        p2p: net === undefined ? undefined : () => ({ peerId: net.peerId, multiaddrs: net.multiaddrs(), connectedPeers: net.connectedPeers(), metrics: net.metrics }),
+        p2p: net === undefined ? undefined : () => ({
+          peerId: net.peerId, multiaddrs: net.multiaddrs(), connectedPeers: net.connectedPeers(), metrics: net.metrics, peerSync: net.peerSync(),
+        }),
       });
     } catch (e) {
       await stopAll();
@@ -189,11 +202,37 @@ export async function runWitnessServe(
   logger.info('started', {
     url: server?.url, p2p: net?.multiaddrs(), name: witness.name, logs: [...logs.keys()], data: values.data,
   });
+  if (net !== undefined && peers.length > 0) {
+    io.out(`peer sync: asking ${peers.length} peer witness(es) what they hold; add-checkpoint answers 503 until done (at most ${peerSyncTimeoutMs} ms)`);
+    void net.initialSync.then((r) => {
+      for (const line of peerSyncLines(r)) io.out(line);
+    });
+  }
   const why = await until();
   logger.info('stopping', { signal: why });
   await stopAll();
   logger.info('stopped', {});
   return 0;
+}
+
+/** The start-up lines that say what the peer sync learned, and from whom. */
+export function peerSyncLines(r: PeerSyncReport): string[] {
+  const out: string[] = [];
+  for (const p of r.peers) {
+    if (!p.synced) out.push(`peer sync: ${p.peerId} not reached${p.error === undefined ? '' : ` (${p.error})`}`);
+    else if (p.checkpoints.length === 0) out.push(`peer sync: ${p.peerId} holds no checkpoint of a log this witness follows`);
+    else for (const c of p.checkpoints) out.push(`peer sync: ${p.peerId} holds ${c.origin} at size ${c.size}`);
+  }
+  for (const l of r.learned) {
+    out.push(`peer sync: learned ${l.origin} size ${l.size} from ${l.from}, above this witness's size ${l.storedSize}: catching up from the log's tiles (409 with size ${l.size} until then)`);
+  }
+  const synced = r.peers.filter((p) => p.synced).length;
+  if (r.state === 'unreachable') {
+    out.push(`peer sync: no peer witness reachable within ${r.timeoutMs} ms; answering add-checkpoint from this witness's own state only`);
+  } else {
+    out.push(`peer sync: ${r.state}, ${synced} of ${r.peers.length} peer(s); ${r.learned.length === 0 ? 'nothing newer than this witness\'s own state' : `${r.learned.length} newer checkpoint(s) learned`}; answering add-checkpoint`);
+  }
+  return out;
 }
 
 export const witnessServe = defineCommand({
@@ -216,7 +255,16 @@ against the tiles at the log's @URL) become evidence, published on the alarm top
 add-checkpoint answers 403 naming the evidence id until \`cairn witness clear\` (run while the
 witness is stopped). Logs may also send add-checkpoint over libp2p (log serve --witness
 MULTIADDR=VKEY; allow the log's peer ID with --allow-peer). Without --listen only libp2p is
-served. Example:
+served.
+
+A witness never cosigns a checkpoint its peers' history does not extend: a log-signed checkpoint
+learned from a peer (gossip, or the snapshot every connection starts with) that is larger than
+the witness's own is proven consistent with it from the log's tiles (@URL) and then held
+(cosigned) by the witness; until then add-checkpoint answers 409 with its size. At start, with
+--peer, add-checkpoint answers 503 (Retry-After) until the peers' snapshots are in or
+--peer-sync-timeout passes; "peer sync:" lines say what was learned and from whom (tRPC status,
+p2p.peerSync). So a witness restored from an old backup catches up instead of cosigning a fork.
+Example:
   pnpm cairn witness serve --data w1 --key w1.key --log VKEY@http://127.0.0.1:8080 \\
     --p2p-listen /ip4/127.0.0.1/tcp/4001 --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooW…=W2_VKEY
 

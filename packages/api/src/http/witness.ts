@@ -6,7 +6,7 @@
  * |---|---|
  * | `POST <prefix>/add-checkpoint` | 200 `text/plain; charset=utf-8`: only the witness's `— <name> <base64>\n` line(s) |
  * | | 409 `Content-Type: text/x.tlog.size` (exactly), body `<latest cosigned size>\n`, e.g. `3\n` |
- * | | 400/403/404/413/422/429 (+ `Retry-After`)/500: `text/plain` reason, e.g. `unknown log: …\n` |
+ * | | 400/403/404/413/422/429 and 503 (+ `Retry-After`)/500: `text/plain` reason, e.g. `unknown log: …\n` |
  * | | 403 for a blocked origin names the evidence: `blocked: evidence <64 hex> proves that <origin> misbehaved; …\n` |
  * | `GET <prefix>/<hex sha256(origin)>/checkpoint` | 200 the latest cosigned note (verified log signature(s) + our cosignature), or 404 |
  * | `OPTIONS` either path | 204 with the CORS headers |
@@ -46,6 +46,7 @@ export const WITNESS_ERROR_TABLE: Readonly<Record<WitnessErrorCode, WitnessError
   inconsistent: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
   fork: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
   'rate-limited': { status: 429, trpc: 'TOO_MANY_REQUESTS' },
+  syncing: { status: 503, trpc: 'SERVICE_UNAVAILABLE' },
   blocked: { status: 403, trpc: 'FORBIDDEN' },
   storage: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the witness failed to store its state; nothing was cosigned' },
   config: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the witness is misconfigured; nothing was cosigned' },

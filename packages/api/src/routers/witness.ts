@@ -12,7 +12,12 @@
  *   JSON line (re-verifiable offline with `cairn evidence verify`);
  * - `status` also tells, per log, `blocked: { evidenceId, since } | null` (the witness stopped
  *   cosigning it after proven misbehaviour) and, on the witness network, `p2p`: its peer ID,
- *   addresses, connected peers and gossip counters (accepted / rejected by reason …).
+ *   addresses, connected peers and gossip counters (accepted / rejected by reason …), and
+ *   `p2p.peerSync`: the start-up sync (state, each peer and what it holds, checkpoints learned);
+ * - per log, `known: { size, from, learnedAt } | null` — a larger log-signed checkpoint learned
+ *   from a peer that the witness has not yet caught up with (add-checkpoint answers 409 with its
+ *   size meanwhile) — and `caughtUp: { fromSize, size, from, at } | null`, the last catch-up;
+ *   `held` says why add-checkpoint answers 503 `syncing` now (null when it does not).
  *
  * This router has its own tRPC instance (its context is a witness, not a log); errors are
  * mapped through the one witness table in http/witness.ts. Plain JSON on the wire, like the
@@ -30,6 +35,8 @@ export interface WitnessP2pStatus {
   readonly connectedPeers: readonly string[];
   /** Gossip counters (a plain JSON object). */
   readonly metrics: unknown;
+  /** The start-up sync with peer witnesses and the catch-up counters (a plain JSON object). */
+  readonly peerSync?: unknown;
 }
 
 /** What every witness procedure sees. */
@@ -104,6 +111,7 @@ export const witnessRouter = t.router({
     return {
       name: s.name,
       cosignatureVkey: s.cosignatureVkey,
+      held: s.held ?? null,
       logs: s.logs.map((l) => ({
         origin: l.origin,
         configured: l.configured,
@@ -112,6 +120,8 @@ export const witnessRouter = t.router({
         rootHash: l.rootHash === undefined ? null : b64(l.rootHash),
         cosignedAt: l.cosignedAt?.toString() ?? null,
         blocked: l.blocked === undefined ? null : { evidenceId: l.blocked.evidenceId, since: l.blocked.since },
+        known: l.known === undefined ? null : { size: l.known.size.toString(), from: l.known.from, learnedAt: l.known.learnedAt },
+        caughtUp: l.caughtUp === undefined ? null : { fromSize: l.caughtUp.fromSize.toString(), size: l.caughtUp.size.toString(), from: l.caughtUp.from, at: l.caughtUp.at },
       })),
       p2p: ctx.p2p?.() ?? null,
     };
