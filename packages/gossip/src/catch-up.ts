@@ -26,6 +26,12 @@ import { isWitnessError, type LearnOutcome, type Witness, type WitnessLogger } f
 import { TileFetchError } from './errors.js';
 import { consistencyFromTiles, DEFAULT_TILE_TIMEOUT_MS } from './tiles-http.js';
 
+/**
+ * Delay before catching up with a checkpoint learned from gossip (ms): in a healthy network the
+ * log's own add-checkpoint for that checkpoint arrives meanwhile (the floor accepts exactly it),
+ * so no tile is fetched and the log gets no 409. Snapshots taken at connect are caught up at once.
+ */
+export const CATCH_UP_DELAY_MS = 2_000;
 /** First delay before repeating a failed catch-up (ms). */
 export const CATCH_UP_RETRY_MIN_MS = 500;
 /** Largest delay between catch-up attempts (ms). */
@@ -41,6 +47,8 @@ export interface CatchUpOptions {
   readonly tileTimeoutMs?: number;
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
+  /** Default {@link CATCH_UP_DELAY_MS}. */
+  readonly delayMs?: number;
 }
 
 /** Counters (a plain JSON object for the status endpoint). */
@@ -82,15 +90,27 @@ export class CatchUp {
 
   /**
    * Learns a (validated or not) checkpoint note from `from`; when it becomes a floor, starts the
-   * catch-up of its origin in the background. Resolves once the floor is in place.
+   * catch-up of its origin in the background (`now`, or after {@link CATCH_UP_DELAY_MS}).
+   * Resolves once the floor is in place.
    */
-  async learn(note: Uint8Array, from: string): Promise<LearnOutcome> {
+  async learn(note: Uint8Array, from: string, now = false): Promise<LearnOutcome> {
     const out = await this.#o.witness.learnCheckpoint(note, from);
     if (out.action === 'learned') {
       this.stats.learned++;
-      this.kick(out.known.origin);
+      if (now) this.kick(out.known.origin);
+      else this.#later(out.known.origin, this.#o.delayMs ?? CATCH_UP_DELAY_MS);
     }
     return out;
+  }
+
+  #later(origin: string, delay: number): void {
+    const st = this.#state(origin);
+    if (this.#abort.signal.aborted || st.timer !== undefined || st.running !== undefined) return;
+    st.timer = setTimeout(() => {
+      st.timer = undefined;
+      this.kick(origin);
+    }, delay);
+    st.timer.unref?.();
   }
 
   /** Starts (or restarts at once) the catch-up of `origin` unless one is running. */
@@ -118,11 +138,7 @@ export class CatchUp {
               origin, reason: out.reason, failures: st.failures, retryInMs: delay,
             });
           }
-          st.timer = setTimeout(() => {
-            st.timer = undefined;
-            this.kick(origin);
-          }, delay);
-          st.timer.unref?.();
+          this.#later(origin, delay);
         } else {
           st.failures = 0;
           st.lastError = undefined;

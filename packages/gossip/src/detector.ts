@@ -116,6 +116,20 @@ export class SplitViewDetector {
     return this.#compare(origin, f, local, gossiped);
   }
 
+  /**
+   * Compares two log-signed notes of `origin` directly (e.g. a checkpoint the witness refused and
+   * the one it knew: its stored checkpoint, or a larger one learned from a peer), as a gossiped
+   * note is compared with the local latest.
+   */
+  async checkPair(origin: string, a: Uint8Array, b: Uint8Array, fromA: string, fromB: string): Promise<DetectorOutcome> {
+    const f = this.#o.view.follows(origin);
+    if (f === undefined) return { action: 'ignored', reason: 'origin not followed' };
+    const x = this.#open(a, f.verifiers, origin, fromA);
+    const y = this.#open(b, f.verifiers, origin, fromB);
+    if (x === undefined || y === undefined) return { action: 'ignored', reason: 'note does not verify under the log keys' };
+    return this.#compare(origin, f, x, y);
+  }
+
   /** Verifies and records evidence received from the alarm topic. */
   async receiveEvidence(record: EvidenceRecord): Promise<DetectorOutcome> {
     const id = evidenceId(record);

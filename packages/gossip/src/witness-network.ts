@@ -219,8 +219,8 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
         resolve(r);
       };
     });
-  const learn = async (note: Uint8Array, from: string): Promise<void> => {
-    const out = await catchUp.learn(note, from);
+  const learn = async (note: Uint8Array, from: string, now = false): Promise<void> => {
+    const out = await catchUp.learn(note, from, now);
     if (out.action === 'learned' && syncState === 'syncing') {
       const stored = (await witness.latest(out.known.origin))?.size ?? 0n;
       learned.push({ origin: out.known.origin, size: out.known.size.toString(), storedSize: stored.toString(), from });
@@ -242,7 +242,10 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
   }));
   offs.push(witness.onMisbehaviour((m) => {
     if (m.kind !== 'fork' && m.kind !== 'inconsistent') return;
-    detector.checkCheckpoint(m.origin, utf8Encode(m.offeredNote), 'local').then(
+    const check = m.storedNote === undefined
+      ? detector.checkCheckpoint(m.origin, utf8Encode(m.offeredNote), 'local')
+      : detector.checkPair(m.origin, utf8Encode(m.storedNote), utf8Encode(m.offeredNote), 'local', 'local');
+    check.then(
       (out) => logger?.info('refused checkpoint checked for a split view', { origin: m.origin, outcome: out.action }),
       onError('checking a refused checkpoint failed'),
     );
@@ -284,7 +287,7 @@ export async function startWitnessNetwork(o: WitnessNetworkOptions): Promise<Wit
       if (peer !== undefined && !peer.synced && peer.checkpoints.length < witness.logs.size) {
         peer.checkpoints.push({ origin, size: parseCheckpointNote(note).checkpoint.size.toString() });
       }
-      await learn(note, from);
+      await learn(note, from, true);
       await detector.checkCheckpoint(origin, note, from);
     }
     for (const bytes of snap.evidence) {

@@ -195,6 +195,14 @@ export interface WitnessStatus {
   readonly logs: readonly LogStatus[];
 }
 
+function blockedError(origin: string, block: OriginBlock): WitnessError {
+  return new WitnessError(
+    'blocked',
+    `blocked: evidence ${block.evidenceId} proves that ${origin} misbehaved; this witness no longer cosigns it (an operator must run \`cairn witness clear\`)`,
+    { evidence: { origin, evidenceId: block.evidenceId } },
+  );
+}
+
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
@@ -294,6 +302,8 @@ export class Witness {
     const evidence = { origin: cp.origin, oldSize: request.oldSize };
     const hold = this.#holds.values().next().value;
     if (hold !== undefined) {
+      const block = await this.#storage.block(cp.origin);
+      if (block !== undefined) throw blockedError(cp.origin, block);
       throw new WitnessError('syncing', `not answering yet: ${hold.reason}; retry in ${SYNCING_RETRY_AFTER_SECONDS} s`, {
         evidence: { ...evidence, retryAfterSeconds: SYNCING_RETRY_AFTER_SECONDS },
       });
@@ -319,13 +329,7 @@ export class Witness {
   async #checkAndStore(v: VerifiedRequest, catchUpFrom?: string): Promise<AddCheckpointResult> {
     const { request, checkpoint: cp } = v;
     const block = await this.#storage.block(cp.origin);
-    if (block !== undefined) {
-      throw new WitnessError(
-        'blocked',
-        `blocked: evidence ${block.evidenceId} proves that ${cp.origin} misbehaved; this witness no longer cosigns it (an operator must run \`cairn witness clear\`)`,
-        { evidence: { origin: cp.origin, evidenceId: block.evidenceId } },
-      );
-    }
+    if (block !== undefined) throw blockedError(cp.origin, block);
     const stored = await this.#storage.latest(cp.origin);
     const known = stored?.size ?? 0n;
     const floor = this.#known.above(cp.origin, known);
