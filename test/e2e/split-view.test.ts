@@ -61,8 +61,10 @@ describe('split view across disjoint witness sets, gossiped over libp2p (scenari
   });
 
   test('every honest witness holds proven evidence, `evidence verify` exits 0, and cosigning stops with 403 naming it', async () => {
-    // Each half of the network cosigns its own history of the same size.
-    const [ra, rb] = await Promise.all([logA.submit(10, 'history-A'), logB.submit(10, 'history-B')]);
+    // Each half of the network is shown its own history of the same size. A witness that already
+    // learned the other history's checkpoint from a peer refuses it (422), so a half may not reach
+    // its quorum: the split view becomes evidence either way, and no witness cosigns both.
+    const [ra, rb] = await Promise.all([logA.submit(10, 'history-A', 'checkpoint'), logB.submit(10, 'history-B', 'checkpoint')]);
     assert.equal(sizeOf(ra.checkpoint!), 10n);
     assert.equal(sizeOf(rb.checkpoint!), 10n);
     assert.notEqual(ra.checkpoint!.split('\n')[2], rb.checkpoint!.split('\n')[2], 'two roots for one size');
@@ -104,7 +106,7 @@ describe('split view across disjoint witness sets, gossiped over libp2p (scenari
         return half.every((w) => s.alarms.some((a) => a.url === w.url && a.status === 403 && a.evidenceId === blocks.get(w.index)));
       });
       const s = await log.status();
-      assert.equal(s.cosignedSize, '10', 'nothing after the split view is cosigned');
+      assert.ok(s.cosignedSize === null || s.cosignedSize === '10', `nothing after the split view is cosigned (${s.cosignedSize})`);
       assert.ok(sizeOf(next.checkpoint!) > 10n);
     }
     // A direct request with a valid log signature is refused the same way.
