@@ -47,11 +47,11 @@ describe('a witness restored from an old backup never cosigns a fork (scenario 8
   }
 
   async function restore(ws: readonly E2eWitness[]): Promise<void> {
-    for (const x of ws) assert.equal((await x.stop()).code, 0);
-    for (const x of ws) {
+    await Promise.all(ws.map(async (x) => {
+      assert.equal((await x.stop()).code, 0);
       await rm(x.data, { recursive: true, force: true });
       await cp(backups[x.index]!, x.data, { recursive: true });
-    }
+    }));
   }
 
   before(async () => {
@@ -74,11 +74,11 @@ describe('a witness restored from an old backup never cosigns a fork (scenario 8
       return true;
     });
     // The backups, taken while the witnesses are stopped (a consistent copy of LevelDB).
-    for (const x of c.witnesses.slice(0, 2)) {
+    await Promise.all(c.witnesses.slice(0, 2).map(async (x) => {
       assert.equal((await x.stop()).code, 0);
       backups[x.index] = await c.copy(x.data, `w${x.index}-backup`);
       await x.start();
-    }
+    }));
     await c.log.submit(40, 'after-backup');
     await until('every witness at 60', async () => {
       for (const x of c.witnesses) if (sizeOf((await x.checkpoint(ORIGIN)) ?? '\n0\n') < 60n) return false;
