@@ -102,7 +102,8 @@ test('tRPC status and misbehaviour over HTTP; the monitoring GET', async () => {
   const { log, clock, server, client } = await setup();
   try {
     const before = await client.status.query();
-    assert.deepEqual(before.logs, [{ origin: log.origin, configured: true, qpd: null, size: null, rootHash: null, cosignedAt: null, blocked: null }]);
+    assert.deepEqual(before.logs, [{ origin: log.origin, configured: true, qpd: null, size: null, rootHash: null, cosignedAt: null, blocked: null, known: null, caughtUp: null }]);
+    assert.equal(before.held, null);
     assert.equal((await post(server.url, log.body(0n, 3n))).status, 200);
     const after = await client.status.query();
     assert.equal(after.name, 'example.com/witness');
