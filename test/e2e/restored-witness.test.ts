@@ -15,7 +15,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, cp } from 'node:fs/promises';
-import { runCliOk } from '../helpers/cli.js';
+import { loadOrCreatePeerIdentity } from '@cairn/gossip';
 import { forkFrom, leafHashesOf, signerFromFile } from './forge.js';
 import { freePort, makeCluster, sizeOf, sleep, until, type Cluster, type E2eWitness } from './harness.js';
 
@@ -59,7 +59,8 @@ describe('a witness restored from an old backup never cosigns a fork (scenario 8
     const logPort = await freePort();
     const p2p = await Promise.all(c.witnesses.map(async (x) => ({
       port: await freePort(),
-      id: (await runCliOk(['witness', 'p2p-id', '--data', x.data])).trim(),
+      // The identity `witness serve` will load from its data directory (`cairn witness p2p-id`).
+      id: (await loadOrCreatePeerIdentity(x.data)).peerId.toString(),
     })));
     for (const x of c.witnesses) {
       x.logUrl = `http://127.0.0.1:${logPort}`;

@@ -97,7 +97,9 @@ test('no log URL: the catch-up cannot run and says why; the learned checkpoint s
   const out = await c.attempt(ORIGIN);
   assert.equal(out.action, 'retry');
   assert.match((out as { reason: string }).reason, /no log URL/);
-  assert.equal((await answerAddCheckpoint(witness, body(A, 10, 20))).status, 409);
+  const refused = await answerAddCheckpoint(witness, body(A, 10, 20));
+  assert.equal(refused.status, 409);
+  assert.equal(new TextDecoder().decode(refused.body), '10\n', 'names the stored size: the log can still bring it to 30');
   // The log itself can still bring it to exactly that checkpoint, with the proof from 10.
   assert.equal((await answerAddCheckpoint(witness, body(A, 10, 30))).status, 200);
   assert.deepEqual(await c.attempt(ORIGIN), { action: 'none' });

@@ -13,12 +13,14 @@ import { isWitnessError, type WitnessErrorCode } from './errors.js';
 
 const WITNESS_KEY = generateSignerKey('example.com/witness', testSeed(9));
 const PEER = '12D3KooWPeerForTests';
+/** Configuration only: the core never fetches (the catch-up driver in @cairn/gossip does). */
+const LOG_URL = 'http://127.0.0.1:9/log';
 
 function setup(hooks?: WitnessTestHooks) {
   const log = new TestLog();
   const clock = new FakeClock();
   const storage = new MemoryWitnessStorage();
-  const witness = new Witness({ key: WITNESS_KEY, logs: [{ vkey: log.vkey }], storage, now: clock.now, ...(hooks ? { hooks } : {}) });
+  const witness = new Witness({ key: WITNESS_KEY, logs: [{ vkey: log.vkey, url: LOG_URL }], storage, now: clock.now, ...(hooks ? { hooks } : {}) });
   return { log, clock, storage, witness };
 }
 
@@ -189,4 +191,17 @@ test('hold: add-checkpoint answers syncing (retry) until released; status says w
   release();
   assert.equal((await witness.status()).held, undefined);
   assert.equal((await witness.addCheckpoint(log.body(0n, 3n))).size, 3n);
+});
+
+test('without a log URL the 409 names the stored size: only the log can bring the witness to the learned checkpoint, exactly', async () => {
+  const log = new TestLog();
+  const witness = new Witness({ key: WITNESS_KEY, logs: [{ vkey: log.vkey }], storage: new MemoryWitnessStorage() });
+  await witness.addCheckpoint(log.body(0n, 20n));
+  await witness.learnCheckpoint(log.note(60n), PEER);
+  const f = fork(log, 20n, 20);
+  for (const body of [f.body, log.body(20n, 70n), log.body(20n, 30n)]) {
+    assert.equal((await refused(witness.addCheckpoint(body), 'conflict')).evidence.knownSize, 20n);
+  }
+  assert.equal((await witness.addCheckpoint(log.body(20n, 60n))).size, 60n);
+  assert.equal((await witness.addCheckpoint(log.body(60n, 70n))).size, 70n);
 });

@@ -19,7 +19,8 @@
  * origin's floor: checked under the mutex right after the block, add-checkpoint cosigns only that
  * very checkpoint (old size = the stored size, a proof that verifies against the stored root)
  * and answers every other request `conflict` 409 with the floor's size (a checkpoint of the
- * floor's size with another root is a `fork`, 422). `catchUp` sends the witness exactly that
+ * floor's size with another root is a `fork`, 422); for a log configured without a URL (no
+ * catch-up possible) the 409 names the stored size, so the log can bring it to the floor. `catchUp` sends the witness exactly that
  * request, with a proof the caller got from the log's tiles, through the same checks, mutex and
  * compare-and-swap: the floor becomes the stored state, and from then on the log must prove
  * consistency from there. `hold` makes add-checkpoint answer `syncing` (503, retry) while the
@@ -339,6 +340,16 @@ export class Witness {
         throw await this.#refuse(v, floor.note, 'fork', `checkpoint of size ${cp.size} has a different root than the log-signed one learned from ${floor.from}`);
       }
       if (!isFloor || request.oldSize !== known) {
+        // With the log's URL the catch-up proves the floor from the tiles: the log must prove from
+        // there. Without it, only the log can bring the witness to the floor (exactly that
+        // checkpoint, proven from the stored size): name the stored size, or it could never.
+        if (v.log.url === undefined) {
+          throw new WitnessError(
+            'conflict',
+            `this witness knows a log-signed checkpoint of size ${floor.size} (from ${floor.from}) and has no log URL to prove it from; it cosigns only that checkpoint, with a proof from its size ${known}`,
+            { evidence: { origin: cp.origin, oldSize: request.oldSize, knownSize: known } },
+          );
+        }
         throw new WitnessError(
           'conflict',
           `this witness knows a log-signed checkpoint of size ${floor.size} (from ${floor.from}) that it has not yet proven consistent with its cosigned size ${known}; prove consistency from ${floor.size}`,

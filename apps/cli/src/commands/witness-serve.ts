@@ -205,7 +205,7 @@ export async function runWitnessServe(
   if (net !== undefined && peers.length > 0) {
     for (const l of logs.values()) {
       if (l.url !== undefined) continue;
-      io.out(`warning: ${l.origin} has no log URL (--log VKEY@URL): a larger checkpoint learned from a peer cannot be proven from the log's tiles; until the log sends exactly that checkpoint, add-checkpoint answers 409 with its size`);
+      io.out(`warning: ${l.origin} has no log URL (--log VKEY@URL): a larger checkpoint learned from a peer cannot be proven from the log's tiles; this witness then cosigns only that checkpoint, when the log sends it`);
       logger.warn('no log URL: cannot catch up with checkpoints learned from peers', { origin: l.origin });
     }
     io.out(`peer sync: asking ${peers.length} peer witness(es) what they hold; add-checkpoint answers 503 until done (at most ${peerSyncTimeoutMs} ms)`);
