@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { formatAddCheckpointRequest } from '@cairn/formats';
-import { runCliOk } from '../helpers/cli.js';
+import { loadOrCreatePeerIdentity } from '@cairn/gossip';
 import { cli, E2eLog, freePort, makeCluster, sizeOf, until, type Cluster } from './harness.js';
 
 const ORIGIN = 'split.e2e.example/log';
@@ -34,7 +34,8 @@ describe('split view across disjoint witness sets, gossiped over libp2p (scenari
     const [portA, portB] = [await freePort(), await freePort()];
     const p2p = await Promise.all(c.witnesses.map(async (w) => ({
       port: await freePort(),
-      id: (await runCliOk(['witness', 'p2p-id', '--data', w.data])).trim(),
+      // The identity `witness serve` will load from its data directory (`cairn witness p2p-id`).
+      id: (await loadOrCreatePeerIdentity(w.data)).peerId.toString(),
     })));
     for (const w of c.witnesses) {
       w.logUrl = `http://127.0.0.1:${w.index < 2 ? portA : portB}`;
@@ -106,7 +107,7 @@ describe('split view across disjoint witness sets, gossiped over libp2p (scenari
         return half.every((w) => s.alarms.some((a) => a.url === w.url && a.status === 403 && a.evidenceId === blocks.get(w.index)));
       });
       const s = await log.status();
-      assert.ok(s.cosignedSize === null || s.cosignedSize === '10', `nothing after the split view is cosigned (${s.cosignedSize})`);
+      assert.ok(BigInt(s.cosignedSize ?? '0') <= 10n, `nothing after the split view is cosigned (${s.cosignedSize})`);
       assert.ok(sizeOf(next.checkpoint!) > 10n);
     }
     // A direct request with a valid log signature is refused the same way.

@@ -29,6 +29,8 @@ export const DEMO_READY_LINE = 'demo: ready — press Ctrl-C to stop';
 
 const WITNESS_LISTENING = /^cairn witness listening on (http:\/\/\S+)$/m;
 const COSIGNATURE_VKEY = /^cosignature\/v1 (\S+)$/m;
+/** The last `peer sync:` line of `witness serve` (it answers add-checkpoint from then on). */
+const PEER_SYNC_DONE = /^peer sync: .*answering add-checkpoint/m;
 const LOG_LISTENING = /^cairn log listening on (http:\/\/\S+)$/m;
 const LOG_VKEY = /^vkey (\S+)$/m;
 const LOG_SIZE = /^checkpoint \S+ \(size (\d+)\)$/m;
@@ -98,6 +100,9 @@ async function startWitnesses(setup: DemoSetup, say: (l: string) => void, useGos
         await saveDemoJson(setup);
       }
     }
+    // With peers a witness answers add-checkpoint only once it has asked them what they hold
+    // (503 until then): start the log after that, so its first checkpoint is cosigned at once.
+    if (peerIds !== undefined) await Promise.all(children.map((c) => c.waitFor({ sync: PEER_SYNC_DONE })));
     return { children, witnessUrls: ready.map((r) => r.url[1]!), gossip: peerIds !== undefined };
   } catch (e) {
     await Promise.all(children.map((c) => c.stop()));
