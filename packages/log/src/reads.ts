@@ -10,7 +10,7 @@
  *   proof synchronously over a {@link TileSet}.
  */
 import {
-  buildProof, consistencyProof, consistencyProofNodes, inclusionProofPlan, tileWidth, type HashBackend,
+  buildProof, consistencyProof, formatTilePath, consistencyProofNodes, inclusionProofPlan, tileWidth, type HashBackend,
 } from '@cairn/merkle';
 import { formatEntryBundle, parseEntryBundle } from '@cairn/formats';
 import { HASH_SIZE, MAX_RANGE, TILE_HEIGHT, TILE_WIDTH } from './constants.js';
@@ -59,7 +59,10 @@ export class LogReader {
     }
     const full = await this.#storage.get(bundleKey(index));
     if (full === undefined) throw new LogError('integrity', `entry bundle ${index} is missing from storage`);
-    return width === TILE_WIDTH ? full : formatEntryBundle(parseEntryBundle(full).slice(0, width));
+    // Parsed before it is served, full or cut: a stored bundle that is not 256 well-formed entries
+    // is the log's storage being wrong, never something to hand to a client.
+    const entries = parseStoredBundle(full, index);
+    return width === TILE_WIDTH ? full : formatEntryBundle(entries.slice(0, width));
   }
 
   async getEntry(index: bigint): Promise<Uint8Array> {
@@ -84,7 +87,7 @@ export class LogReader {
       if (b === undefined) {
         const raw = await this.#storage.get(bundleKey(n));
         if (raw === undefined) throw new LogError('integrity', `entry ${i} is missing from storage (neither entry nor bundle ${n})`);
-        b = parseEntryBundle(raw);
+        b = parseStoredBundle(raw, n);
         bundles.set(n, b);
       }
       const e = b[Number(i & 255n)];
@@ -139,6 +142,17 @@ export class LogReader {
     if (typeof size !== 'bigint' || size < 0n) throw new LogError('invalid-argument', `bad tree size ${String(size)}`);
     const latest = this.#size();
     if (size > latest) throw new LogError('not-found', `tree size ${size} is beyond the latest checkpoint (${latest})`, { details: { size, latest } });
+  }
+}
+
+/** A stored full entry bundle's 256 entries; a malformed one is LogError 'integrity' naming its tile path. */
+export function parseStoredBundle(raw: Uint8Array, index: bigint): Uint8Array[] {
+  try {
+    return parseEntryBundle(raw, TILE_WIDTH);
+  } catch (cause) {
+    const path = formatTilePath({ entries: true, index, width: TILE_WIDTH });
+    const problem = cause instanceof Error ? cause.message : String(cause);
+    throw new LogError('integrity', `stored entry bundle ${path} is malformed: ${problem}`, { cause, details: { tile: path, problem } });
   }
 }
 

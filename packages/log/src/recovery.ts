@@ -12,24 +12,27 @@
  * - every tile the checkpoint size requires exists with the right width (full tiles 256
  *   hashes, the rightmost partial tile of each level exactly its width) — a scan of the tile keys;
  * - the rightmost tiles reproduce the stored root, and the last full tile of each level hashes
- *   to its entry in the tile above;
+ *   to its entry in the tile above and matches its stored interior (derived data);
  * - the partial bundle's entries, the last full bundle and every sequenced-but-unintegrated
  *   entry exist.
  * Full tiles further left are not re-hashed on open (that would cost O(size)); each integration
- * step re-checks consistency with the signed checkpoint through them.
+ * step re-checks consistency with the signed checkpoint through them, their stored interiors are
+ * checked node by node before a proof uses them (tiles.ts), and a stored bundle is parsed before
+ * it is served (reads.ts): damage there answers LogError 'integrity' on the read that meets it.
  */
 import { EMPTY_ROOT, TreeBuilder, bytesEqual, fullTileHash, leafHash, rootNodes, tileForNode, tileWidth, type HashBackend } from '@cairn/merkle';
-import { parseEntryBundle, type Signer, type Verifier } from '@cairn/formats';
+import type { Signer, Verifier } from '@cairn/formats';
 import { HASH_SIZE, TILE_HEIGHT, TILE_WIDTH } from './constants.js';
 import { LogError } from './errors.js';
 import { openStoredCheckpoint, signCheckpoint, type SignedCheckpoint } from './checkpoint.js';
 import type { RightEdge } from './integrator.js';
 import {
   KEY_CHECKPOINT, KEY_FORMAT, KEY_NEXT, KEY_ORIGIN, KEY_VKEY, LAYOUT_VERSION,
-  bundleKey, decodeCheckpointRecord, encodeCheckpointRecord, entryKey, getU64, tileKey, u64,
+  bundleKey, decodeCheckpointRecord, encodeCheckpointRecord, entryKey, getU64, interiorKey, tileKey, u64,
 } from './storage/keys.js';
 import type { LogStorage } from './storage/types.js';
-import { nodeFromTile, tileName } from './tiles.js';
+import { parseStoredBundle } from './reads.js';
+import { ExpandedTile, nodeFromTile, tileName } from './tiles.js';
 
 const utf8 = new TextEncoder();
 const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -151,12 +154,7 @@ export async function loadRightEdge(storage: LogStorage, id: LogIdentity, backen
     if (full === undefined) throw new LogError('integrity', `entry bundle ${last} is missing (needed for checkpoint size ${size})`);
     // The last full bundle must hash to the last full level-0 tile (256 leaf hashes).
     const tile = (await storage.get(tileKey(0, last))) as Uint8Array;
-    let entries: Uint8Array[];
-    try {
-      entries = parseEntryBundle(full, TILE_WIDTH);
-    } catch (cause) {
-      throw new LogError('integrity', `stored entry bundle ${last} is malformed`, { cause });
-    }
+    const entries = parseStoredBundle(full, last);
     checkEntriesAgainstTile(entries, Array.from({ length: TILE_WIDTH }, (_, j) => tile.subarray(j * HASH_SIZE, (j + 1) * HASH_SIZE)), last << H, backend);
   }
   return { checkpoint, builderEdge, tiles, bundle };
@@ -216,6 +214,13 @@ async function checkLastFullTiles(storage: LogStorage, size: bigint, raws: reado
     if (expected === undefined || !bytesEqual(actual, expected)) {
       throw new LogError('integrity', `stored tile ${tileName(l, last, TILE_WIDTH)} does not hash to its entry in tile ${l + 1}/${parentIndex}`, {
         details: { tileLevel: l, tileIndex: last, computed: actual, expected },
+      });
+    }
+    // Its stored interior (derived data) must be the tile's own: 255 hashes per level, once.
+    const interior = await storage.get(interiorKey(l, last));
+    if (interior !== undefined && !bytesEqual(interior, ExpandedTile.compute(tile, backend).interior())) {
+      throw new LogError('integrity', `the stored interior of ${tileName(l, last, TILE_WIDTH)} does not match the tile (derived data in the log's storage is corrupt)`, {
+        details: { tile: tileName(l, last, TILE_WIDTH), part: 'interior' },
       });
     }
   }

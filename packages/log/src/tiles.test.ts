@@ -63,3 +63,45 @@ test('a TileSet with a cache (and stored interiors) reads the same nodes as one 
   await ts.fetch([beyond], storage, cache);
   assert.throws(() => ts.readNodes([beyond]), { code: 'integrity' });
 });
+
+test('a stored interior is checked against the tile above before a node of it is served: derived and primary damage are told apart', async () => {
+  const full = tileOf(TILE_WIDTH, 3);
+  const interior = ExpandedTile.compute(full, backend).interior();
+  const top = interior.subarray(interior.length - HASH_SIZE); // the tile's hash
+  const parent = new Uint8Array(HASH_SIZE * 2);
+  parent.set(tileOf(1, 9), 0);
+  parent.set(top, HASH_SIZE); // tile 0/1 is entry 1 of tile 1/0
+  const ids = [{ level: 3, index: 8n * 4n + 5n }, { level: 0, index: 256n + 77n }, { level: 1, index: 128n + 9n }];
+  const setUp = async (tile: Uint8Array, inner: Uint8Array) => {
+    const storage = memoryStorage();
+    await storage.write([
+      { type: 'put', key: tileKey(0, 1n), value: tile },
+      { type: 'put', key: interiorKey(0, 1n), value: inner },
+      { type: 'put', key: tileKey(1, 0n), value: parent },
+    ], { sync: true });
+    const ts = new TileSet(backend);
+    await ts.fetch(ids, storage, new FullTileCache(8));
+    return ts;
+  };
+  const plain = new TileSet(backend);
+  const pristine = memoryStorage();
+  await pristine.write([{ type: 'put', key: tileKey(0, 1n), value: full }], { sync: true });
+  await plain.fetch(ids, pristine);
+  assert.deepEqual((await setUp(full, interior)).readNodes(ids), plain.readNodes(ids));
+
+  // One byte of the stored interior edited (a level-3 node on the first id's path).
+  const edited = interior.slice();
+  edited[(128 + 64 + 5) * HASH_SIZE] ^= 1; // level 3 starts after levels 1 and 2
+  const bad = await setUp(full, edited);
+  assert.throws(() => bad.readNodes([ids[0]!]), (e: Error & { code?: string; details?: Record<string, unknown> }) =>
+    e.code === 'integrity' && e.details?.['part'] === 'interior' && /interior of tile\/0\/001 /.test(e.message));
+  // Nodes whose path does not cross the edited one are still served, and correctly.
+  assert.deepEqual(bad.readNodes([ids[1]!]), plain.readNodes([ids[1]!]));
+
+  // A hash of the tile itself edited (primary data), interior left alone.
+  const tile = full.slice();
+  tile[77 * HASH_SIZE] ^= 0x80;
+  const badTile = await setUp(tile, interior);
+  assert.throws(() => badTile.readNodes([{ level: 0, index: 256n + 76n }]), (e: Error & { code?: string; details?: Record<string, unknown> }) =>
+    e.code === 'integrity' && e.details?.['part'] === 'tile' && /tile\/0\/001 does not hash to its entry in tile\/1\/000\.p\/2/.test(e.message));
+});

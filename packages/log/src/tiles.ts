@@ -15,8 +15,17 @@
  * {@link FullTileCache} therefore also keeps, per tile, every interior level computed once
  * ({@link ExpandedTile}): for full tiles as long as the tile stays cached, for the (few) partial
  * right-edge tiles in a small map keyed by width. A proof then costs lookups only.
+ *
+ * The stored interior is derived data and is never served unchecked: an interior read from
+ * storage is anchored on the tile's own hash in the tile above (primary data, written in the same
+ * batch), and each node is verified top-down before it is used — its pair must hash to its
+ * verified parent (one SHA-256 per level, memoised per cached tile, so a proof costs ≤ 8 hashes
+ * per tile the first time and lookups afterwards; checking a whole interior would cost 255).
+ * The tile's own hashes (level 0) are verified the same way, so an edited old hash tile on a
+ * proof's path is caught too. A mismatch is a LogError 'integrity' naming the tile and whether
+ * the interior (derived) or the tile itself (or its parent entry) is wrong.
  */
-import { formatTilePath, tileForNode, tileNode, type HashBackend, type NodeId, type NodeReader } from '@cairn/merkle';
+import { bytesEqual, formatTilePath, tileForNode, tileNode, type HashBackend, type NodeId, type NodeReader } from '@cairn/merkle';
 import { HASH_SIZE, TILE_WIDTH } from './constants.js';
 import { LogError } from './errors.js';
 import { interiorKey, tileKey } from './storage/keys.js';
@@ -43,6 +52,20 @@ export function nodeFromTile(tile: Uint8Array, id: NodeId, backend: HashBackend)
   return tileNode(tile, t.levelInTile, t.indexInTile, backend);
 }
 
+/** Offset of level r's flags in a full tile's verified-node bitmap (256 + 128 + … + 1 = 511 nodes). */
+const LEVEL_OFFSET = [0, 256, 384, 448, 480, 496, 504, 508, 510];
+const TOP_LEVEL = 8;
+
+/** How a stored interior is checked: against the tile's entry in the tile above. */
+interface InteriorCheck {
+  readonly anchor: Uint8Array;
+  readonly backend: HashBackend;
+  /** The tile's name for messages (`tile/0/5`). */
+  readonly name: string;
+  readonly parentName: string;
+  readonly verified: Uint8Array;
+}
+
 /**
  * A tile with all its interior levels: `levels[r]` holds the hashes of the complete subtrees of
  * 2^r tile hashes (level 0 = the tile itself), as many as the width allows.
@@ -50,16 +73,23 @@ export function nodeFromTile(tile: Uint8Array, id: NodeId, backend: HashBackend)
 export class ExpandedTile {
   readonly width: number;
   readonly #levels: Uint8Array[];
+  readonly #check: InteriorCheck | undefined;
 
   /**
    * A full tile with its stored interior ({@link ExpandedTile.interior}); undefined when the
-   * interior does not have the right length (then the caller recomputes it).
+   * interior does not have the right length (then the caller recomputes it). With `check`, every
+   * node is verified (top-down from `check.anchor`, the tile's hash in the tile above) before
+   * {@link ExpandedTile.node} returns it; a node that does not verify throws LogError 'integrity'.
    */
-  static fromInterior(tile: Uint8Array, interior: Uint8Array): ExpandedTile | undefined {
+  static fromInterior(
+    tile: Uint8Array,
+    interior: Uint8Array,
+    check?: { readonly anchor: Uint8Array; readonly backend: HashBackend; readonly name: string; readonly parentName: string },
+  ): ExpandedTile | undefined {
     if (tile.length !== TILE_WIDTH * HASH_SIZE || interior.length !== (TILE_WIDTH - 1) * HASH_SIZE) return undefined;
     const levels = [tile];
     for (let n = TILE_WIDTH >> 1, off = 0; n > 0; off += n * HASH_SIZE, n >>= 1) levels.push(interior.subarray(off, off + n * HASH_SIZE));
-    return new ExpandedTile(levels);
+    return new ExpandedTile(levels, check === undefined ? undefined : { ...check, verified: new Uint8Array(2 * TILE_WIDTH - 1) });
   }
 
   /** Computes every interior level of `tile` (width − 1 node hashes for a full tile). */
@@ -77,12 +107,13 @@ export class ExpandedTile {
       levels.push(cur);
       prev = cur;
     }
-    return new ExpandedTile(levels);
+    return new ExpandedTile(levels, undefined);
   }
 
-  private constructor(levels: Uint8Array[]) {
+  private constructor(levels: Uint8Array[], check: InteriorCheck | undefined) {
     this.width = Math.floor((levels[0] as Uint8Array).length / HASH_SIZE);
     this.#levels = levels;
+    this.#check = check;
   }
 
   /** Levels 1..8 concatenated (for a full tile: 128 + 64 + … + 1 = 255 hashes), as stored under `I`. */
@@ -100,9 +131,51 @@ export class ExpandedTile {
   /** Node `index` of level `r` inside the tile (a copy), or undefined beyond the width. */
   node(r: number, index: number): Uint8Array | undefined {
     const level = this.#levels[r];
-    if (level === undefined || (index + 1) * HASH_SIZE > level.length) return undefined;
+    if (level === undefined || index < 0 || (index + 1) * HASH_SIZE > level.length) return undefined;
+    if (this.#check !== undefined) this.#verify(this.#check, r, index);
     return level.slice(index * HASH_SIZE, (index + 1) * HASH_SIZE);
   }
+
+  #hashAt(r: number, i: number): Uint8Array {
+    return (this.#levels[r] as Uint8Array).subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+  }
+
+  /** Verifies node (r, i) top-down: the top against the anchor, each pair against its parent. */
+  #verify(c: InteriorCheck, r: number, i: number): void {
+    if (c.verified[(LEVEL_OFFSET[r] as number) + i] === 1) return;
+    if (r === TOP_LEVEL) {
+      if (!bytesEqual(this.#hashAt(r, 0), c.anchor)) this.#fail(c);
+      c.verified[LEVEL_OFFSET[r] as number] = 1;
+      return;
+    }
+    const p = i >> 1;
+    this.#verify(c, r + 1, p);
+    const scratch = new Uint8Array(1 + 2 * HASH_SIZE);
+    scratch[0] = 0x01;
+    scratch.set((this.#levels[r] as Uint8Array).subarray(2 * p * HASH_SIZE, (2 * p + 2) * HASH_SIZE), 1);
+    if (!bytesEqual(c.backend.sha256(scratch), this.#hashAt(r + 1, p))) this.#fail(c);
+    c.verified[(LEVEL_OFFSET[r] as number) + 2 * p] = 1;
+    c.verified[(LEVEL_OFFSET[r] as number) + 2 * p + 1] = 1;
+  }
+
+  /** Names what is wrong: the stored interior (derived data) or the tile against the tile above. */
+  #fail(c: InteriorCheck): never {
+    const top = ExpandedTile.compute(this.#levels[0] as Uint8Array, c.backend).#hashAt(TOP_LEVEL, 0);
+    if (bytesEqual(top, c.anchor)) {
+      throw new LogError('integrity', `the stored interior of ${c.name} does not match the tile (derived data in the log's storage is corrupt)`, {
+        details: { tile: c.name, part: 'interior' },
+      });
+    }
+    throw new LogError('integrity', `stored ${c.name} does not hash to its entry in ${c.parentName} (the log's stored tiles are corrupt)`, {
+      details: { tile: c.name, parent: c.parentName, part: 'tile', computed: top, expected: c.anchor },
+    });
+  }
+}
+
+/** A full tile's interior as stored, with the tile's hash in the tile above to check it against. */
+export interface StoredInterior {
+  readonly interior: Uint8Array;
+  readonly anchor: Uint8Array;
 }
 
 /** Partial (right-edge) tiles kept expanded, keyed by level, index and width. */
@@ -162,16 +235,29 @@ export class FullTileCache {
     return edge !== undefined && edge.length >= minBytes ? edge : undefined;
   }
 
+  /** Whether a full tile (by identity) already has its expanded form memoised. */
+  hasExpanded(tile: Uint8Array): boolean {
+    return this.#expanded.has(tile);
+  }
+
+  /** The memoised expanded form of a full tile (by identity), if any; never computes one. */
+  knownExpanded(tile: Uint8Array): ExpandedTile | undefined {
+    return this.#expanded.get(tile);
+  }
+
   /**
    * The expanded form of `tile` (bytes of tile level/index as stored), memoised: full tiles by
    * identity (the cached array is handed out again), partial ones by width (a partial tile of a
    * given width never changes: later versions only append hashes).
    */
-  expanded(level: number, index: bigint, tile: Uint8Array, backend: HashBackend, interior?: Uint8Array): ExpandedTile {
+  expanded(level: number, index: bigint, tile: Uint8Array, backend: HashBackend, stored?: StoredInterior): ExpandedTile {
     if (tile.length === TILE_WIDTH * HASH_SIZE) {
       let e = this.#expanded.get(tile);
       if (e === undefined) {
-        e = (interior !== undefined ? ExpandedTile.fromInterior(tile, interior) : undefined) ?? ExpandedTile.compute(tile, backend);
+        const check = stored === undefined ? undefined : {
+          anchor: stored.anchor, backend, name: tileName(level, index, TILE_WIDTH), parentName: tileName(level + 1, index >> 8n, Number(index & 255n) + 1),
+        };
+        e = (stored !== undefined ? ExpandedTile.fromInterior(tile, stored.interior, check) : undefined) ?? ExpandedTile.compute(tile, backend);
         if (this.#max > 0) this.#expanded.set(tile, e);
       }
       return e;
@@ -229,6 +315,7 @@ export class TileSet implements NodeReader {
     for (const t of list) if (t.interior) keys.push(interiorKey(t.level, t.index));
     const values = await storage.getMany(keys);
     let j = list.length;
+    const withInterior: { t: TileId; tile: Uint8Array; interior: Uint8Array }[] = [];
     for (let i = 0; i < list.length; i++) {
       const t = list[i] as TileId & { interior: boolean };
       const v = values[i];
@@ -236,7 +323,38 @@ export class TileSet implements NodeReader {
       if (v === undefined) continue; // reported by readNodes with the node that needs it
       this.#tiles.set(mapKey(t.level, t.index), v);
       cache?.put(t.level, t.index, v);
-      if (interior !== undefined && cache !== undefined) cache.expanded(t.level, t.index, v, this.#backend, interior);
+      if (interior !== undefined && cache !== undefined && !cache.hasExpanded(v)) withInterior.push({ t, tile: v, interior });
+    }
+    if (withInterior.length > 0 && cache !== undefined) await this.#expandStored(withInterior, storage, cache);
+  }
+
+  /**
+   * Expands full tiles from their stored interiors, each checked against its hash in the tile
+   * above (fetched when not held). Without that parent entry the interior is not used: the tile is
+   * expanded from its own hashes instead.
+   */
+  async #expandStored(items: readonly { t: TileId; tile: Uint8Array; interior: Uint8Array }[], storage: LogStorage, cache: FullTileCache): Promise<void> {
+    const parentOf = (t: TileId): TileId & { bytes: number } => ({ level: t.level + 1, index: t.index >> 8n, bytes: (Number(t.index & 255n) + 1) * HASH_SIZE });
+    const parents = new Map<string, Uint8Array | undefined>();
+    const toRead: TileId[] = [];
+    for (const { t } of items) {
+      const p = parentOf(t);
+      const k = mapKey(p.level, p.index);
+      if (parents.has(k)) continue;
+      const held = this.#tiles.get(k);
+      const have = held !== undefined && held.length >= p.bytes ? held : cache.getAtLeast(p.level, p.index, p.bytes);
+      parents.set(k, have);
+      if (have === undefined) toRead.push(p);
+    }
+    if (toRead.length > 0) {
+      const got = await storage.getMany(toRead.map((p) => tileKey(p.level, p.index)));
+      toRead.forEach((p, i) => parents.set(mapKey(p.level, p.index), got[i]));
+    }
+    for (const { t, tile, interior } of items) {
+      const p = parentOf(t);
+      const parent = parents.get(mapKey(p.level, p.index));
+      const anchor = parent !== undefined && parent.length >= p.bytes ? parent.subarray(p.bytes - HASH_SIZE, p.bytes) : undefined;
+      cache.expanded(t.level, t.index, tile, this.#backend, anchor === undefined ? undefined : { interior, anchor: anchor.slice() });
     }
   }
 
@@ -246,9 +364,10 @@ export class TileSet implements NodeReader {
       const tile = this.#tiles.get(mapKey(t.tileLevel, t.tileIndex));
       let h: Uint8Array | undefined;
       if (tile !== undefined) {
-        h = this.#cache === undefined || t.count === 1 || tile.length % HASH_SIZE !== 0
-          ? nodeFromTile(tile, id, this.#backend)
-          : this.#cache.expanded(t.tileLevel, t.tileIndex, tile, this.#backend).node(t.levelInTile, t.indexInTile);
+        if (this.#cache === undefined || tile.length % HASH_SIZE !== 0) h = nodeFromTile(tile, id, this.#backend);
+        // A tile hash itself: checked through the tile's stored interior when one is in use.
+        else if (t.count === 1) h = this.#cache.knownExpanded(tile)?.node(0, t.start) ?? nodeFromTile(tile, id, this.#backend);
+        else h = this.#cache.expanded(t.tileLevel, t.tileIndex, tile, this.#backend).node(t.levelInTile, t.indexInTile);
       }
       if (h === undefined) {
         const width = tile === undefined ? 0 : tile.length / HASH_SIZE;
