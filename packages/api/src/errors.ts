@@ -1,20 +1,26 @@
 /**
- * The one table mapping error codes to HTTP statuses and tRPC codes (STYLE habit 7).
+ * The one table of the log's API surface mapping error codes to HTTP statuses and tRPC codes
+ * (STYLE habit 7). The witness surface has its own, {@link WITNESS_ERROR_TABLE}, below.
  *
  * Codes come from three places, and share one namespace because equal codes mean equal things:
- * - the log core's `LogError` (`queue-full`, `entry-too-large`, `not-found`, `integrity`, …);
- * - this package's {@link ApiError} (`unauthorized`, `quota-exceeded`, `beyond-tree`, …);
+ * - the log core's `LogError` (every {@link LogErrorCode}: `queue-full`, `not-found`, `integrity`, …);
+ * - this package's {@link ApiError} ({@link ApiErrorCode}: `unauthorized`, `beyond-tree`, …);
  * - tile paths: any `TilePathError` from @cairn/merkle counts as `bad-tile-path`.
+ * The table's type requires a row for every one of them, so a new code cannot go unmapped.
  *
  * Anything else is an internal error (500), and its message never leaves the server. For
- * statuses ≥ 500 the client sees the table's public message, not the internal one.
+ * statuses ≥ 500 the client sees the table's public message, not the internal one; for
+ * `integrity` that message is followed by the tile path and the problem the log found (public
+ * data: the log refuses to serve it because it is corrupt), so a client can name what is wrong.
  * `Retry-After` (seconds) goes out with 429s and 503s: from the error when it carries a hint
  * (`retryAfterMs` of a LogError, `retryAfterSeconds` of an ApiError), else from the table.
+ * `nothingStored` marks the codes after which a submission stored nothing (its quota is given back).
  */
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { isLogError } from '@cairn/log';
+import { isLogError, type LogErrorCode } from '@cairn/log';
 import { TilePathError } from '@cairn/merkle';
+import { isWitnessError, type WitnessErrorCode } from '@cairn/witness';
 import { describeIssues, type ValidationIssue } from './schemas.js';
 
 /** A row of the table. */
@@ -25,27 +31,51 @@ export interface ErrorRule {
   readonly retryAfterSeconds?: number;
   /** Replaces the internal message for server-side failures. */
   readonly publicMessage?: string;
+  /** A submission that failed with this code stored nothing. */
+  readonly nothingStored?: true;
 }
+
+/** Codes raised by this package itself ({@link ApiError}), beside the log core's. */
+export type ApiErrorCode =
+  | 'quota-exceeded'
+  | 'bad-input'
+  | 'bad-range'
+  | 'bad-tile-path'
+  | 'batch-exceeds-quota'
+  | 'payload-too-large'
+  | 'method-not-allowed'
+  | 'beyond-tree'
+  | 'no-checkpoint'
+  | 'unauthorized';
+
+/** Every code of the log's API surface. */
+export type LogApiErrorCode = LogErrorCode | ApiErrorCode;
+
+/** The response header that carries a failed request's table code on the plain-HTTP (tiles) surface. */
+export const ERROR_CODE_HEADER = 'Cairn-Error-Code';
 
 /** Retry-After sent with 'queue-full' when the log gives no hint. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
+/** Retry-After sent while the log is starting or stopping. */
+export const LIFECYCLE_RETRY_AFTER_SECONDS = 5;
 
 const BAD_REQUEST: ErrorRule = { status: 400, trpc: 'BAD_REQUEST' };
+const REFUSED: ErrorRule = { status: 400, trpc: 'BAD_REQUEST', nothingStored: true };
 const NOT_FOUND: ErrorRule = { status: 404, trpc: 'NOT_FOUND' };
 
 /** The table. Keys are error codes; see the module comment. */
-export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = {
+export const ERROR_TABLE: Readonly<Record<LogApiErrorCode, ErrorRule>> = {
   // Back-pressure and quotas.
-  'queue-full': { status: 429, trpc: 'TOO_MANY_REQUESTS', retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS },
+  'queue-full': { status: 429, trpc: 'TOO_MANY_REQUESTS', retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS, nothingStored: true },
   'quota-exceeded': { status: 429, trpc: 'TOO_MANY_REQUESTS', retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS },
   // Bad input.
   'bad-input': BAD_REQUEST,
   'bad-range': BAD_REQUEST,
   'bad-tile-path': BAD_REQUEST,
   'batch-exceeds-quota': BAD_REQUEST,
-  'entry-too-large': BAD_REQUEST,
-  'too-many-entries': BAD_REQUEST,
-  'invalid-entry': BAD_REQUEST,
+  'entry-too-large': REFUSED,
+  'too-many-entries': REFUSED,
+  'invalid-entry': REFUSED,
   'invalid-argument': BAD_REQUEST,
   'range-too-large': BAD_REQUEST,
   'payload-too-large': { status: 413, trpc: 'PAYLOAD_TOO_LARGE' },
@@ -57,13 +87,14 @@ export const ERROR_TABLE: Readonly<Record<string, ErrorRule>> = {
   // Authentication.
   unauthorized: { status: 401, trpc: 'UNAUTHORIZED' },
   // The log's life cycle.
-  aborted: { status: 499, trpc: 'CLIENT_CLOSED_REQUEST' },
-  stopping: { status: 503, trpc: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5, publicMessage: 'the log is shutting down; retry later' },
-  'not-started': { status: 503, trpc: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5, publicMessage: 'the log is not running yet; retry later' },
+  aborted: { status: 499, trpc: 'CLIENT_CLOSED_REQUEST', nothingStored: true },
+  stopping: { status: 503, trpc: 'SERVICE_UNAVAILABLE', retryAfterSeconds: LIFECYCLE_RETRY_AFTER_SECONDS, publicMessage: 'the log is shutting down; retry later', nothingStored: true },
+  'not-started': { status: 503, trpc: 'SERVICE_UNAVAILABLE', retryAfterSeconds: LIFECYCLE_RETRY_AFTER_SECONDS, publicMessage: 'the log is not running yet; retry later', nothingStored: true },
   // Server-side failures.
-  integrity: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the log found an integrity failure in its storage and refuses to serve; its operator has the details' },
+  integrity: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the log\'s stored data failed an integrity check and the log refuses to serve it' },
   storage: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the log failed to read or write its storage' },
   config: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the log is misconfigured' },
+  'rolled-back': { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the log\'s storage is older than what its witnesses cosigned; it refuses to run' },
 };
 
 const INTERNAL: ErrorRule = { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'internal server error' };
@@ -77,10 +108,10 @@ export interface ApiErrorOptions {
 
 /** An error raised by this package. `code` is a key of {@link ERROR_TABLE}. */
 export class ApiError extends Error {
-  readonly code: string;
+  readonly code: LogApiErrorCode;
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: string, message: string, options?: ApiErrorOptions) {
+  constructor(code: LogApiErrorCode, message: string, options?: ApiErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ApiError';
     this.code = code;
@@ -96,7 +127,7 @@ export function validationIssuesOf(cause: unknown): readonly ValidationIssue[] |
 }
 
 /** The table code of a known error, or undefined for anything else (an internal error). */
-export function errorCodeOf(err: unknown): string | undefined {
+export function errorCodeOf(err: unknown): LogApiErrorCode | undefined {
   if (err instanceof ApiError) return err.code;
   if (err instanceof TRPCError && err.code === 'BAD_REQUEST' && validationIssuesOf(err.cause) !== undefined) return 'bad-input';
   if (isLogError(err)) return err.code;
@@ -118,8 +149,22 @@ export function httpStatusOf(err: unknown): number {
 /** The message a client may see. */
 export function publicMessageOf(err: unknown): string {
   const rule = ruleOf(err);
-  if (rule.publicMessage !== undefined) return rule.publicMessage;
+  if (rule.publicMessage !== undefined) return rule.publicMessage + integrityEvidence(err);
   return err instanceof Error ? err.message : 'internal server error';
+}
+
+/** For an integrity failure: `: <tile path> (<part>): <problem>` from its details, else ''. */
+function integrityEvidence(err: unknown): string {
+  if (!isLogError(err, 'integrity') || err.details === undefined) return '';
+  const { tile, part, problem } = err.details;
+  if (typeof tile !== 'string') return '';
+  return `: ${tile}${typeof part === 'string' ? ` (${part})` : ''}${typeof problem === 'string' ? `: ${problem}` : ''}`;
+}
+
+/** Whether a submission that failed with `err` stored nothing (so its quota can be given back). */
+export function storedNothing(err: unknown): boolean {
+  const code = errorCodeOf(err);
+  return code !== undefined && ERROR_TABLE[code].nothingStored === true;
 }
 
 /** Retry-After in whole seconds (≥ 1) for errors that have one, else undefined. */
@@ -148,4 +193,49 @@ export function toTRPCError(err: unknown): TRPCError {
   }
   const rule = ruleOf(err);
   return new TRPCError({ code: rule.trpc, message: publicMessageOf(err), cause: err });
+}
+
+// The witness API surface (tlog-witness HTTP and the witness tRPC router).
+
+/** A row of {@link WITNESS_ERROR_TABLE}. */
+export interface WitnessErrorRule {
+  readonly status: number;
+  readonly trpc: TRPC_ERROR_CODE_KEY;
+  /** Replaces the internal message for server-side failures. */
+  readonly publicMessage?: string;
+}
+
+/** The table: witness error code → HTTP status and tRPC code (tlog-witness main, 2026-07). */
+export const WITNESS_ERROR_TABLE: Readonly<Record<WitnessErrorCode, WitnessErrorRule>> = {
+  'bad-request': { status: 400, trpc: 'BAD_REQUEST' },
+  'old-size-too-large': { status: 400, trpc: 'BAD_REQUEST' },
+  'too-large': { status: 413, trpc: 'PAYLOAD_TOO_LARGE' },
+  'unknown-log': { status: 404, trpc: 'NOT_FOUND' },
+  'not-found': { status: 404, trpc: 'NOT_FOUND' },
+  'invalid-signature': { status: 403, trpc: 'FORBIDDEN' },
+  unverified: { status: 403, trpc: 'FORBIDDEN' },
+  conflict: { status: 409, trpc: 'CONFLICT' },
+  'bad-empty-root': { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
+  'unexpected-proof': { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
+  inconsistent: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
+  fork: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
+  'rate-limited': { status: 429, trpc: 'TOO_MANY_REQUESTS' },
+  syncing: { status: 503, trpc: 'SERVICE_UNAVAILABLE' },
+  blocked: { status: 403, trpc: 'FORBIDDEN' },
+  storage: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the witness failed to store its state; nothing was cosigned' },
+  config: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the witness is misconfigured; nothing was cosigned' },
+};
+
+const WITNESS_INTERNAL: WitnessErrorRule = { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'internal server error' };
+
+/** The table row of any error (anything but a WitnessError is internal). */
+export function witnessErrorRule(err: unknown): WitnessErrorRule {
+  return isWitnessError(err) ? WITNESS_ERROR_TABLE[err.code] : WITNESS_INTERNAL;
+}
+
+/** The message a client may see for any error. */
+export function witnessPublicMessage(err: unknown): string {
+  const rule = witnessErrorRule(err);
+  if (rule.publicMessage !== undefined) return rule.publicMessage;
+  return err instanceof Error ? err.message : 'internal server error';
 }

@@ -26,13 +26,18 @@ export {
   ApiError,
   ERROR_TABLE,
   DEFAULT_RETRY_AFTER_SECONDS,
+  ERROR_CODE_HEADER,
+  LIFECYCLE_RETRY_AFTER_SECONDS,
   errorCodeOf,
   httpStatusOf,
   publicMessageOf,
   retryAfterSecondsOf,
   ruleOf,
+  storedNothing,
   toTRPCError,
+  type ApiErrorCode,
   type ApiErrorOptions,
+  type LogApiErrorCode,
   type ErrorRule,
 } from './errors.js';
 export {

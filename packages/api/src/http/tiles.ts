@@ -16,7 +16,10 @@
  * Paths are parsed strictly by `parseTilePath` of @cairn/merkle: non-canonical ones
  * (`tile/0/1`, `tile/0/000.p/256`, `tile/00/000`, …) get 400. A tile that the latest signed
  * checkpoint does not imply gets 404 without a storage read (so do tiles the log no longer has).
- * GET and HEAD only (405 otherwise, with `Allow`). Errors are `text/plain` with a reason.
+ * GET and HEAD only (405 otherwise, with `Allow`). Errors are `text/plain` with a reason and, for
+ * a known error, its code in the `Cairn-Error-Code` header: a stored tile or bundle that fails the
+ * log's own integrity check answers 500 with `Cairn-Error-Code: integrity` and the tile path and
+ * problem in the body (errors.ts), never the corrupt bytes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
@@ -24,7 +27,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import { isEntryBundleRef, parseTilePath, tileWidth, TILE_WIDTH, TilePathError, type EntryBundleRef, type TileRef } from '@cairn/merkle';
 import type { ServedLog } from '../served-log.js';
 import type { ApiLogger } from '../trpc.js';
-import { httpStatusOf, publicMessageOf } from '../errors.js';
+import { ERROR_CODE_HEADER, errorCodeOf, httpStatusOf, publicMessageOf } from '../errors.js';
 
 const gzip = promisify(gzipCb);
 
@@ -151,8 +154,9 @@ export function createTilesHandler(opts: TilesHandlerOptions): TilesHandler {
     } catch (e) {
       const status = httpStatusOf(e);
       if (status >= 500) opts.logger?.error('tiles request failed', { path: pathname, error: String(e) });
+      const code = errorCodeOf(e);
       if (res.headersSent) res.destroy();
-      else sendText(req, res, status, publicMessageOf(e));
+      else sendText(req, res, status, publicMessageOf(e), code !== undefined ? { [ERROR_CODE_HEADER]: code } : {});
     }
     return true;
   };

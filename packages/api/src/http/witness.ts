@@ -1,6 +1,7 @@
 /**
- * The c2sp.org/tlog-witness HTTP surface of a `@cairn/witness` Witness (PROTOCOLS.md §5), and the
- * one table mapping witness error codes to HTTP statuses and tRPC codes.
+ * The c2sp.org/tlog-witness HTTP surface of a `@cairn/witness` Witness (PROTOCOLS.md §5). Statuses
+ * come from the witness surface's one table, `WITNESS_ERROR_TABLE` in errors.ts (also used by the
+ * witness tRPC router).
  *
  * | request | answer |
  * |---|---|
@@ -19,52 +20,11 @@
  * the libp2p stream transport of add-checkpoint (@cairn/gossip stream.ts): one mapping for both.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { MAX_ADD_CHECKPOINT_BODY, TLOG_SIZE_CONTENT_TYPE, formatSizeBody, isOriginHash, readBounded } from '@cairn/formats';
-import { isWitnessError, type Witness, type WitnessErrorCode } from '@cairn/witness';
+import { isWitnessError, type Witness } from '@cairn/witness';
+import { witnessErrorRule, witnessPublicMessage } from '../errors.js';
 
-/** A row of {@link WITNESS_ERROR_TABLE}. */
-export interface WitnessErrorRule {
-  readonly status: number;
-  readonly trpc: TRPC_ERROR_CODE_KEY;
-  /** Replaces the internal message for server-side failures. */
-  readonly publicMessage?: string;
-}
-
-/** The table: witness error code → HTTP status and tRPC code (tlog-witness main, 2026-07). */
-export const WITNESS_ERROR_TABLE: Readonly<Record<WitnessErrorCode, WitnessErrorRule>> = {
-  'bad-request': { status: 400, trpc: 'BAD_REQUEST' },
-  'old-size-too-large': { status: 400, trpc: 'BAD_REQUEST' },
-  'too-large': { status: 413, trpc: 'PAYLOAD_TOO_LARGE' },
-  'unknown-log': { status: 404, trpc: 'NOT_FOUND' },
-  'not-found': { status: 404, trpc: 'NOT_FOUND' },
-  'invalid-signature': { status: 403, trpc: 'FORBIDDEN' },
-  unverified: { status: 403, trpc: 'FORBIDDEN' },
-  conflict: { status: 409, trpc: 'CONFLICT' },
-  'bad-empty-root': { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
-  'unexpected-proof': { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
-  inconsistent: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
-  fork: { status: 422, trpc: 'UNPROCESSABLE_CONTENT' },
-  'rate-limited': { status: 429, trpc: 'TOO_MANY_REQUESTS' },
-  syncing: { status: 503, trpc: 'SERVICE_UNAVAILABLE' },
-  blocked: { status: 403, trpc: 'FORBIDDEN' },
-  storage: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the witness failed to store its state; nothing was cosigned' },
-  config: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the witness is misconfigured; nothing was cosigned' },
-};
-
-const INTERNAL: WitnessErrorRule = { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'internal server error' };
-
-/** The table row of any error (anything but a WitnessError is internal). */
-export function witnessErrorRule(err: unknown): WitnessErrorRule {
-  return isWitnessError(err) ? WITNESS_ERROR_TABLE[err.code] : INTERNAL;
-}
-
-/** The message a client may see for any error. */
-export function witnessPublicMessage(err: unknown): string {
-  const rule = witnessErrorRule(err);
-  if (rule.publicMessage !== undefined) return rule.publicMessage;
-  return err instanceof Error ? err.message : 'internal server error';
-}
+export { WITNESS_ERROR_TABLE, witnessErrorRule, witnessPublicMessage, type WitnessErrorRule } from '../errors.js';
 
 /** Structured logger (JSON lines in production). */
 export interface WitnessHttpLogger {

@@ -7,7 +7,8 @@ import { decodeBase64Strict, encodeBase64, openCheckpoint, parseProofBundle, par
 import { leafHash, verifyConsistency, verifyInclusion } from '@cairn/merkle';
 import { createApiCaller } from '../router.js';
 import { TokenAuthenticator } from '../auth.js';
-import { retryAfterSecondsOf } from '../errors.js';
+import { ERROR_TABLE, errorCodeOf, httpStatusOf, retryAfterSecondsOf, storedNothing } from '../errors.js';
+import { LogError } from '@cairn/log';
 import { FakeLog, FakeLogError } from '../testing/fake-log.js';
 
 const TOKEN = 'cairn_test-token-for-source-a';
@@ -257,4 +258,29 @@ test('inclusionProofs returns one verifiable proof per index and refuses bad bat
   await rejectsWith(caller.log.inclusionProofs({ indices: ['1', '37'] }), 'NOT_FOUND', /not in the tree/);
   await rejectsWith(caller.log.inclusionProofs({ indices: ['1'], treeSize: '38' }), 'NOT_FOUND', /beyond/);
   assert.ok(!node.calls.includes('inclusionProofs'), 'nothing reached the node');
+});
+
+test('an integrity failure of a read answers its own code with the tile path and problem, never the internal message', async () => {
+  const { caller, node } = setup();
+  await caller.log.submit({ entries: [b64('a')] });
+  node.getEntry = async () => {
+    throw new LogError('integrity', 'stored entry bundle at /var/secret/db is malformed', {
+      details: { tile: 'tile/entries/000', problem: 'entry 3 declares 24931 bytes but 10856 remain' },
+    });
+  };
+  const e = await rejectsWith(caller.log.entry({ index: '0' }), 'INTERNAL_SERVER_ERROR', /integrity check.*tile\/entries\/000: entry 3 declares 24931 bytes but 10856 remain/);
+  assert.doesNotMatch(e.message, /secret/);
+  assert.equal(errorCodeOf(e.cause), 'integrity');
+  assert.equal(httpStatusOf(e.cause), ERROR_TABLE.integrity.status);
+});
+
+test('the table has a row for every code and says which submissions stored nothing', () => {
+  for (const code of ['queue-full', 'stopping', 'not-started', 'entry-too-large', 'too-many-entries', 'invalid-entry', 'aborted'] as const) {
+    assert.equal(storedNothing(new LogError(code, 'x')), true, code);
+  }
+  for (const code of ['integrity', 'storage', 'config', 'rolled-back', 'not-found'] as const) {
+    assert.equal(storedNothing(new LogError(code, 'x')), false, code);
+    assert.ok(ERROR_TABLE[code].status >= 400, code);
+  }
+  assert.equal(storedNothing(new Error('unknown')), false);
 });

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { formatProofBundle, utf8DecodeStrict } from '@cairn/formats';
-import { ApiError } from '../errors.js';
+import { ApiError, storedNothing } from '../errors.js';
 import { authedProcedure, publicProcedure, router } from '../trpc.js';
 import type { ServedCheckpoint, ServedLog } from '../served-log.js';
 import {
@@ -21,9 +21,6 @@ import {
   waitSchema,
 } from '../schemas.js';
 
-
-/** LogError codes after which the node stored nothing, so the quota is given back. */
-const NOTHING_STORED = new Set(['queue-full', 'stopping', 'not-started', 'entry-too-large', 'too-many-entries', 'invalid-entry', 'aborted']);
 
 /** The latest signed checkpoint, or NOT_FOUND when the log has signed none yet. */
 export function latestCheckpoint(node: ServedLog): ServedCheckpoint {
@@ -75,8 +72,7 @@ export const logRouter = router({
     try {
       res = await ctx.node.submit(input.entries, { wait: input.wait, ...(signal !== undefined ? { signal } : {}) });
     } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      if (typeof code === 'string' && NOTHING_STORED.has(code)) ctx.tokens.refundQuota(ctx.source, n);
+      if (storedNothing(e)) ctx.tokens.refundQuota(ctx.source, n);
       throw e;
     }
     ctx.logger?.info('submitted', { source: ctx.source, entries: n, first: res.indices[0]?.toString() });

@@ -26,7 +26,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { isWitnessError, type MisbehaviourRecord, type Witness } from '@cairn/witness';
-import { witnessErrorRule, witnessPublicMessage } from '../http/witness.js';
+import { witnessErrorRule, witnessPublicMessage } from '../errors.js';
 
 /** The witness-network part of the status (from `@cairn/gossip/witness`). */
 export interface WitnessP2pStatus {
