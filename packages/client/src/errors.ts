@@ -9,7 +9,13 @@
  *
  * Each code maps to one process exit code in {@link EXIT_CODES}, the single table the CLI
  * (`cairn verify`) uses and prints in its help. 0 means everything verified; 1 and 2 are the
- * CLI's generic failure and usage codes; 3 is any fetch failure; 10–26 are verification causes.
+ * CLI's generic failure and usage codes; 3 is any fetch failure; 10–27 are verification causes.
+ *
+ * A log that serves malformed or inconsistent data (a tile of the wrong size, an entry bundle
+ * that does not parse, tiles or entries that disagree with its signed root, an entry its own
+ * proof does not prove) or answers that its own storage failed an integrity check
+ * (`Cairn-Error-Code: integrity` / tRPC `cairnCode: "integrity"`) has misbehaved: that is the
+ * VerifyError `bad-log-data` (the integrity exit code), never a fetch failure.
  */
 import { encodeBase64 } from '@cairn/formats';
 
@@ -31,7 +37,8 @@ export type VerifyErrorCode =
   | 'stale-checkpoint' // older (smaller) than a checkpoint already verified for that origin
   | 'rollback' // a witness cosigned an older tree after a newer one (its view went backwards)
   | 'equivocation' // two log-signed checkpoints of one size with different roots (a fork)
-  | 'entry-mismatch'; // the entry is not the one the bundle / the caller says (index or bytes)
+  | 'entry-mismatch' // the entry is not the one the bundle / the caller says (index or bytes)
+  | 'bad-log-data'; // the log served malformed or inconsistent data, or reported its storage corrupt; `evidence.tile` names the tile
 
 /** Why a fetch failed. */
 export type FetchErrorCode =
@@ -70,6 +77,12 @@ export interface VerifyEvidence {
   readonly leafHash?: Uint8Array;
   /** 1-based policy line at fault. */
   readonly line?: number;
+  /** The tile or entry bundle path concerned (`tile/0/001`, `tile/entries/000`). */
+  readonly tile?: string;
+  /** What is wrong with the log's data, in words (e.g. the parse error). */
+  readonly problem?: string;
+  /** The URL that served it. */
+  readonly url?: string;
 }
 
 /** Base class of every error thrown by @cairn/client. */
@@ -107,13 +120,16 @@ export class FetchError extends ClientError {
   readonly attempts: number;
   /** The start of the response body of a refused request (for callers that read error documents). */
   readonly body: Uint8Array | undefined;
-  constructor(code: FetchErrorCode, message: string, info: { url: string; status?: number; attempts?: number; body?: Uint8Array; cause?: unknown }) {
+  /** The server's own error code for a refused request (`Cairn-Error-Code` header or tRPC `cairnCode`). */
+  readonly serverCode: string | undefined;
+  constructor(code: FetchErrorCode, message: string, info: { url: string; status?: number; attempts?: number; body?: Uint8Array; serverCode?: string; cause?: unknown }) {
     super(code, message, info.cause === undefined ? undefined : { cause: info.cause });
     this.name = 'FetchError';
     this.url = info.url;
     this.status = info.status;
     this.attempts = info.attempts ?? 1;
     this.body = info.body;
+    this.serverCode = info.serverCode;
   }
 
   toJSON(): { code: FetchErrorCode; message: string; exitCode: number; url: string; status: number | null } {
@@ -148,7 +164,25 @@ export const EXIT_CODES: Readonly<Record<VerifyErrorCode, number>> = {
   rollback: 24,
   equivocation: 25,
   'entry-mismatch': 26,
+  'bad-log-data': 27,
 };
+
+/** The server code a Cairn log answers when its own stored data failed an integrity check. */
+export const SERVER_CODE_INTEGRITY = 'integrity';
+
+/**
+ * A fetch failure that is the log misbehaving: it answered that its stored data failed its own
+ * integrity check. Returns the {@link VerifyError} `bad-log-data` for it (naming `tile` when
+ * known), or undefined for any other failure (which says nothing about the log's honesty).
+ */
+export function logDataErrorOf(e: unknown, tile?: string): VerifyError | undefined {
+  if (!(e instanceof FetchError) || e.serverCode !== SERVER_CODE_INTEGRITY) return undefined;
+  return new VerifyError('bad-log-data', `the log's data is wrong: it reports that its stored data failed an integrity check (${e.message})`, {
+    ...(tile !== undefined ? { tile } : {}),
+    problem: e.message,
+    url: e.url,
+  }, { cause: e });
+}
 
 /** The exit code for an error: from {@link EXIT_CODES}, 3 for a FetchError, undefined otherwise. */
 export function exitCodeOf(e: unknown): number | undefined {

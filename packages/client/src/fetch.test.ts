@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeBase64 } from '@cairn/formats';
-import { FetchError, createLogFetcher, createTilesFetcher, fetchWitnessCheckpoint, witnessCheckpointUrl, type FetchOptions } from './index.js';
+import { FetchError, VerifyError, createLogFetcher, createTilesFetcher, fetchWitnessCheckpoint, witnessCheckpointUrl, type FetchOptions } from './index.js';
 
 type Step = Response | Error | 'hang';
 
@@ -127,7 +127,19 @@ describe('answers are validated', () => {
     assert.deepEqual(got, full.subarray(0, 96));
     assert.deepEqual(s.urls, ['http://log.test/prefix/tile/1/x001/234.p/3', 'http://log.test/prefix/tile/1/x001/234']);
     const short = scripted([new Response(new Uint8Array(64))]);
-    await fails('bad-response', createTilesFetcher('http://log.test', { ...quick, fetch: short.fetch }).tile({ level: 0, index: 0n, width: 3 }));
+    await assert.rejects(createTilesFetcher('http://log.test', { ...quick, fetch: short.fetch }).tile({ level: 0, index: 0n, width: 3 }), (e: unknown) =>
+      e instanceof VerifyError && e.code === 'bad-log-data' && e.evidence.tile === 'tile/0/000.p/3' && /has 64 bytes/.test(e.message));
+  });
+
+  test('a malformed bundle, or the log answering that its stored copy is corrupt, is bad-log-data naming the tile (not retried)', async () => {
+    const bundle = Uint8Array.of(0x61, 0x63, 1, 2, 3); // declares 24931 bytes, 3 remain
+    const t = createTilesFetcher('http://log.test', { ...quick, fetch: scripted([new Response(bundle)]).fetch });
+    await assert.rejects(t.entryBundle(0n, 256), (e: unknown) =>
+      e instanceof VerifyError && e.code === 'bad-log-data' && e.evidence.tile === 'tile/entries/000' && /24931/.test(String(e.evidence.problem)));
+    const s = scripted([new Response('the log\'s stored data failed an integrity check: tile/entries/000: …', { status: 500, headers: { 'Cairn-Error-Code': 'integrity' } })]);
+    await assert.rejects(createTilesFetcher('http://log.test', { ...quick, retries: 2, fetch: s.fetch }).entryBundle(0n, 256), (e: unknown) =>
+      e instanceof VerifyError && e.code === 'bad-log-data' && e.evidence.tile === 'tile/entries/000' && /integrity check/.test(e.message));
+    assert.equal(s.urls.length, 1, 'an integrity answer is final');
   });
 });
 

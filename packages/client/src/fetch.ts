@@ -13,8 +13,9 @@
  */
 import type { Policy } from '@cairn/formats';
 import { verifyProofBundle, type VerifiedProofBundle, type VerifyProofBundleOptions } from './bundle.js';
+import { logDataErrorOf, VerifyError } from './errors.js';
 import type { CallOptions } from './http.js';
-import type { LogFetcher } from './log-api.js';
+import type { FetchedProofBundle, LogFetcher } from './log-api.js';
 
 export {
   DEFAULT_BACKOFF_MS,
@@ -52,7 +53,8 @@ export interface FetchedVerifiedEntry extends VerifiedProofBundle {
  * Fetches the proof bundle of entry `index` from the log and verifies it exactly like an offline
  * bundle (verifyProofBundle). Without `entry` or `leafHash` the entry is fetched from the log too
  * (this then proves the log's own entry is in its verified tree, nothing about which bytes you
- * expected). Throws FetchError or VerifyError.
+ * expected; an entry its own proof does not prove is `bad-log-data`, as is the log answering that
+ * its stored data failed its integrity check). Throws FetchError or VerifyError.
  */
 export async function fetchAndVerifyEntry(
   log: LogFetcher,
@@ -62,8 +64,26 @@ export async function fetchAndVerifyEntry(
 ): Promise<FetchedVerifiedEntry> {
   const call = opts.signal !== undefined ? { signal: opts.signal } : {};
   const needEntry = opts.entry === undefined && opts.leafHash === undefined;
-  const [bundle, fetchedEntry] = await Promise.all([log.proofBundle(index, call), needEntry ? log.entry(index, call) : undefined]);
+  let bundle: FetchedProofBundle;
+  let fetchedEntry: Uint8Array | undefined;
+  try {
+    [bundle, fetchedEntry] = await Promise.all([log.proofBundle(index, call), needEntry ? log.entry(index, call) : undefined]);
+  } catch (e) {
+    throw logDataErrorOf(e) ?? e;
+  }
   const entry = opts.entry ?? fetchedEntry;
-  const verified = verifyProofBundle(bundle.bundle, policy, { ...opts, ...(entry !== undefined ? { entry } : {}), index });
+  let verified: VerifiedProofBundle;
+  try {
+    verified = verifyProofBundle(bundle.bundle, policy, { ...opts, ...(entry !== undefined ? { entry } : {}), index });
+  } catch (e) {
+    // The entry and its proof both came from the log, under a checkpoint that verified: if they
+    // do not agree, the log's data is wrong (nothing is known about which bytes were logged).
+    if (needEntry && e instanceof VerifyError && e.code === 'inclusion-failed') {
+      throw new VerifyError('bad-log-data', `the log's data is wrong: the entry it serves at index ${index} is not proven by the proof it serves (${e.message})`, {
+        ...e.evidence, problem: e.message, url: log.url,
+      }, { cause: e });
+    }
+    throw e;
+  }
   return { ...verified, bundle: bundle.bundle, ...(entry !== undefined ? { entry } : {}), entryFromLog: needEntry };
 }

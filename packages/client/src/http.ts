@@ -20,6 +20,11 @@ export const DEFAULT_BACKOFF_MS = 200;
 export const MAX_BACKOFF_MS = 5_000;
 /** Bytes of an error response kept in FetchError.body. */
 export const MAX_ERROR_BODY = 4096;
+/** The response header in which a Cairn server names its error code. */
+export const SERVER_CODE_HEADER = 'cairn-error-code';
+/** Server codes never retried: the answer would not change. */
+const FINAL_SERVER_CODES: ReadonlySet<string> = new Set(['integrity']);
+
 /** Most retries accepted in options. */
 export const MAX_RETRIES = 10;
 
@@ -170,12 +175,14 @@ async function attemptWith(cfg: HttpConfig, req: HttpRequest, call: AbortSignal 
   }
   const contentType = res.headers.get('content-type');
   if (ok) return { status: res.status, contentType, body };
-  const reason = new TextDecoder().decode(body.subarray(0, 200)).trim();
-  const info = { url: req.url, status: res.status, body };
-  const msg = `HTTP ${res.status}${reason ? `: ${reason}` : ''}`;
+  const reason = new TextDecoder().decode(body.subarray(0, 300)).trim();
+  const header = res.headers.get(SERVER_CODE_HEADER);
+  const serverCode = header !== null && /^[a-z][a-z0-9-]{0,39}$/.test(header) ? header : undefined;
+  const info = { url: req.url, status: res.status, body, ...(serverCode !== undefined ? { serverCode } : {}) };
+  const msg = `HTTP ${res.status}${serverCode !== undefined ? ` (${serverCode})` : ''}${reason ? `: ${reason}` : ''}`;
   if (res.status === 404) throw new FetchError('not-found', msg, info);
   const err = new FetchError('http-status', msg, info);
-  if (res.status >= 500 || res.status === 429) throw new Retryable(err, retryAfterMs(res));
+  if ((res.status >= 500 || res.status === 429) && (serverCode === undefined || !FINAL_SERVER_CODES.has(serverCode))) throw new Retryable(err, retryAfterMs(res));
   throw err;
 }
 
@@ -212,6 +219,7 @@ function withAttempts(e: FetchError, attempts: number): FetchError {
     url: e.url,
     ...(e.status !== undefined ? { status: e.status } : {}),
     ...(e.body !== undefined ? { body: e.body } : {}),
+    ...(e.serverCode !== undefined ? { serverCode: e.serverCode } : {}),
     attempts,
     ...(e.cause !== undefined ? { cause: e.cause } : {}),
   });

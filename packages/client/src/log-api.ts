@@ -162,6 +162,7 @@ function withServerMessage(e: FetchError, proc: string): FetchError {
     status: e.status,
     attempts: e.attempts,
     body: e.body,
+    ...(code !== undefined ? { serverCode: code } : {}),
     cause: e,
   });
 }

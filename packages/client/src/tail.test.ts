@@ -91,9 +91,9 @@ test('progress frontiers are valid resume points', async () => {
   assert.equal(r.frontier.size, 12_345n);
 });
 
-test('lies in bundles or tiles are inclusion-failed with the checkpoint as evidence', async () => {
+test('lies in bundles or tiles are bad-log-data with the checkpoint as evidence', async () => {
   const cp = checkpointAt(66_000);
-  const isLie = (what: RegExp) => (e: unknown) => e instanceof VerifyError && e.code === 'inclusion-failed' && e.evidence.note === cp.note && what.test(e.message);
+  const isLie = (what: RegExp) => (e: unknown) => e instanceof VerifyError && e.code === 'bad-log-data' && e.evidence.note === cp.note && what.test(e.message);
 
   // An entry that does not hash to its level-0 tile entry.
   const swapped = entries.slice();

@@ -13,12 +13,13 @@
  *    tile (so every new upper-tile entry is checked against hashes we computed ourselves);
  * 3. the builder's root must equal the checkpoint's root hash.
  *
- * A mismatch is a {@link VerifyError} `inclusion-failed` whose evidence names the checkpoint
- * note, the index (leaf or tile entry) and the size: the log serves data that disagrees with
- * what it signed. Frontiers handed to `onProgress` mid-way are *unconfirmed* until the call
+ * A mismatch is a {@link VerifyError} `bad-log-data` whose evidence names the checkpoint note,
+ * the index (leaf or tile entry), the size and the tile path: the log serves data that disagrees
+ * with what it signed. So is a malformed tile or bundle, or the log answering that its stored
+ * copy failed its integrity check (tiles.ts). Frontiers handed to `onProgress` mid-way are *unconfirmed* until the call
  * returns (step 3); keep the last returned one as the confirmed state.
  */
-import { bytesEqual, defaultBackend, HASH_SIZE, leafHash, newTilesBetween, TILE_HEIGHT, TreeBuilder, type HashBackend, type TileRef } from '@cairn/merkle';
+import { bytesEqual, defaultBackend, formatTilePath, HASH_SIZE, leafHash, newTilesBetween, TILE_HEIGHT, TreeBuilder, type HashBackend, type TileRef } from '@cairn/merkle';
 import { VerifyError } from './errors.js';
 import type { VerifiedCheckpoint } from './checkpoint.js';
 import type { CallOptions } from './http.js';
@@ -55,15 +56,18 @@ export interface VerifiedLeaves {
   readonly tiles: number;
 }
 
-function mismatch(cp: VerifiedCheckpoint, what: string, index: bigint): VerifyError {
-  return new VerifyError('inclusion-failed', `the log serves ${what} that disagree with its verified checkpoint of size ${cp.size}`, { note: cp.note, origin: cp.origin, size: cp.size, index });
+function mismatch(cp: VerifiedCheckpoint, what: string, index: bigint, tile?: string): VerifyError {
+  const problem = `${what} disagree with the verified checkpoint of size ${cp.size}`;
+  return new VerifyError('bad-log-data', `the log's data is wrong: it serves ${problem}`, {
+    note: cp.note, origin: cp.origin, size: cp.size, index, ...(tile !== undefined ? { tile } : {}), problem,
+  });
 }
 
 /**
  * Fetches and verifies the entries `from.size` .. `checkpoint.size − 1` of the log behind `tiles`
  * (and the hash tiles that hold them) against the verified `checkpoint`; `from` must describe a
  * prefix of that tree (the frontier returned for an earlier checkpoint the caller proved it
- * consistent with). Throws VerifyError (`inclusion-failed`, `bad-input`) or FetchError.
+ * consistent with). Throws VerifyError (`bad-log-data`, `bad-input`) or FetchError.
  */
 export async function verifyNewLeaves(
   tiles: TilesFetcher,
@@ -106,7 +110,7 @@ export async function verifyNewLeaves(
       }
       const k = Number(n.index & 255n);
       if (!bytesEqual(cur.data.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE), n.hash)) {
-        throw mismatch(checkpoint, `level-${n.level} tile ${index} (entry ${k})`, n.index);
+        throw mismatch(checkpoint, `level-${n.level} tile ${index} (entry ${k})`, n.index, formatTilePath(cur.ref));
       }
     }
     pending = [];
@@ -122,7 +126,7 @@ export async function verifyNewLeaves(
       for (let k = 0; k < ref.width; k++) {
         const h = leafHash(entries[k]!, backend);
         if (!bytesEqual(h, tile.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE))) {
-          throw mismatch(checkpoint, `entry bundle ${ref.index} or level-0 tile ${ref.index}`, first + BigInt(k));
+          throw mismatch(checkpoint, `entry bundle ${ref.index} or level-0 tile ${ref.index}`, first + BigInt(k), formatTilePath(ref));
         }
         if (first + BigInt(k) >= builder.size) builder.append(h);
       }

@@ -4,15 +4,17 @@
  * | resource | path | checked here |
  * |---|---|---|
  * | checkpoint | `<prefix>/checkpoint` | size cap, UTF-8 (verify it with verifyCheckpoint) |
- * | hash tile | `<prefix>/tile/<L>/<N>[.p/<W>]` | exactly W·32 bytes (8192 when full) |
- * | entry bundle | `<prefix>/tile/entries/<N>[.p/<W>]` | exactly W entries (parseEntryBundle) |
+ * | hash tile | `<prefix>/tile/<L>/<N>[.p/<W>]` | exactly W·32 bytes (8192 when full), else `bad-log-data` |
+ * | entry bundle | `<prefix>/tile/entries/<N>[.p/<W>]` | exactly W entries (parseEntryBundle), else `bad-log-data` |
  *
  * Paths come from `formatTilePath` of @cairn/merkle (`tile/0/x001/234.p/7`). A partial tile or
  * bundle that answers 404 is fetched full instead (logs MAY delete partial tiles once the full
  * one exists) and cut to W. `inclusionProof` / `consistencyProof` build proofs from tiles with
  * `tileNodeReader` given the trusted root, so every tile used is checked against the verified
  * checkpoint first: a log serving tiles that disagree with its signed root fails with
- * {@link VerifyError} (`inclusion-failed` / `consistency-failed`), not with a wrong proof.
+ * {@link VerifyError} (`inclusion-failed` / `consistency-failed`), not with a wrong proof. A tile of
+ * the wrong size, a bundle that does not parse, or an answer that the log's stored copy failed
+ * its integrity check is a {@link VerifyError} `bad-log-data` naming the tile path and the problem.
  */
 import {
   FormatError,
@@ -34,7 +36,7 @@ import {
   type NodeReader,
   type TileRef,
 } from '@cairn/merkle';
-import { FetchError, VerifyError } from './errors.js';
+import { FetchError, logDataErrorOf, VerifyError } from './errors.js';
 import { httpConfig, httpGet, joinUrl, type CallOptions, type FetchOptions, type HttpConfig } from './http.js';
 
 /** Tiles fetched at once. */
@@ -67,7 +69,10 @@ async function inBatches<T, R>(items: readonly T[], f: (t: T) => Promise<R>): Pr
   return out;
 }
 
-async function getWithFullFallback(cfg: HttpConfig, prefix: string, ref: TileRef | { entries: true; index: bigint; width: number }, max: number, opts?: CallOptions): Promise<{ body: Uint8Array; full: boolean }> {
+/** An entry bundle's coordinates, as formatTilePath takes them. */
+type EntriesRef = { readonly entries: true; readonly index: bigint; readonly width: number };
+
+async function getWithFullFallback(cfg: HttpConfig, prefix: string, ref: TileRef | EntriesRef, max: number, opts?: CallOptions): Promise<{ body: Uint8Array; full: boolean }> {
   try {
     return { body: (await httpGet(cfg, { url: joinUrl(prefix, formatTilePath(ref)), maxBytes: max }, opts)).body, full: ref.width === TILE_WIDTH };
   } catch (e) {
@@ -89,26 +94,41 @@ export function createTilesFetcher(prefix: string, options: FetchOptions = {}): 
   joinUrl(prefix, '');
   const base = prefix.replace(/\/+$/, '');
 
+  /** GETs a tile or bundle; the log answering that its stored copy is corrupt is `bad-log-data`. */
+  const get = async (ref: TileRef | EntriesRef, max: number, opts?: CallOptions): Promise<{ body: Uint8Array; full: boolean }> => {
+    try {
+      return await getWithFullFallback(cfg, base, ref, max, opts);
+    } catch (e) {
+      throw logDataErrorOf(e, formatTilePath(ref)) ?? e;
+    }
+  };
+
   const tile = async (ref: TileRef, opts?: CallOptions): Promise<Uint8Array> => {
     checkRef(ref.level, ref.index, ref.width, base);
-    const { body, full } = await getWithFullFallback(cfg, base, ref, FULL_TILE_BYTES, opts);
+    const { body, full } = await get(ref, FULL_TILE_BYTES, opts);
     const want = (full ? TILE_WIDTH : ref.width) * HASH_SIZE;
-    if (body.length !== want) {
-      throw new FetchError('bad-response', `tile ${formatTilePath(ref)} has ${body.length} bytes, want ${want}`, { url: joinUrl(base, formatTilePath(ref)) });
-    }
+    if (body.length !== want) throw badData(ref, `it has ${body.length} bytes, a tile of width ${want / HASH_SIZE} has ${want}`);
     return body.subarray(0, ref.width * HASH_SIZE);
   };
 
   const entryBundle = async (index: bigint, width: number, opts?: CallOptions): Promise<Uint8Array[]> => {
     checkRef(0, index, width, base);
     const ref = { entries: true as const, index, width };
-    const { body, full } = await getWithFullFallback(cfg, base, ref, MAX_BUNDLE_SIZE, opts);
+    const { body, full } = await get(ref, MAX_BUNDLE_SIZE, opts);
     try {
       return parseEntryBundle(body, full ? TILE_WIDTH : width).slice(0, width);
     } catch (e) {
-      if (e instanceof FormatError) throw new FetchError('bad-response', `entry bundle ${formatTilePath(ref)}: ${e.message}`, { url: joinUrl(base, formatTilePath(ref)), cause: e });
+      if (e instanceof FormatError) throw badData(full ? { ...ref, width: TILE_WIDTH } : ref, e.message, e);
       throw e;
     }
+  };
+
+  /** The log served a malformed tile or bundle (a 2xx answer): its data is wrong. */
+  const badData = (ref: TileRef | EntriesRef, problem: string, cause?: unknown): VerifyError => {
+    const path = formatTilePath(ref);
+    return new VerifyError('bad-log-data', `the log's data is wrong: it served ${path} malformed: ${problem}`, {
+      tile: path, problem, url: joinUrl(base, path),
+    }, cause === undefined ? undefined : { cause });
   };
 
   /** Runs a synchronous proof computation, fetching the tiles it turns out to need. */
