@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { addSignatures, cosignatureSigner, cosignatureVerifierKey, formatSignerKey } from '@cairn/formats';
 import { EXIT_CODES } from '@cairn/client';
 import { MONITOR_OPTION_NAMES, runMonitor, type MonitorValues } from '../../apps/cli/src/commands/monitor.js';
-import { EXIT_STALLED } from '../../apps/cli/src/lib/monitor-alarms.js';
+import { EXIT_STALLED } from '@cairn/client/monitor';
 import { events, LOG_VKEY, monitorOnce, startFakeLog, startRealLog, startWebhook, workDir, type RealLog } from './monitor-fixtures.js';
 
 const NONE_POLICY = `log ${LOG_VKEY}\nquorum none\n`;

@@ -91,7 +91,7 @@ test('a stored interior is checked against the tile above before a node of it is
 
   // One byte of the stored interior edited (a level-3 node on the first id's path).
   const edited = interior.slice();
-  edited[(128 + 64 + 5) * HASH_SIZE] ^= 1; // level 3 starts after levels 1 and 2
+  edited[(128 + 64 + 5) * HASH_SIZE]! ^= 1; // level 3 starts after levels 1 and 2
   const bad = await setUp(full, edited);
   assert.throws(() => bad.readNodes([ids[0]!]), (e: Error & { code?: string; details?: Record<string, unknown> }) =>
     e.code === 'integrity' && e.details?.['part'] === 'interior' && /interior of tile\/0\/001 /.test(e.message));
@@ -100,7 +100,7 @@ test('a stored interior is checked against the tile above before a node of it is
 
   // A hash of the tile itself edited (primary data), interior left alone.
   const tile = full.slice();
-  tile[77 * HASH_SIZE] ^= 0x80;
+  tile[77 * HASH_SIZE]! ^= 0x80;
   const badTile = await setUp(tile, interior);
   assert.throws(() => badTile.readNodes([{ level: 0, index: 256n + 76n }]), (e: Error & { code?: string; details?: Record<string, unknown> }) =>
     e.code === 'integrity' && e.details?.['part'] === 'tile' && /tile\/0\/001 does not hash to its entry in tile\/1\/000\.p\/2/.test(e.message));

@@ -1,11 +1,11 @@
-/** `cairn monitor`: follows a log under a trust policy and raises alarms (lib/monitor.ts). */
+/** `cairn monitor`: follows a log under a trust policy and raises alarms (@cairn/client/monitor). */
 import { MAX_POLICY_SIZE } from '@cairn/formats';
 import { EXIT_CODES, EXIT_FETCH_FAILED, loadPolicy, VerifyError } from '@cairn/client';
-import { CommandFailure, EXIT_USAGE, UsageError, defineCommand, type Io, type Values } from '../command.js';
+import { EXIT_STALLED, LogMonitor, MonitorStateError } from '@cairn/client/monitor';
+import { CommandFailure, EXIT_IO, EXIT_USAGE, UsageError, defineCommand, type Io, type Values } from '../command.js';
 import { readBounded } from '../lib/files.js';
-import { LogMonitor } from '../lib/monitor.js';
-import { EXIT_STALLED } from '../lib/monitor-alarms.js';
 import { parseIntOption, parseUrlOption } from '../lib/options.js';
+import { Progress } from '../lib/progress.js';
 import { untilSignal } from '../lib/signals.js';
 
 /** Default time between two polls of the log's checkpoint. */
@@ -39,7 +39,7 @@ function exitTable(): string {
     [EXIT_CODES['stale-checkpoint'], 'rollback: a checkpoint smaller than one verified'],
     [EXIT_CODES.rollback, 'rollback: a witness cosigned an older tree after a newer one'],
     [EXIT_CODES.equivocation, 'fork: two checkpoints of one size with different roots'],
-    [EXIT_CODES['inclusion-failed'], 'bad-data: entry bundles or tiles disagree with the checkpoint'],
+    [EXIT_CODES['bad-log-data'], 'bad-data: entry bundles or tiles are malformed, disagree with the checkpoint, or the log says its stored copy is corrupt'],
     [EXIT_STALLED, 'stall: no new checkpoint for longer than --stall-after'],
   ];
   rows.sort((a, b) => a[0] - b[0]);
@@ -65,11 +65,18 @@ export async function runMonitor(
     if (e instanceof VerifyError) throw new UsageError(e.message);
     throw e;
   }
-  const monitor = await LogMonitor.open({
-    policy, url, stateDir: values.state!, webhook, stallAfterMs: stallAfter * 1000, io,
-    ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
-    ...(deps.progressWrite !== undefined ? { progressWrite: deps.progressWrite } : {}),
-  });
+  const write = deps.progressWrite ?? ((s: string) => process.stderr.write(s));
+  let monitor: LogMonitor;
+  try {
+    monitor = await LogMonitor.open({
+      policy, url, stateDir: values.state!, webhook, stallAfterMs: stallAfter * 1000, io,
+      progress: (label, total) => new Progress(label, write, total),
+      ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
+    });
+  } catch (e) {
+    if (e instanceof MonitorStateError) throw new CommandFailure(e.message, e.code === 'state-unreadable' ? EXIT_IO : EXIT_USAGE);
+    throw e;
+  }
   io.err(`monitor: following ${url} under ${values.policy} (state in ${values.state}${values.once ? ', one pass' : `, every ${interval} ms`})`);
 
   if (values.once) {
@@ -106,7 +113,8 @@ Polls --url/checkpoint every --interval ms and verifies it under --policy (log s
 witness quorum, cosignature timestamps); checks that each new checkpoint extends every one seen
 before (consistency proofs built from the log's tiles and checked against its signed root);
 fetches every entry bundle and hash tile it has not verified yet and checks them against the
-verified checkpoint (progress on standard error while catching up). --state keeps the latest
+verified checkpoint (progress on standard error while catching up). A tile or bundle that is
+malformed, or that the log answers is corrupt in its own storage, is bad data too. --state keeps the latest
 verified checkpoint and how far the entries were verified (written atomically with fsync), so
 a restart resumes and still detects forks and rollbacks against what it saw before.
 

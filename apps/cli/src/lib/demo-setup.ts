@@ -21,7 +21,7 @@ import { createToken } from '@cairn/api';
 import { cosignatureVerifierKey, formatPolicy, generateSignerKey, verifierKeyFromSigner } from '@cairn/formats';
 import { nodeEd25519 } from '@cairn/formats/node';
 import { readKeyFile, writeSecretFileExclusive } from './files.js';
-import { writeFileAtomic } from './monitor-state.js';
+import { writeFileAtomic } from '@cairn/client/monitor';
 
 /** The demo log's origin (and key name). */
 export const DEMO_ORIGIN = 'demo.cairn.local/audit';

@@ -19,13 +19,23 @@
  */
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { decodeBase64Strict, encodeBase64, MAX_NOTE_SIZE } from '@cairn/formats';
-import type { LeafFrontier } from '@cairn/client';
-import { CommandFailure, EXIT_IO, EXIT_USAGE } from '../command.js';
-import { fsyncDir } from './files.js';
+import { ClientError } from '../errors.js';
+import type { LeafFrontier } from '../tail.js';
 
-/** File name of the state inside --state DIR. */
+/** Why a monitor state could not be used: unreadable (I/O), invalid, or not under this policy. */
+export type MonitorStateErrorCode = 'state-unreadable' | 'state-invalid' | 'state-mismatch';
+
+/** The monitor's state directory cannot be used as it is; the message says what to do. */
+export class MonitorStateError extends ClientError {
+  declare readonly code: MonitorStateErrorCode;
+  constructor(code: MonitorStateErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'MonitorStateError';
+  }
+}
+
+/** File name of the state inside the state directory. */
 export const MONITOR_STATE_FILE = 'monitor.json';
 /** Largest state file accepted (a few KB per origin in practice). */
 export const MAX_MONITOR_STATE_BYTES = 4 * 1024 * 1024;
@@ -48,24 +58,44 @@ export interface MonitorState {
   logs: Map<string, OriginState>;
 }
 
-const decimal = z.string().regex(/^(0|[1-9][0-9]{0,18})$/);
-const hash = z.string().length(44);
-const frontierSchema = z.strictObject({ size: decimal, rightEdge: z.array(hash).max(64) });
-const fileSchema = z.strictObject({
-  version: z.literal(1),
-  logs: z.record(
-    z.string().min(1).max(1024),
-    z.strictObject({
-      checkpoint: z.string().min(1).max(MAX_NOTE_SIZE),
-      seenAt: z.number().int().nonnegative(),
-      leaves: frontierSchema,
-      progress: frontierSchema.optional(),
-    }),
-  ),
-});
+const DECIMAL = /^(0|[1-9][0-9]{0,18})$/;
+/** Most right-edge hashes of a frontier (one per bit of a 64-bit size). */
+const MAX_RIGHT_EDGE = 64;
 
-function frontierIn(f: z.infer<typeof frontierSchema>): LeafFrontier {
-  return { size: BigInt(f.size), rightEdge: f.rightEdge.map((h) => decodeBase64Strict(h, 32)) };
+type Obj = Record<string, unknown>;
+
+function fields(v: unknown, where: string, allowed: readonly string[]): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${where}: not an object`);
+  for (const k of Object.keys(v)) if (!allowed.includes(k)) throw new Error(`${where}.${k}: unknown field`);
+  return v as Obj;
+}
+
+function frontierIn(v: unknown, where: string): LeafFrontier {
+  const f = fields(v, where, ['size', 'rightEdge']);
+  if (typeof f['size'] !== 'string' || !DECIMAL.test(f['size'])) throw new Error(`${where}.size: not a canonical decimal`);
+  const edge = f['rightEdge'];
+  if (!Array.isArray(edge) || edge.length > MAX_RIGHT_EDGE) throw new Error(`${where}.rightEdge: not a list of at most ${MAX_RIGHT_EDGE} hashes`);
+  return {
+    size: BigInt(f['size']),
+    rightEdge: edge.map((h, i) => {
+      if (typeof h !== 'string' || h.length !== 44) throw new Error(`${where}.rightEdge.${i}: not a base64 hash`);
+      return decodeBase64Strict(h, 32);
+    }),
+  };
+}
+
+function originIn(v: unknown, where: string): OriginState {
+  const s = fields(v, where, ['checkpoint', 'seenAt', 'leaves', 'progress']);
+  const cp = s['checkpoint'];
+  if (typeof cp !== 'string' || cp.length === 0 || cp.length > MAX_NOTE_SIZE) throw new Error(`${where}.checkpoint: not a note of at most ${MAX_NOTE_SIZE} characters`);
+  const seenAt = s['seenAt'];
+  if (typeof seenAt !== 'number' || !Number.isSafeInteger(seenAt) || seenAt < 0) throw new Error(`${where}.seenAt: not a non-negative integer`);
+  return {
+    checkpoint: cp,
+    seenAt,
+    leaves: frontierIn(s['leaves'], `${where}.leaves`),
+    ...(s['progress'] !== undefined ? { progress: frontierIn(s['progress'], `${where}.progress`) } : {}),
+  };
 }
 
 function frontierOut(f: LeafFrontier): { size: string; rightEdge: string[] } {
@@ -79,30 +109,26 @@ export async function loadMonitorState(dir: string): Promise<MonitorState> {
   let text: string;
   try {
     const st = await stat(path);
-    if (st.size > MAX_MONITOR_STATE_BYTES) throw new CommandFailure(`${path} is larger than ${MAX_MONITOR_STATE_BYTES} bytes`, EXIT_USAGE);
+    if (st.size > MAX_MONITOR_STATE_BYTES) throw new MonitorStateError('state-invalid', `${path} is larger than ${MAX_MONITOR_STATE_BYTES} bytes`);
     text = await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { logs: new Map() };
-    if (e instanceof CommandFailure) throw e;
-    throw new CommandFailure(`cannot read ${path}: ${(e as Error).message}`, EXIT_IO);
+    if (e instanceof MonitorStateError) throw e;
+    throw new MonitorStateError('state-unreadable', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
-  let parsed: z.infer<typeof fileSchema>;
   try {
-    parsed = fileSchema.parse(JSON.parse(text));
-    if (Object.keys(parsed.logs).length > MAX_ORIGINS) throw new Error(`more than ${MAX_ORIGINS} origins`);
+    const doc = fields(JSON.parse(text), 'state', ['version', 'logs']);
+    if (doc['version'] !== 1) throw new Error('version: not 1');
+    const entries = Object.entries(fields(doc['logs'], 'logs', Object.keys(doc['logs'] ?? {})));
+    if (entries.length > MAX_ORIGINS) throw new Error(`more than ${MAX_ORIGINS} origins`);
     const logs = new Map<string, OriginState>();
-    for (const [origin, s] of Object.entries(parsed.logs)) {
-      logs.set(origin, {
-        checkpoint: s.checkpoint,
-        seenAt: s.seenAt,
-        leaves: frontierIn(s.leaves),
-        ...(s.progress !== undefined ? { progress: frontierIn(s.progress) } : {}),
-      });
+    for (const [origin, s] of entries) {
+      if (origin.length === 0 || origin.length > 1024) throw new Error('logs: an origin of 1..1024 characters');
+      logs.set(origin, originIn(s, `logs.${origin}`));
     }
     return { logs };
   } catch (e) {
-    const why = e instanceof z.ZodError ? e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (e as Error).message;
-    throw new CommandFailure(`${path} is not a valid monitor state (${why}); move it away to start over (this forgets what was verified)`, EXIT_USAGE);
+    throw new MonitorStateError('state-invalid', `${path} is not a valid monitor state (${(e as Error).message}); move it away to start over (this forgets what was verified)`, { cause: e });
   }
 }
 
@@ -131,5 +157,10 @@ export async function writeFileAtomic(path: string, text: string, dir: string): 
     await fh.close();
   }
   await rename(tmp, path);
-  await fsyncDir(dir);
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Alarms of `cairn monitor`: what they are, the one JSON line each prints on standard error,
+ * Alarms of the log monitor (`cairn monitor`): what they are, the one JSON line each prints on standard error,
  * the evidence file kept for forks and rollbacks, and delivery to a webhook.
  *
  * ```json
@@ -13,11 +13,13 @@
  * `rollback` (a checkpoint smaller than one already verified, or a witness whose cosignature
  * timestamps went backwards), `lost-quorum` (the served checkpoint no longer meets the policy's
  * witness quorum), `invalid-checkpoint` (any other verification failure: bad log signature,
- * bad cosignature, timestamps), `bad-data` (entry bundles or hash tiles that disagree with the
- * verified checkpoint), `stall` (no new checkpoint for longer than --stall-after).
+ * bad cosignature, timestamps), `bad-data` (entry bundles or hash tiles that are malformed or
+ * disagree with the verified checkpoint, or that the log says failed its own integrity check:
+ * VerifyError `bad-log-data`, with the tile path and the problem as evidence), `stall` (no new
+ * checkpoint for longer than the stall limit).
  * The exit code of an alarm is `EXIT_CODES[code]` of @cairn/client, or {@link EXIT_STALLED}.
  */
-import { EXIT_CODES, jsonSafe, type VerifyError } from '@cairn/client';
+import { EXIT_CODES, jsonSafe, type VerifyError } from '../errors.js';
 
 export type AlarmKind = 'fork' | 'rollback' | 'lost-quorum' | 'invalid-checkpoint' | 'bad-data' | 'stall';
 
@@ -46,7 +48,7 @@ export interface Alarm {
 
 /** The alarm kind for a VerifyError raised while following a log. */
 export function alarmKindOf(e: VerifyError, stage: 'checkpoint' | 'tracker' | 'leaves'): AlarmKind {
-  if (stage === 'leaves') return 'bad-data';
+  if (stage === 'leaves' || e.code === 'bad-log-data') return 'bad-data';
   switch (e.code) {
     case 'quorum-not-met':
       return 'lost-quorum';

@@ -1,5 +1,5 @@
 /**
- * The engine of `cairn monitor`: follows one tiled log (c2sp.org/tlog-tiles at --url) under a
+ * The log monitor (the engine of `cairn monitor`): follows one tiled log (c2sp.org/tlog-tiles at --url) under a
  * tlog-policy, one {@link LogMonitor.pass} at a time:
  *
  * 1. fetch `<url>/checkpoint` and verify it under the policy (log signature, witness quorum,
@@ -10,11 +10,13 @@
  *    witness going backwards);
  * 3. persist the note (atomically) so a restart resumes and keeps detecting forks and rollbacks;
  * 4. fetch and verify every entry bundle and hash tile not verified before (verifyNewLeaves),
- *    persisting the frontier as it goes — `bad-data` when they disagree with the checkpoint;
+ *    persisting the frontier as it goes — `bad-data` when they are malformed, disagree with the
+ *    checkpoint, or the log answers that its stored copy failed its integrity check (evidence:
+ *    the tile path and the problem);
  * 5. `stall` when no new checkpoint (a different verified note) was seen for longer than the
  *    stall limit (once per stall; a new checkpoint re-arms it).
  *
- * Alarms print as one JSON line on standard error, go to the webhook, and are returned to the
+ * Alarms print as one JSON line on the error output, go to the webhook, and are returned to the
  * caller (which decides about exiting). One alarm per distinct cause: serving the same forked
  * note again does not repeat it. Fetch failures are not alarms (they are reported and returned;
  * a log that stays unreachable ends up stalled).
@@ -22,24 +24,29 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import {
-  CheckpointTracker,
-  createTilesFetcher,
-  EMPTY_FRONTIER,
-  FetchError,
-  verifyCheckpoint,
-  verifyNewLeaves,
-  VerifyError,
-  type LeafFrontier,
-  type Policy,
-  type TilesFetcher,
-  type VerifiedCheckpoint,
-} from '@cairn/client';
 import { nodeBackend } from '@cairn/merkle/node';
-import { CommandFailure, EXIT_USAGE, type Io } from '../command.js';
-import { alarmFromError, alarmKindOf, EXIT_STALLED, postAlarm, type Alarm, type WebhookOptions } from './monitor-alarms.js';
-import { loadMonitorState, saveMonitorState, writeFileAtomic, type MonitorState, type OriginState } from './monitor-state.js';
-import { Progress } from './progress.js';
+import type { Policy } from '@cairn/formats';
+import { verifyCheckpoint, type VerifiedCheckpoint } from '../checkpoint.js';
+import { CheckpointTracker } from '../tracker.js';
+import { FetchError, VerifyError } from '../errors.js';
+import { EMPTY_FRONTIER, verifyNewLeaves, type LeafFrontier } from '../tail.js';
+import { createTilesFetcher, type TilesFetcher } from '../tiles.js';
+import { alarmFromError, alarmKindOf, EXIT_STALLED, postAlarm, type Alarm, type WebhookOptions } from './alarms.js';
+import { loadMonitorState, MonitorStateError, saveMonitorState, writeFileAtomic, type MonitorState, type OriginState } from './state.js';
+
+/** Where the monitor writes its lines: results on `out`, diagnostics and alarms on `err`. */
+export interface MonitorIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+/** A progress display for a long catch-up (the CLI draws a line on standard error). */
+export interface MonitorProgress {
+  add(n: number): void;
+  done(): void;
+}
+
+const NO_PROGRESS: MonitorProgress = { add: () => {}, done: () => {} };
 
 /** Minimum time between two saves of the catch-up frontier. */
 export const PROGRESS_SAVE_MS = 2_000;
@@ -55,9 +62,9 @@ export interface LogMonitorOptions {
   readonly webhook?: string | undefined;
   /** Raise `stall` when no new checkpoint was seen for longer than this. */
   readonly stallAfterMs: number;
-  readonly io: Io;
-  /** Where progress lines go (default: process.stderr). */
-  readonly progressWrite?: (s: string) => void;
+  readonly io: MonitorIo;
+  /** Starts a progress display for catching up on `total` entries (none when absent). */
+  readonly progress?: (label: string, total: number) => MonitorProgress;
   /** The clock, ms since the epoch (injected for tests). */
   readonly clock?: () => number;
   readonly fetch?: typeof globalThis.fetch;
@@ -106,14 +113,15 @@ export class LogMonitor {
         cp = verifyCheckpoint(s.checkpoint, o.policy, { now, origin });
       } catch (e) {
         if (!(e instanceof VerifyError)) throw e;
-        throw new CommandFailure(
+        throw new MonitorStateError(
+          'state-mismatch',
           `the checkpoint of ${origin} saved in ${o.stateDir} does not verify under this policy (${e.code}: ${e.message}); ` +
-            'use the policy it was verified with, or another --state directory',
-          EXIT_USAGE,
+            'use the policy it was verified with, or another state directory',
+          { cause: e },
         );
       }
       if (s.leaves.size > cp.size || (s.progress !== undefined && s.progress.size > cp.size)) {
-        throw new CommandFailure(`the monitor state of ${origin} in ${o.stateDir} verified more entries than its checkpoint has`, EXIT_USAGE);
+        throw new MonitorStateError('state-invalid', `the monitor state of ${origin} in ${o.stateDir} verified more entries than its checkpoint has`);
       }
       verified.push(cp);
     }
@@ -174,6 +182,11 @@ export class LogMonitor {
         proof = await this.#tiles.consistencyProof(from, cp.size, cp.rootHash, call);
       } catch (e) {
         if (!(e instanceof VerifyError)) throw e;
+        if (e.code === 'bad-log-data') {
+          // A malformed tile (or one the log says is corrupt): bad data, whatever it would have proven.
+          this.#raise(alarms, e, 'tracker', `bad-data:${sha(note)}:${e.evidence.tile ?? ''}`, { note: cp.note, origin: cp.origin });
+          return known;
+        }
         // The log's tiles do not hash to its own new root: no proof it extends what we saw.
         const err = new VerifyError('consistency-failed', `the log cannot prove that size ${cp.size} extends size ${from}: ${e.message}`, {
           note: cp.note, ...(known !== undefined ? { knownNote: known.note } : {}), origin: cp.origin, size: cp.size, knownSize: from,
@@ -210,8 +223,9 @@ export class LogMonitor {
     if (st.leaves.size >= cp.size) return;
     const start = st.progress ?? st.leaves;
     const total = cp.size - start.size;
-    const write = total >= BigInt(PROGRESS_MIN_ENTRIES) ? (this.#o.progressWrite ?? ((s: string) => process.stderr.write(s))) : () => {};
-    const progress = new Progress(`${cp.origin}: entries verified`, write, Number(total));
+    const progress = total >= BigInt(PROGRESS_MIN_ENTRIES) && this.#o.progress !== undefined
+      ? this.#o.progress(`${cp.origin}: entries verified`, Number(total))
+      : NO_PROGRESS;
     let reported = start.size;
     try {
       const r = await verifyNewLeaves(this.#tiles, cp, start, {
