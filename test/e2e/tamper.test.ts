@@ -12,10 +12,12 @@
  * 1. an entry rewritten in place: in the partial bundle (or the last full one) → refused at start,
  *    naming the entry (start-up re-hashes those against the right-edge level-0 tiles); in an older
  *    bundle → the log starts (it does not re-hash the whole log at start), and any fresh monitor or
- *    `verify --url` of that entry fails: bad-data 21 / inclusion-failed 21; the holder of the true
- *    bytes still verifies.
+ *    `verify --url` of that entry fails: bad-data / bad-log-data 27 (the log's entry is not proven
+ *    by its own tiles); the holder of the true bytes still verifies.
  * 2. a hash tile rewritten → the last full tile of a level: refused at start, naming it; an older
- *    tile: the log starts, a fresh monitor alarms bad-data (21), `verify` of a covered entry 21.
+ *    tile: the log starts, a fresh monitor alarms bad-data (27), `verify` of a covered entry 27
+ *    (the log refuses the proof: its own check of the tile fails). More kinds of damage to stored
+ *    data (malformed bundles, stored interiors) are in tamper-data.test.ts.
  * 3. the tail truncated (to a checkpoint it signed and had cosigned at 300) → refused with the
  *    witnesses (rolled-back, naming witness and sizes); started without them it serves the old
  *    cosigned note and every monitor that saw 600 alarms `rollback` (23); the offline bundle of a
@@ -100,7 +102,7 @@ describe('operator edits the stopped log\'s data directory (scenarios 1–4)', {
     await c?.close();
   });
 
-  test('1. an entry rewritten: in the partial bundle, log serve refuses naming it; in an older bundle, a fresh monitor alarms bad-data, verify --url fails inclusion; the true bytes still verify', async () => {
+  test('1. an entry rewritten: in the partial bundle, log serve refuses naming it; in an older bundle, a fresh monitor alarms bad-data, verify --url blames the log\'s data; the true bytes still verify', async () => {
     const edge = await c.copy(pristine, 's1-edge');
     assert.equal(await rewriteEntry(edge, 590n, new TextEncoder().encode('{"actor":"nobody","action":"nothing here either"}')), 'entry key');
     const refused = await c.log.refuse({ data: edge, witnesses: ws(), quorum: 2 });
@@ -115,14 +117,17 @@ describe('operator edits the stopped log\'s data directory (scenarios 1–4)', {
       assert.equal(sizeOf((await c.log.served())!), 600n);
       // A fresh monitor fetches every bundle and checks it against the tiles and the signed root.
       const fresh = await cli(['monitor', '--once', '--policy', policyQ, '--url', c.log.url, '--state', join(c.dir, 'monitor-fresh-s1')]);
-      assert.equal(fresh.code, EXIT_CODES['inclusion-failed'], fresh.err.join('\n'));
+      assert.equal(fresh.code, EXIT_CODES['bad-log-data'], fresh.err.join('\n'));
       const [alarm] = alarmsOf(fresh);
       assert.equal(alarm?.alarm, 'bad-data');
-      // A client verifying the entry from the log (bundle + bytes fetched there).
+      assert.equal(alarm?.evidence['tile'], 'tile/0/000');
+      // A client verifying the entry from the log (bundle + bytes fetched there): the log's own
+      // entry and proof disagree, so it is the log's data that is wrong.
       for (const index of ['5']) {
         const v = await cli(['verify', '--policy', policyQ, '--url', c.log.url, '--index', index, '--json']);
-        assert.equal(v.code, EXIT_CODES['inclusion-failed'], `index ${index}: ${v.err.join('\n')}`);
-        assert.equal(JSON.parse(v.out.join('\n')).code, 'inclusion-failed');
+        assert.equal(v.code, EXIT_CODES['bad-log-data'], `index ${index}: ${v.err.join('\n')}`);
+        assert.equal(JSON.parse(v.out.join('\n')).code, 'bad-log-data');
+        assert.match(v.err.join('\n'), /the log's data is wrong: the entry it serves at index 5 is not proven/);
       }
       // The source kept its entry's true bytes and bundle: still proven; the forged bytes are not.
       assert.equal((await cli(['verify', '--policy', policyQ, '--bundle', bundle5, '--index', '5', '--entry-file', entry5])).code, 0);
@@ -143,16 +148,16 @@ describe('operator edits the stopped log\'s data directory (scenarios 1–4)', {
     assert.doesNotMatch(r.stdout, /listening/);
   });
 
-  test('2b. an older hash tile rewritten: the log starts, a fresh monitor alarms bad-data (21), verify of a covered entry fails inclusion (21)', async () => {
+  test('2b. an older hash tile rewritten: the log starts, a fresh monitor alarms bad-data (27), verify of a covered entry blames the log\'s data (27)', async () => {
     const data = await c.copy(pristine, 's2b');
     await flipTileHash(data, 0, 0n, 4); // leaf hash 4: the sibling in entry 5's inclusion proof
     await c.log.start({ data, witnesses: ws(), quorum: 2 });
     try {
       const fresh = await cli(['monitor', '--once', '--policy', policyQ, '--url', c.log.url, '--state', join(c.dir, 'monitor-fresh-s2')]);
-      assert.equal(fresh.code, EXIT_CODES['inclusion-failed'], fresh.err.join('\n'));
+      assert.equal(fresh.code, EXIT_CODES['bad-log-data'], fresh.err.join('\n'));
       assert.equal(alarmsOf(fresh)[0]?.alarm, 'bad-data');
       const v = await cli(['verify', '--policy', policyQ, '--url', c.log.url, '--index', '5', '--entry-file', entry5, '--json']);
-      assert.equal(v.code, EXIT_CODES['inclusion-failed'], v.err.join('\n'));
+      assert.equal(v.code, EXIT_CODES['bad-log-data'], v.err.join('\n'));
       // The offline bundle exported before the edit is unaffected.
       assert.equal((await cli(['verify', '--policy', policyQ, '--bundle', bundle5, '--index', '5', '--entry-file', entry5])).code, 0);
     } finally {

@@ -72,15 +72,15 @@ test('a stored interior is checked against the tile above before a node of it is
   parent.set(tileOf(1, 9), 0);
   parent.set(top, HASH_SIZE); // tile 0/1 is entry 1 of tile 1/0
   const ids = [{ level: 3, index: 8n * 4n + 5n }, { level: 0, index: 256n + 77n }, { level: 1, index: 128n + 9n }];
-  const setUp = async (tile: Uint8Array, inner: Uint8Array) => {
+  const setUp = async (tile: Uint8Array, inner: Uint8Array | undefined, cache = new FullTileCache(8)) => {
     const storage = memoryStorage();
     await storage.write([
       { type: 'put', key: tileKey(0, 1n), value: tile },
-      { type: 'put', key: interiorKey(0, 1n), value: inner },
+      ...(inner !== undefined ? [{ type: 'put' as const, key: interiorKey(0, 1n), value: inner }] : []),
       { type: 'put', key: tileKey(1, 0n), value: parent },
     ], { sync: true });
     const ts = new TileSet(backend);
-    await ts.fetch(ids, storage, new FullTileCache(8));
+    await ts.fetch(ids, storage, cache);
     return ts;
   };
   const plain = new TileSet(backend);
@@ -104,4 +104,12 @@ test('a stored interior is checked against the tile above before a node of it is
   const badTile = await setUp(tile, interior);
   assert.throws(() => badTile.readNodes([{ level: 0, index: 256n + 76n }]), (e: Error & { code?: string; details?: Record<string, unknown> }) =>
     e.code === 'integrity' && e.details?.['part'] === 'tile' && /tile\/0\/001 does not hash to its entry in tile\/1\/000\.p\/2/.test(e.message));
+  // The same, when the tile entered the cache through a plain tile read first, and when no
+  // interior is stored at all: the tile is still checked against the tile above.
+  const warm = new FullTileCache(8);
+  warm.put(0, 1n, tile);
+  const viaCache = await setUp(tile, interior, warm);
+  assert.throws(() => viaCache.readNodes([{ level: 0, index: 256n + 76n }]), { code: 'integrity' });
+  const noInterior = await setUp(tile, undefined);
+  assert.throws(() => noInterior.readNodes([ids[0]!]), (e: Error & { details?: Record<string, unknown> }) => e.details?.['part'] === 'tile');
 });

@@ -302,20 +302,26 @@ export class TileSet implements NodeReader {
       else if (bytes > n.bytes) n.bytes = bytes;
     }
     const missing = new Map<string, TileId & { interior: boolean }>();
+    // Full tiles cached by another read (a tile GET) without their checked expansion.
+    const unexpanded: { t: TileId; tile: Uint8Array }[] = [];
     for (const [k, n] of needed) {
       if (this.#tiles.has(k)) continue;
       const cached = cache?.getAtLeast(n.level, n.index, n.bytes);
-      if (cached !== undefined) this.#tiles.set(k, cached);
+      if (cached !== undefined) {
+        this.#tiles.set(k, cached);
+        if (n.bytes > HASH_SIZE && cached.length === TILE_WIDTH * HASH_SIZE && !cache!.hasExpanded(cached)) unexpanded.push({ t: n, tile: cached });
+      }
       // With a cache, a tile that is not the right-edge one also brings its stored interior.
       else missing.set(k, { level: n.level, index: n.index, interior: cache !== undefined && n.bytes > HASH_SIZE });
     }
-    if (missing.size === 0) return;
+    if (missing.size === 0 && unexpanded.length === 0) return;
     const list = [...missing.values()];
     const keys = list.map((t) => tileKey(t.level, t.index));
     for (const t of list) if (t.interior) keys.push(interiorKey(t.level, t.index));
+    for (const u of unexpanded) keys.push(interiorKey(u.t.level, u.t.index));
     const values = await storage.getMany(keys);
     let j = list.length;
-    const withInterior: { t: TileId; tile: Uint8Array; interior: Uint8Array }[] = [];
+    const toExpand: { t: TileId; tile: Uint8Array; interior: Uint8Array | undefined }[] = [];
     for (let i = 0; i < list.length; i++) {
       const t = list[i] as TileId & { interior: boolean };
       const v = values[i];
@@ -323,17 +329,19 @@ export class TileSet implements NodeReader {
       if (v === undefined) continue; // reported by readNodes with the node that needs it
       this.#tiles.set(mapKey(t.level, t.index), v);
       cache?.put(t.level, t.index, v);
-      if (interior !== undefined && cache !== undefined && !cache.hasExpanded(v)) withInterior.push({ t, tile: v, interior });
+      if (t.interior && v.length === TILE_WIDTH * HASH_SIZE && cache !== undefined && !cache.hasExpanded(v)) toExpand.push({ t, tile: v, interior });
     }
-    if (withInterior.length > 0 && cache !== undefined) await this.#expandStored(withInterior, storage, cache);
+    for (const u of unexpanded) toExpand.push({ ...u, interior: values[j++] });
+    if (toExpand.length > 0 && cache !== undefined) await this.#expandStored(toExpand, storage, cache);
   }
 
   /**
-   * Expands full tiles from their stored interiors, each checked against its hash in the tile
-   * above (fetched when not held). Without that parent entry the interior is not used: the tile is
-   * expanded from its own hashes instead.
+   * Expands full tiles from their stored interiors (or, when none is stored, from their own
+   * hashes), each checked against its hash in the tile above (fetched when not held), so that a
+   * tile edited in storage cannot yield a proof either. Without that parent entry nothing can be
+   * checked: the tile is expanded from its own hashes.
    */
-  async #expandStored(items: readonly { t: TileId; tile: Uint8Array; interior: Uint8Array }[], storage: LogStorage, cache: FullTileCache): Promise<void> {
+  async #expandStored(items: readonly { t: TileId; tile: Uint8Array; interior: Uint8Array | undefined }[], storage: LogStorage, cache: FullTileCache): Promise<void> {
     const parentOf = (t: TileId): TileId & { bytes: number } => ({ level: t.level + 1, index: t.index >> 8n, bytes: (Number(t.index & 255n) + 1) * HASH_SIZE });
     const parents = new Map<string, Uint8Array | undefined>();
     const toRead: TileId[] = [];
@@ -354,7 +362,9 @@ export class TileSet implements NodeReader {
       const p = parentOf(t);
       const parent = parents.get(mapKey(p.level, p.index));
       const anchor = parent !== undefined && parent.length >= p.bytes ? parent.subarray(p.bytes - HASH_SIZE, p.bytes) : undefined;
-      cache.expanded(t.level, t.index, tile, this.#backend, anchor === undefined ? undefined : { interior, anchor: anchor.slice() });
+      // No stored interior (an older store): the tile's own expansion, still checked against the anchor.
+      const inner = interior ?? (anchor === undefined ? undefined : ExpandedTile.compute(tile, this.#backend).interior());
+      cache.expanded(t.level, t.index, tile, this.#backend, anchor === undefined || inner === undefined ? undefined : { interior: inner, anchor: anchor.slice() });
     }
   }
 
