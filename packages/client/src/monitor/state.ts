@@ -1,5 +1,5 @@
 /**
- * The persistent state of `cairn monitor` (one JSON file in --state DIR), so that a restarted
+ * The persistent state of the log monitor (one JSON file in its state directory), so that a restarted
  * monitor resumes where it stopped: the latest verified checkpoint note per origin (re-verified
  * under the policy on load), when it was first seen (the stall clock), and how far the log's
  * entries were verified (a Merkle frontier: size plus right-edge hashes, ≤ 64 of them).
