@@ -16,10 +16,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadPolicy, verifyCheckpoint } from '@cairn/client';
+import { createLogClient, loadPolicy, verifyCheckpoint } from '@cairn/client';
 import { decodeBase64Strict, encodeBase64 } from '@cairn/formats';
 import { bytesEqual, leafHash, treeHash, verifyConsistency } from '@cairn/merkle';
-import { createLogClient } from '@cairn/api';
 import { freePort, makeCluster, policyText, sizeOf, sleep, until, type Cluster, type E2eWitness } from './harness.js';
 import { linesOf } from './forge.js';
 

@@ -9,7 +9,7 @@ import {
   parseNote, parseSignerKey, signNote,
 } from '@cairn/formats';
 import { consistencyProof, leafHash, treeHash, type NodeReader } from '@cairn/merkle';
-import type { LogClient } from '@cairn/api';
+import type { LogClient } from '@cairn/client';
 
 /** The signer of a key file written by `cairn keygen`. */
 export async function signerFromFile(file: string) {

@@ -11,7 +11,7 @@
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createLogClient, createWitnessClient, type LogClient, type WitnessClient } from '@cairn/api';
+import { createLogClient, createWitnessClient, type LogClient, type WitnessClient } from '@cairn/client';
 import { encodeBase64, originHash } from '@cairn/formats';
 import { DAEMON_BOUND_MS, runCliOk, spawnDaemon, tempDir, type Daemon } from '../helpers/cli.js';
 export { spawnDaemon, type Daemon };

@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatAddCheckpointRequest, generateSignerKey, utf8Encode } from '@cairn/formats';
 import { consistencyProof } from '@cairn/merkle';
-import { createWitnessClient } from '@cairn/api';
+import { createWitnessClient } from '@cairn/client';
 import { checkpointTopic, createGossipHost, GossipTopics, loadOrCreatePeerIdentity, MAX_CHECKPOINT_MESSAGE_SIZE, sendAddCheckpoint } from '@cairn/gossip';
 import { forkLeaves, logKey, ORIGIN, readerOf, signedCheckpoint, waitFor } from '@cairn/gossip/testing';
 import { makeLogFixture, runCli, runCliOk, tempDir } from '../helpers/cli.js';

@@ -26,7 +26,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogClient } from '@cairn/api';
+import { createLogClient } from '@cairn/client';
 import { decodeBase64Strict, encodeBase64, openCheckpoint, parseVerifierKey } from '@cairn/formats';
 import { EMPTY_ROOT, bytesEqual, leafHash, treeHash, verifyConsistency } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';

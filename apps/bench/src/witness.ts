@@ -12,7 +12,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogClient } from '@cairn/api';
+import { createLogClient } from '@cairn/client';
 import { TestLog } from '@cairn/witness/testing';
 import { figure, machine, median, percentile } from './report.js';
 import { runCli, startCli } from './procs.js';

@@ -7,7 +7,8 @@
  * ```ts
  * import { generateSignerKey } from '@cairn/formats';
  * import { LogNode, openLevelStorage } from '@cairn/log';
- * import { createLogClient, createToken, loadTokens, startLogServer } from '@cairn/api';
+ * import { createToken, loadTokens, startLogServer } from '@cairn/api';
+ * import { createLogClient } from '@cairn/client';
  *
  * const node = await LogNode.open({ storage: await openLevelStorage('./data/log'), signerKey: generateSignerKey('example.com/log') });
  * await node.start();
@@ -78,7 +79,6 @@ export {
   type LogServer,
   type LogServerOptions,
 } from './server.js';
-export { createLogClient, type LogClient, type LogClientOptions } from './client.js';
 export {
   startWitnessServer, WITNESS_TRPC_PATH, WITNESS_TRPC_MAX_BODY, WITNESS_KEEP_ALIVE_TIMEOUT_MS, WITNESS_CLOSE_GRACE_MS,
   WITNESS_REQUEST_TIMEOUT_MS, type WitnessServer, type WitnessServerOptions,
@@ -92,7 +92,6 @@ export {
   witnessRouter, createWitnessCaller, MAX_MISBEHAVIOUR_PAGE, DEFAULT_MISBEHAVIOUR_PAGE, MAX_EVIDENCE_PAGE, DEFAULT_EVIDENCE_PAGE,
   type WitnessRouter, type WitnessApiContext, type WitnessP2pStatus,
 } from './routers/witness.js';
-export { createWitnessClient, type WitnessClient } from './witness-client.js';
 export {
   METRICS_PATH, METRICS_CONTENT_TYPE, formatLogMetrics, createMetricsRegistry, registerLogMetrics, registerListenerMetrics,
   type ListenerMetrics, type ListenerLimits, type RequestTimeoutPhase,

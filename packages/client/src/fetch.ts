@@ -2,6 +2,8 @@
  * Fetchers: everything @cairn/client reads from the network, each call with an `AbortSignal`, a
  * timeout per attempt and bounded retries with backoff (http.ts); failures are FetchErrors.
  *
+ * - {@link createLogClient} / {@link createWitnessClient}: the typed tRPC clients of the log's and
+ *   the witness's APIs (submit, evidence, …; answers are the server's claim, plain fetch);
  * - {@link createLogFetcher}: the log's tRPC API (checkpoint, entry, entries, inclusion and
  *   consistency proofs, proof bundle, status);
  * - {@link createTilesFetcher}: the log's tlog-tiles (checkpoint, hash tiles, entry bundles, and
@@ -27,8 +29,16 @@ export {
   type FetchOptions,
 } from './http.js';
 export {
-  createLogFetcher,
+  createLogClient,
+  createWitnessClient,
   LOG_TRPC_PATH,
+  WITNESS_TRPC_PATH,
+  type ApiClientOptions,
+  type LogClient,
+  type WitnessClient,
+} from './api-client.js';
+export {
+  createLogFetcher,
   MAX_TRPC_RESPONSE_BYTES,
   type FetchedCheckpoint,
   type FetchedInclusionProof,

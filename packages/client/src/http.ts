@@ -225,6 +225,20 @@ function withAttempts(e: FetchError, attempts: number): FetchError {
   });
 }
 
+/**
+ * A `fetch` for a library that makes its own GET requests (the tRPC link of the log fetcher):
+ * each request goes through {@link httpGet} — timeout per attempt, retries, a body capped at
+ * `maxBytes` — and resolves with the 2xx answer; every failure rejects with the FetchError.
+ */
+export function boundedFetch(cfg: HttpConfig, maxBytes: number, accept: string): typeof globalThis.fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if ((init?.method ?? 'GET') !== 'GET') throw new FetchError('bad-input', `only GET is supported, not ${init?.method}`, { url });
+    const res = await httpGet(cfg, { url, maxBytes, accept }, init?.signal ? { signal: init.signal } : {});
+    return new Response(res.body, { status: res.status, headers: res.contentType !== null ? { 'content-type': res.contentType } : {} });
+  }) as typeof globalThis.fetch;
+}
+
 /** Joins a base URL and a path with exactly one slash. */
 export function joinUrl(base: string, path: string): string {
   if (typeof base !== 'string' || !/^https?:\/\//.test(base)) throw new FetchError('bad-input', `not an http(s) URL: ${String(base)}`, { url: String(base) });

@@ -1,6 +1,6 @@
 /**
- * Reads from a Cairn log's tRPC API (`<url>/trpc`, packages/api routers/log.ts) over plain
- * `fetch`, with the retries, timeouts and caps of http.ts. The wire is tRPC 11's HTTP link without
+ * Reads from a Cairn log's tRPC API (`<url>/trpc`, packages/api routers/log.ts) through the typed
+ * client of api-client.ts, whose requests go through http.ts (retries, timeouts, caps). The wire is tRPC 11's HTTP link without
  * a transformer: `GET <url>/trpc/log.inclusionProof?input=<URI-encoded JSON>` answers
  * `{"result":{"data":{"index":"5","treeSize":"9","proof":["<base64>",…],"checkpoint":"…"}}}`;
  * errors answer `{"error":{"message":…,"data":{"httpStatus":404,"cairnCode":"beyond-tree",…}}}`.
@@ -11,10 +11,10 @@
  */
 import { decodeBase64Strict, encodeBase64, FormatError, MAX_INT63, MAX_NOTE_SIZE, MAX_PROOF_BUNDLE_SIZE, parseDecimal, utf8DecodeStrict, utf8Encode } from '@cairn/formats';
 import { FetchError } from './errors.js';
-import { httpConfig, httpGet, joinUrl, type CallOptions, type FetchOptions, type HttpConfig } from './http.js';
+import { TRPCClientError } from '@trpc/client';
+import { createLogClient, LOG_TRPC_PATH } from './api-client.js';
+import { boundedFetch, httpConfig, joinUrl, type CallOptions, type FetchOptions } from './http.js';
 
-/** Where the log serves tRPC (packages/api TRPC_PATH). */
-export const LOG_TRPC_PATH = '/trpc';
 /** Largest tRPC answer accepted (256 base64 entries of 64 KiB, plus JSON). */
 export const MAX_TRPC_RESPONSE_BYTES = 24 * 1024 * 1024;
 /** Most proof hashes accepted in an answer. */
@@ -124,22 +124,17 @@ function dec(n: bigint): string {
   return n.toString();
 }
 
-async function call(cfg: HttpConfig, base: string, proc: string, input: unknown, opts: CallOptions | undefined): Promise<Reader> {
-  const query = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-  const url = joinUrl(base, `${LOG_TRPC_PATH}/${proc}${query}`);
-  let body: Uint8Array;
+/** Runs one typed tRPC query and wraps its `data` for the field readers. */
+async function call(base: string, proc: string, run: () => Promise<unknown>): Promise<Reader> {
+  const url = `${base}${LOG_TRPC_PATH}/${proc}`;
+  let data: unknown;
   try {
-    body = (await httpGet(cfg, { url, maxBytes: MAX_TRPC_RESPONSE_BYTES, accept: 'application/json' }, opts)).body;
+    data = await run();
   } catch (e) {
-    throw e instanceof FetchError ? withServerMessage(e, proc) : e;
+    const cause = e instanceof TRPCClientError ? e.cause : e;
+    if (cause instanceof FetchError) throw withServerMessage(cause, proc);
+    throw bad(url, e instanceof TRPCClientError ? e.message : 'no tRPC answer', e);
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(utf8DecodeStrict(body));
-  } catch (e) {
-    throw bad(url, 'not JSON', e);
-  }
-  const data = (doc as { result?: { data?: unknown } } | null)?.result?.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw bad(url, 'no result.data object');
   return new Reader(url, data as Json);
 }
@@ -175,19 +170,21 @@ export function createLogFetcher(url: string, options: FetchOptions = {}): LogFe
   const cfg = httpConfig(options);
   joinUrl(url, ''); // validates the URL
   const base = url.replace(/\/+$/, '');
+  const api = createLogClient(base, { fetch: boundedFetch(cfg, MAX_TRPC_RESPONSE_BYTES, 'application/json') }).log;
+  const sig = (opts: CallOptions | undefined) => (opts?.signal !== undefined ? { signal: opts.signal } : {});
   return {
     url: base,
     async checkpoint(opts) {
-      const r = await call(cfg, base, 'log.checkpoint', undefined, opts);
+      const r = await call(base, 'log.checkpoint', () => api.checkpoint.query(undefined, sig(opts)));
       return { note: r.str('note'), size: r.dec('size'), rootHash: r.b64('rootHash', 32), time: r.num('time') };
     },
     async entry(index, opts) {
-      const r = await call(cfg, base, 'log.entry', { index: dec(index) }, opts);
+      const r = await call(base, 'log.entry', () => api.entry.query({ index: dec(index) }, sig(opts)));
       if (r.dec('index') !== index) throw bad(r.url, 'answer is for another index');
       return r.b64('data', undefined, MAX_ENTRY_BASE64);
     },
     async entries(from, to, opts) {
-      const r = await call(cfg, base, 'log.entries', { from: dec(from), to: dec(to) }, opts);
+      const r = await call(base, 'log.entries', () => api.entries.query({ from: dec(from), to: dec(to) }, sig(opts)));
       const list = r.obj['entries'];
       if (r.dec('from') !== from || !Array.isArray(list) || list.length > MAX_ENTRIES || BigInt(list.length) !== to - from) {
         throw bad(r.url, `not the ${to - from} entries asked for`);
@@ -195,12 +192,12 @@ export function createLogFetcher(url: string, options: FetchOptions = {}): LogFe
       return list.map((s, i) => b64(r.url, typeof s === 'string' && s.length <= MAX_ENTRY_BASE64 ? s : '', `entries[${i}]`));
     },
     async inclusionProof(by, treeSize, opts) {
-      const input: Record<string, string> = {};
-      if ('index' in by) input['index'] = dec(by.index);
-      else if (by.leafHash instanceof Uint8Array && by.leafHash.length === 32) input['leafHash'] = encodeBase64(by.leafHash);
+      let input: { index: string; treeSize?: string } | { leafHash: string; treeSize?: string };
+      if ('index' in by) input = { index: dec(by.index) };
+      else if (by.leafHash instanceof Uint8Array && by.leafHash.length === 32) input = { leafHash: encodeBase64(by.leafHash) };
       else throw new FetchError('bad-input', 'leafHash must be 32 bytes', { url: base });
-      if (treeSize !== undefined) input['treeSize'] = dec(treeSize);
-      const r = await call(cfg, base, 'log.inclusionProof', input, opts);
+      if (treeSize !== undefined) input = { ...input, treeSize: dec(treeSize) };
+      const r = await call(base, 'log.inclusionProof', () => api.inclusionProof.query(input, sig(opts)));
       const out = { index: r.dec('index'), treeSize: r.dec('treeSize'), proof: r.hashes('proof') };
       if ('index' in by && out.index !== by.index) throw bad(r.url, 'answer is for another index');
       if (treeSize !== undefined && out.treeSize !== treeSize) throw bad(r.url, 'answer is for another tree size');
@@ -208,17 +205,17 @@ export function createLogFetcher(url: string, options: FetchOptions = {}): LogFe
       return checkpoint === null ? out : { ...out, checkpoint };
     },
     async consistencyProof(m, n, opts) {
-      const r = await call(cfg, base, 'log.consistencyProof', { m: dec(m), n: dec(n) }, opts);
+      const r = await call(base, 'log.consistencyProof', () => api.consistencyProof.query({ m: dec(m), n: dec(n) }, sig(opts)));
       if (r.dec('m') !== m || r.dec('n') !== n) throw bad(r.url, 'answer is for other sizes');
       return r.hashes('proof');
     },
     async proofBundle(index, opts) {
-      const r = await call(cfg, base, 'log.proofBundle', { index: dec(index) }, opts);
+      const r = await call(base, 'log.proofBundle', () => api.proofBundle.query({ index: dec(index) }, sig(opts)));
       if (r.dec('index') !== index) throw bad(r.url, 'answer is for another index');
       return { index, treeSize: r.dec('treeSize'), bundle: utf8Encode(r.str('bundle', MAX_PROOF_BUNDLE_SIZE)) };
     },
     async status(opts) {
-      const r = await call(cfg, base, 'log.status', undefined, opts);
+      const r = await call(base, 'log.status', () => api.status.query(undefined, sig(opts)));
       return {
         origin: r.str('origin', 4096),
         verifierKey: r.str('verifierKey', 4096),

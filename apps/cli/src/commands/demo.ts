@@ -9,9 +9,8 @@
  */
 import { resolve as resolvePath, join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createLogClient } from '@cairn/api';
 import { utf8Encode } from '@cairn/formats';
-import { createLogFetcher, createTilesFetcher, fetchAndVerifyEntry, loadPolicy, verifyCheckpoint } from '@cairn/client';
+import { createLogClient, createLogFetcher, createTilesFetcher, fetchAndVerifyEntry, loadPolicy, verifyCheckpoint } from '@cairn/client';
 import { CommandFailure, defineCommand, type Io, type Values } from '../command.js';
 import { cliDisplayName, runCliChild, spawnCli, type Child } from '../lib/demo-children.js';
 import { demoEvents } from '../lib/demo-events.js';

@@ -1,5 +1,6 @@
 /** `cairn evidence list`: prints a witness's split-view evidence records, newest first. */
-import { createWitnessClient, MAX_EVIDENCE_PAGE } from '@cairn/api';
+import { MAX_EVIDENCE_PAGE } from '@cairn/api';
+import { createWitnessClient } from '@cairn/client';
 import { CommandFailure, EXIT_IO, defineCommand } from '../command.js';
 import { parseIntOption, parseUrlOption } from '../lib/options.js';
 

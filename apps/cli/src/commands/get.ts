@@ -1,6 +1,6 @@
 /** `cairn get`: fetches one entry by index. */
 import { writeFile } from 'node:fs/promises';
-import { createLogClient } from '@cairn/api';
+import { createLogClient } from '@cairn/client';
 import { leafHash } from '@cairn/merkle';
 import { defineCommand } from '../command.js';
 import { parseIndexOption, parseUrlOption } from '../lib/options.js';

@@ -1,6 +1,6 @@
 /** `cairn prove`: writes a c2sp.org/tlog-proof bundle for one entry. */
 import { writeFile } from 'node:fs/promises';
-import { createLogClient } from '@cairn/api';
+import { createLogClient } from '@cairn/client';
 import { parseCheckpointNote, parseProofBundle, ProofBundleError, FormatError } from '@cairn/formats';
 import { leafHash, verifyInclusion, ProofError } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';

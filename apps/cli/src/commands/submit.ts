@@ -1,7 +1,7 @@
 /** `cairn submit`: sends entries to a log (one per input line, or one binary entry). */
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
-import { createLogClient } from '@cairn/api';
+import { createLogClient } from '@cairn/client';
 import { CommandFailure, UsageError, defineCommand } from '../command.js';
 import { readBounded } from '../lib/files.js';
 import { parseIntOption, parseUrlOption } from '../lib/options.js';

@@ -17,10 +17,8 @@ import {
 } from '@cairn/formats';
 import { leafHash, verifyConsistency, verifyInclusion } from '@cairn/merkle';
 import { LogNode, openLevelStorage, silentLogger } from '@cairn/log';
-import { createToken, loadTokens } from './auth.js';
-import { createLogClient, type LogClient } from './client.js';
-import { startLogServer, type LogServer } from './server.js';
-import type { ServedLog } from './served-log.js';
+import { createToken, loadTokens, startLogServer, type LogServer, type ServedLog } from '@cairn/api';
+import { createLogClient, type LogClient } from '@cairn/client';
 
 const ORIGIN = 'example.com/cairn-e2e';
 

@@ -1,14 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { createTRPCClient, httpLink } from '@trpc/client';
 import { generateSignerKey, originHash } from '@cairn/formats';
 import { MemoryWitnessStorage, Witness, WitnessError, WITNESS_ERROR_CODES } from '@cairn/witness';
 import { FakeClock, TestLog, testSeed } from '@cairn/witness/testing';
-import { startWitnessServer, WITNESS_TRPC_PATH } from './witness-server.js';
-import { WITNESS_ERROR_TABLE, answerAddCheckpoint } from './http/witness.js';
-import { createWitnessClient } from './witness-client.js';
-import { createWitnessCaller, type WitnessRouter } from './routers/witness.js';
+import { answerAddCheckpoint, createWitnessCaller, startWitnessServer, WITNESS_ERROR_TABLE } from '@cairn/api';
+import { createWitnessClient } from '@cairn/client';
 
 async function setup(qpd?: number) {
   const log = new TestLog('example.com/server-log', 21);
@@ -21,7 +18,7 @@ async function setup(qpd?: number) {
     now: clock.now,
   });
   const server = await startWitnessServer({ witness, listen: { host: '127.0.0.1', port: 0 } });
-  const client = createTRPCClient<WitnessRouter>({ links: [httpLink({ url: server.url + WITNESS_TRPC_PATH })] });
+  const client = createWitnessClient(server.url);
   return { log, clock, storage, witness, server, client };
 }
 

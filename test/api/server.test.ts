@@ -5,10 +5,9 @@ import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { TRPCClientError } from '@trpc/client';
 import { encodeBase64, openCheckpoint, parseEntryBundle, parseVerifierKey, utf8Encode } from '@cairn/formats';
-import { TokenAuthenticator } from './auth.js';
-import { createLogClient } from './client.js';
-import { startLogServer, type LogServer } from './server.js';
-import { FakeLog, FakeLogError } from './testing/fake-log.js';
+import { startLogServer, TokenAuthenticator, type LogServer } from '@cairn/api';
+import { FakeLog, FakeLogError } from '@cairn/api/testing';
+import { createLogClient } from '@cairn/client';
 
 const TOKEN = 'cairn_http-test-token';
 const tokens = () =>
