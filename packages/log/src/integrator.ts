@@ -30,7 +30,7 @@ import { signCheckpoint, type SignedCheckpoint } from './checkpoint.js';
 import { bundleKey, encodeCheckpointRecord, entryKey, getU64, interiorKey, KEY_CHECKPOINT, leafHashKey, tileKey, u64 } from './storage/keys.js';
 import type { LogStorage, StorageOp } from './storage/types.js';
 import { ExpandedTile, FullTileCache, TileSet } from './tiles.js';
-import type { SequencedBuffer } from './sequencer.js';
+import type { SequencedBuffer } from './handoff.js';
 import type { Logger } from './logger.js';
 
 /** Most entry bytes one step reads into memory. */

@@ -1,5 +1,5 @@
 /**
- * The option and result types of {@link LogNode} (the contract is docs/design/log-node-contract.md).
+ * The option and result types of `LogNode` in node.ts (the contract is docs/design/log-node-contract.md).
  */
 import type { HashBackend } from '@cairn/merkle';
 import type { Ed25519Backend } from '@cairn/formats';
@@ -9,9 +9,8 @@ import type { LogStorage } from './storage/types.js';
 import type { WitnessConfig, WitnessTiming } from './witness/config.js';
 import type { StreamExchange } from './witness/http.js';
 import type { WitnessAlarm, WitnessState } from './witness/client.js';
-import type { LogNode } from './node.js';
 
-/** Options of {@link LogNode.open}. */
+/** Options of `LogNode.open`. */
 export interface LogNodeOptions {
   /** The store: `await openLevelStorage(dir)` in production, `memoryStorage()` in unit tests. */
   readonly storage: LogStorage;
@@ -46,7 +45,7 @@ export interface LogNodeOptions {
   readonly witnessStream?: StreamExchange;
 }
 
-/** Options of {@link LogNode.submit}. */
+/** Options of `LogNode.submit`. */
 export interface SubmitOptions {
   /**
    * 'none' (default): resolve once durable. 'checkpoint': once a signed checkpoint covers the
@@ -57,7 +56,7 @@ export interface SubmitOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The answer to {@link LogNode.submit}. */
+/** The answer to `LogNode.submit`. */
 export interface SubmitResult {
   readonly indices: bigint[];
   readonly leafHashes: Uint8Array[];
@@ -67,7 +66,7 @@ export interface SubmitResult {
   readonly proofs?: Uint8Array[][];
 }
 
-/** What {@link LogNode.status} reports. */
+/** What `LogNode.status` reports. */
 export interface LogStatus {
   /** The latest signed (integrated) size. */
   readonly size: bigint;

@@ -16,7 +16,7 @@
  * is not stored again.
  *
  * Handoff to the integrator: after each durable commit the stored entries and the leaf hashes
- * computed here go into a {@link SequencedBuffer} the node shares between its sequencer and its
+ * computed here go into a SequencedBuffer (handoff.ts) the node shares between its sequencer and its
  * integrator; the integrator takes them from there instead of reading the entries
  * back from storage and hashing them a second time (profiled: the read-back and re-hash were a
  * fifth of the integration cost). The buffer holds only durable entries (copied at submit, so a
@@ -28,6 +28,7 @@ import { MAX_ENTRIES_PER_SUBMIT, MAX_ENTRY_SIZE } from './constants.js';
 import { entryKey, KEY_NEXT, leafHashKey, u64, getU64 } from './storage/keys.js';
 import type { LogStorage, StorageOp } from './storage/types.js';
 import type { Logger } from './logger.js';
+import type { SequencedBuffer } from './handoff.js';
 
 /** What a sequenced call resolves to. */
 export interface Sequenced {
@@ -63,92 +64,6 @@ interface Request {
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
-/** Most entry bytes the sequencer → integrator handoff holds; beyond it the integrator reads storage. */
-export const SEQUENCED_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
-
-/**
- * Durable, not yet integrated entries with their leaf hashes, for indices [start, start + length),
- * contiguous. Appends that do not continue the run are dropped unless the buffer is empty (then
- * the run restarts there); the integrator reads anything missing from storage.
- */
-export class SequencedBuffer {
-  #start = 0n;
-  #entries: Uint8Array[] = [];
-  #hashes: Uint8Array[] = [];
-  #head = 0;
-  #bytes = 0;
-  readonly #maxBytes: number;
-
-  constructor(maxBytes = SEQUENCED_BUFFER_MAX_BYTES) {
-    this.#maxBytes = maxBytes;
-  }
-
-  /** Index one past the last buffered entry. */
-  get end(): bigint {
-    return this.#start + BigInt(this.#entries.length - this.#head);
-  }
-
-  /** Bytes of entries held. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  /** Adds entries [from, from + entries.length) (durable) with their leaf hashes. */
-  append(from: bigint, entries: readonly Uint8Array[], hashes: readonly Uint8Array[]): void {
-    if (entries.length === 0) return;
-    if (this.#head === this.#entries.length) {
-      this.#entries = [];
-      this.#hashes = [];
-      this.#head = 0;
-      this.#bytes = 0;
-      this.#start = from;
-    } else if (from !== this.end) {
-      return;
-    }
-    let add = 0;
-    for (const e of entries) add += e.length;
-    if (this.#bytes + add > this.#maxBytes) {
-      // Stop the run here: later appends do not continue it, so they are read from storage.
-      return;
-    }
-    for (let i = 0; i < entries.length; i++) {
-      this.#entries.push(entries[i] as Uint8Array);
-      this.#hashes.push(hashes[i] as Uint8Array);
-    }
-    this.#bytes += add;
-  }
-
-  /**
-   * Buffered entries and leaf hashes for [from, min(limit, end)), at most `maxBytes` of entries
-   * (at least one); undefined when `from` is not buffered.
-   */
-  slice(from: bigint, limit: bigint, maxBytes: number): { entries: Uint8Array[]; hashes: Uint8Array[] } | undefined {
-    if (from < this.#start || from >= this.end || limit <= from) return undefined;
-    const a = this.#head + Number(from - this.#start);
-    const endAt = this.#head + Number((limit < this.end ? limit : this.end) - this.#start);
-    let b = a;
-    let bytes = 0;
-    while (b < endAt && (b === a || bytes + (this.#entries[b] as Uint8Array).length <= maxBytes)) {
-      bytes += (this.#entries[b] as Uint8Array).length;
-      b++;
-    }
-    return { entries: this.#entries.slice(a, b), hashes: this.#hashes.slice(a, b) };
-  }
-
-  /** Forgets entries below `index` (integrated). */
-  dropBelow(index: bigint): void {
-    while (this.#head < this.#entries.length && this.#start < index) {
-      this.#bytes -= (this.#entries[this.#head] as Uint8Array).length;
-      this.#head++;
-      this.#start++;
-    }
-    if (this.#head > 65536 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
-      this.#hashes = this.#hashes.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-}
 
 /** Checks one submit call; throws LogError before anything is queued. */
 export function validateEntries(entries: readonly Uint8Array[]): void {

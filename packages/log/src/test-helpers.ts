@@ -13,7 +13,8 @@ import { HASH_SIZE, TILE_HEIGHT } from './constants.js';
 import { FullTileCache } from './tiles.js';
 import { Integrator } from './integrator.js';
 import { loadRightEdge, openState, type LogIdentity } from './recovery.js';
-import { SequencedBuffer, Sequencer } from './sequencer.js';
+import { SequencedBuffer } from './handoff.js';
+import { Sequencer } from './sequencer.js';
 import { silentLogger } from './logger.js';
 import type { LogStorage } from './storage/types.js';
 
