@@ -46,6 +46,7 @@ function fakeTiles(es: Uint8Array[], tamper: { level?: number; entry?: number; h
     entry: fail,
     inclusionProof: fail,
     consistencyProof: fail,
+    consistencyWithPrefixRoot: fail,
     async tile(ref: TileRef) {
       fetched.push(`tile/${ref.level}/${ref.index}.p/${ref.width}`);
       const hs = lv[ref.level]!.slice(Number(ref.index) * 256, Number(ref.index) * 256 + ref.width);

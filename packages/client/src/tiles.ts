@@ -29,6 +29,7 @@ import {
   HASH_SIZE,
   inclusionProof,
   MerkleError,
+  rootHash,
   TILE_WIDTH,
   tileNodeReader,
   tileWidth,
@@ -59,6 +60,11 @@ export interface TilesFetcher {
   inclusionProof(index: bigint, size: bigint, root: Uint8Array, opts?: CallOptions): Promise<Uint8Array[]>;
   /** PROOF(m, n) from tiles checked against `root` of size n. */
   consistencyProof(m: bigint, n: bigint, root: Uint8Array, opts?: CallOptions): Promise<Uint8Array[]>;
+  /**
+   * PROOF(m, n) and MTH of the first m leaves, both from the tiles of the tree of size n checked
+   * against its `root` (0 < m < n): what a split-view check compares with a signed root of size m.
+   */
+  consistencyWithPrefixRoot(m: bigint, n: bigint, root: Uint8Array, opts?: CallOptions): Promise<{ proof: Uint8Array[]; prefixRoot: Uint8Array }>;
 }
 
 const MISSING = Symbol('missing tiles');
@@ -191,6 +197,12 @@ export function createTilesFetcher(prefix: string, options: FetchOptions = {}): 
       }
       if (m === 0n || m === n) return Promise.resolve([]);
       return withTiles(n, root, (r) => consistencyProof(m, n, r), 'consistency-failed', opts);
+    },
+    consistencyWithPrefixRoot(m, n, root, opts) {
+      if (typeof m !== 'bigint' || typeof n !== 'bigint' || m <= 0n || m >= n) {
+        return Promise.reject(new FetchError('bad-input', `no prefix proof from ${String(m)} to ${String(n)} (0 < m < n)`, { url: base }));
+      }
+      return withTiles(n, root, (r) => ({ proof: consistencyProof(m, n, r), prefixRoot: rootHash(m, r) }), 'consistency-failed', opts);
     },
   };
 }

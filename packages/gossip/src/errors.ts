@@ -25,8 +25,7 @@ export type TileFetchErrorCode =
   | 'http-status' // a tile request answered other than 200
   | 'network' // fetch failed or timed out
   | 'too-large' // a tile body larger than a full tile
-  | 'bad-tile' // tiles of the wrong shape, or not matching the signed root
-  | 'too-many-rounds'; // the reader kept asking for more tiles
+  | 'bad-tile'; // tiles of the wrong shape, or not matching the signed root
 
 export class GossipError extends Error {
   override readonly name: string = 'GossipError';
