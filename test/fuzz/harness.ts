@@ -91,11 +91,6 @@ export function invariant(cond: boolean, message: string): asserts cond {
   if (!cond) throw new FuzzFailure(`invariant broken: ${message}`);
 }
 
-/** Byte equality. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 /** Called around every case (the worker's watchdog heartbeat). */
 export interface CaseHooks {
   beforeCase?(): void;

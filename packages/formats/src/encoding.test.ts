@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  bytesEqual, concatBytes, decodeBase64Strict, encodeBase64, formatDecimal, fromHexStrict, MAX_INT63, parseDecimal,
+  concatBytes, decodeBase64Strict, encodeBase64, formatDecimal, fromHexStrict, MAX_INT63, parseDecimal,
   toHex, utf8DecodeStrict, utf8Encode, utf8EncodeStrict,
 } from './encoding.js';
 import { EncodingError } from './errors.js';
+import { bytesEqual } from './bytes-equal.js';
 
 function throwsCode(fn: () => unknown, code: string): void {
   assert.throws(fn, (e: unknown) => e instanceof EncodingError && e.code === code && e.format === 'encoding');

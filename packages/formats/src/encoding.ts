@@ -140,13 +140,6 @@ export function utf8DecodeStrict(bytes: Uint8Array): string {
   }
 }
 
-/** Constant-shape byte comparison (not constant-time; nothing here is secret). */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Lowercase hex. */
 export function toHex(bytes: Uint8Array): string {
   let out = '';

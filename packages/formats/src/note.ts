@@ -19,7 +19,8 @@
  * (else `no-verified-signature`). Re-signing follows Go's `note.Sign`: lines of the signing keys
  * are replaced, other lines keep their order, new lines go last.
  */
-import { bytesEqual, decodeBase64Tolerant, encodeBase64, utf8DecodeStrict, utf8Encode } from './encoding.js';
+import { bytesEqual } from './bytes-equal.js';
+import { decodeBase64Tolerant, encodeBase64, utf8DecodeStrict, utf8Encode } from './encoding.js';
 import { FormatError, NoteError, type FormatErrorOptions } from './errors.js';
 import { formatKeyId, isValidKeyName, KEY_ID_SIZE, keyIdBytes, type Signer, type Verifier } from './keys.js';
 

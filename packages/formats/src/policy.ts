@@ -33,7 +33,8 @@
  * order), then `quorum`, single spaces, no comments, each line ending in LF.
  */
 import { trimBlanks } from './blanks.js';
-import { bytesEqual, utf8DecodeStrict } from './encoding.js';
+import { bytesEqual } from './bytes-equal.js';
+import { utf8DecodeStrict } from './encoding.js';
 import { FormatError, type FormatErrorOptions } from './errors.js';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.js';
 import { cosignatureTimestamp } from './cosignature.js';

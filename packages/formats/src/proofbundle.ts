@@ -41,6 +41,7 @@ import {
   utf8Encode,
 } from './encoding.js';
 import { FormatError, type FormatErrorOptions } from './errors.js';
+import { hexByte, splitHeadAndNote } from './head.js';
 
 /** First line of every proof bundle (without its LF). */
 export const PROOF_BUNDLE_HEADER = 'c2sp.org/tlog-proof@v1';
@@ -100,23 +101,12 @@ export function parseProofBundle(input: Uint8Array | string): ProofBundle {
   if (bytes.length > MAX_PROOF_BUNDLE_SIZE) {
     throw new ProofBundleError('too-large', `proof bundle of ${bytes.length} bytes exceeds ${MAX_PROOF_BUNDLE_SIZE}`);
   }
-  let sep = -1;
-  for (let i = 0; i + 1 < bytes.length; i++) {
-    if (bytes[i] === 0x0a && bytes[i + 1] === 0x0a) {
-      sep = i;
-      break;
-    }
+  const split = splitHeadAndNote(bytes);
+  if (!split.ok) {
+    if (split.code === 'no-separator') throw new ProofBundleError('no-separator', 'proof bundle has no blank line before the checkpoint');
+    throw new ProofBundleError('bad-head', `byte ${hexByte(split.byte)} at offset ${split.offset} before the checkpoint`);
   }
-  if (sep < 0) throw new ProofBundleError('no-separator', 'proof bundle has no blank line before the checkpoint');
-  let head = '';
-  for (let i = 0; i < sep; i++) {
-    const c = bytes[i]!;
-    if (c !== 0x0a && (c < 0x20 || c > 0x7e)) {
-      throw new ProofBundleError('bad-head', `byte 0x${c.toString(16).padStart(2, '0')} at offset ${i} before the checkpoint`);
-    }
-    head += String.fromCharCode(c);
-  }
-  const lines = head.split('\n');
+  const lines = split.lines;
   if (lines[0] !== PROOF_BUNDLE_HEADER) throw new ProofBundleError('bad-header', `first line must be ${PROOF_BUNDLE_HEADER}`);
   let next = 1;
   let extra: Uint8Array | undefined;
@@ -151,7 +141,7 @@ export function parseProofBundle(input: Uint8Array | string): ProofBundle {
       throw new ProofBundleError('bad-proof-line', `proof line ${i + 1} is not the base64 of a 32-byte hash`, { cause });
     }
   });
-  const noteBytes = bytes.subarray(sep + 2);
+  const noteBytes = split.note;
   if (noteBytes.length === 0) throw new ProofBundleError('empty-checkpoint', 'no checkpoint after the blank line');
   let checkpoint: string;
   try {

@@ -47,6 +47,7 @@ import {
   utf8EncodeStrict,
 } from './encoding.js';
 import { FormatError, type FormatErrorOptions } from './errors.js';
+import { hexByte, splitHeadAndNote } from './head.js';
 import { isValidKeyName } from './keys.js';
 import { SIGNATURE_LINE_PREFIX, type NoteSignature } from './note.js';
 
@@ -120,24 +121,13 @@ export function parseAddCheckpointRequest(body: Uint8Array): AddCheckpointReques
   if (body.length > MAX_ADD_CHECKPOINT_BODY) {
     throw new WitnessRequestError('too-large', `request body of ${body.length} bytes exceeds ${MAX_ADD_CHECKPOINT_BODY}`);
   }
-  let sep = -1;
-  for (let i = 0; i + 1 < body.length; i++) {
-    if (body[i] === 0x0a && body[i + 1] === 0x0a) {
-      sep = i;
-      break;
-    }
-  }
-  if (sep < 0) throw new WitnessRequestError('no-separator', 'request body has no blank line before the checkpoint');
   // The head is printable ASCII and LF only (this also rules out CR, TAB and NUL).
-  let head = '';
-  for (let i = 0; i < sep; i++) {
-    const c = body[i]!;
-    if (c !== 0x0a && (c < 0x20 || c > 0x7e)) {
-      throw new WitnessRequestError('bad-head', `byte 0x${c.toString(16).padStart(2, '0')} at offset ${i} in the request head`);
-    }
-    head += String.fromCharCode(c);
+  const split = splitHeadAndNote(body);
+  if (!split.ok) {
+    if (split.code === 'no-separator') throw new WitnessRequestError('no-separator', 'request body has no blank line before the checkpoint');
+    throw new WitnessRequestError('bad-head', `byte ${hexByte(split.byte)} at offset ${split.offset} in the request head`);
   }
-  const lines = head.split('\n');
+  const lines = split.lines;
   const oldLine = lines[0]!;
   if (!oldLine.startsWith(OLD_PREFIX)) throw new WitnessRequestError('bad-old-line', 'request must start with "old <size>"');
   let oldSize: bigint;
@@ -157,7 +147,7 @@ export function parseAddCheckpointRequest(body: Uint8Array): AddCheckpointReques
       throw new WitnessRequestError('bad-proof-line', `proof line ${i + 1} is not the base64 of a 32-byte hash`, { cause });
     }
   });
-  const checkpoint = body.slice(sep + 2);
+  const checkpoint = split.note.slice(); // a copy: the caller may reuse the request buffer
   if (checkpoint.length === 0) throw new WitnessRequestError('empty-note', 'request has no checkpoint after the blank line');
   return { oldSize, proof, checkpoint };
 }

@@ -26,7 +26,6 @@
  */
 import {
   ALG_ED25519,
-  bytesEqual,
   FormatError,
   formatVerifierKey,
   openCheckpoint,
@@ -35,6 +34,7 @@ import {
   type Checkpoint,
   type Verifier,
 } from '@cairn/formats';
+import { bytesEqual } from '@cairn/merkle';
 import { TileFetchError } from './errors.js';
 import { conflictKey, evidenceCheckpoints, evidenceId, formatEvidence, type EvidenceKind, type EvidenceRecord, type ObservedNote } from './evidence.js';
 import { verifyEvidence } from './evidence-verify.js';

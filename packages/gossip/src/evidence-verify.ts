@@ -22,8 +22,8 @@
  * - **unproven-inconsistency** is never proven: the log did not serve what a proof needs, which
  *   is suspicious (and alarmed) but not a third-party-verifiable fork.
  */
-import { bytesEqual, FormatError, openCheckpoint, parseVerifierKey, type Checkpoint, type Verifier } from '@cairn/formats';
-import { consistencyRoots, MerkleError } from '@cairn/merkle';
+import { FormatError, openCheckpoint, parseVerifierKey, type Checkpoint, type Verifier } from '@cairn/formats';
+import { bytesEqual, consistencyRoots, MerkleError } from '@cairn/merkle';
 import type { EvidenceKind, EvidenceRecord } from './evidence.js';
 
 export interface VerifyEvidenceOptions {

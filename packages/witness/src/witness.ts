@@ -64,7 +64,7 @@ import {
   type Ed25519Backend,
   type Ed25519Options,
 } from '@cairn/formats';
-import { EMPTY_ROOT, ProofError, verifyConsistency, type HashBackend } from '@cairn/merkle';
+import { bytesEqual, EMPTY_ROOT, ProofError, verifyConsistency, type HashBackend } from '@cairn/merkle';
 import { RequestBudgets } from './budget.js';
 import { buildTrustedLogs, type LogSpec, type TrustedLog } from './config.js';
 import { WitnessError } from './errors.js';
@@ -202,10 +202,6 @@ function blockedError(origin: string, block: OriginBlock): WitnessError {
     `blocked: evidence ${block.evidenceId} proves that ${origin} misbehaved; this witness no longer cosigns it (an operator must run \`cairn witness clear\`)`,
     { evidence: { origin, evidenceId: block.evidenceId } },
   );
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** A tlog-witness. Construct it, then call {@link Witness.addCheckpoint} per request. */

@@ -45,7 +45,7 @@ import {
   utf8DecodeStrict,
   type ParsedNote,
 } from '@cairn/formats';
-import { formatTilePath, parseTilePath, TilePathError } from '@cairn/merkle';
+import { bytesEqual, formatTilePath, parseTilePath, TilePathError } from '@cairn/merkle';
 import { isDeepStrictEqual } from 'node:util';
 import { loadPolicy, VerifyError } from '@cairn/client/verify';
 import {
@@ -62,7 +62,7 @@ import {
   validPolicies,
   validWitnessResponses,
 } from '../fixtures.js';
-import { FuzzFailure, accepted, invariant, only, rejected, sameBytes, type FuzzTarget, type Outcome } from '../harness.js';
+import { FuzzFailure, accepted, invariant, only, rejected, type FuzzTarget, type Outcome } from '../harness.js';
 import { bytesOrString, fuzzBytes, pool, stringsOf, utf8 } from '../mutate.js';
 
 const asText = (x: Uint8Array | string): string => (typeof x === 'string' ? x : utf8DecodeStrict(x));
@@ -137,7 +137,7 @@ export const addCheckpointTarget: FuzzTarget<Uint8Array> = {
   run(input) {
     return only([WitnessRequestError], 'parseAddCheckpointRequest', () => {
       const r = parseAddCheckpointRequest(input);
-      invariant(sameBytes(roundTrip('formatAddCheckpointRequest', () => formatAddCheckpointRequest(r)), input), 'body does not round-trip');
+      invariant(bytesEqual(roundTrip('formatAddCheckpointRequest', () => formatAddCheckpointRequest(r)), input), 'body does not round-trip');
     });
   },
 };
@@ -251,7 +251,7 @@ export const entryBundleTarget: FuzzTarget<{ bytes: Uint8Array; count: number | 
   run({ bytes, count }) {
     return only([BundleError], 'parseEntryBundle', () => {
       const entries = parseEntryBundle(bytes, count);
-      invariant(sameBytes(roundTrip('formatEntryBundle', () => formatEntryBundle(entries)), bytes), 'bundle does not round-trip');
+      invariant(bytesEqual(roundTrip('formatEntryBundle', () => formatEntryBundle(entries)), bytes), 'bundle does not round-trip');
     });
   },
 };

@@ -9,8 +9,9 @@
 import fc from 'fast-check';
 import { MAX_PROOF_BUNDLE_SIZE, ProofBundleError, formatProofBundle, parseProofBundle, type ProofBundle } from '@cairn/formats';
 import { VerifyError, verifyProofBundle, type VerifyProofBundleOptions } from '@cairn/client/verify';
+import { bytesEqual } from '@cairn/merkle';
 import { ENTRIES, LEAVES, LOG_ORIGIN, NOW, POLICY, rootAt, validProofBundles } from '../fixtures.js';
-import { FuzzFailure, accepted, invariant, only, rejected, sameBytes, type FuzzTarget } from '../harness.js';
+import { FuzzFailure, accepted, invariant, only, rejected, type FuzzTarget } from '../harness.js';
 import { bytesOrString, fuzzBytes, pool, utf8 } from '../mutate.js';
 
 type Choice<T> = 'match' | T | undefined;
@@ -85,15 +86,15 @@ export const proofBundleTarget: FuzzTarget<ProofBundleInput> = {
       } catch (e) {
         throw new FuzzFailure(`formatProofBundle threw on an accepted bundle: ${(e as Error).message}`, { cause: e });
       }
-      invariant(sameBytes(again, typeof input.bundle === 'string' ? utf8(input.bundle) : input.bundle), 'bundle does not round-trip');
+      invariant(bytesEqual(again, typeof input.bundle === 'string' ? utf8(input.bundle) : input.bundle), 'bundle does not round-trip');
     });
     const opts = options(input, parsed);
     let code = '';
     const v = only([VerifyError], 'verifyProofBundle', () => {
       const r = verifyProofBundle(input.bundle, POLICY, opts);
       const i = Number(r.index);
-      invariant(r.index < BigInt(LEAVES.length) && sameBytes(r.leafHash, LEAVES[i]!), `accepted a leaf that is not entry ${r.index}`);
-      invariant(r.checkpoint.size <= BigInt(LEAVES.length) && sameBytes(r.checkpoint.rootHash, rootAt(Number(r.checkpoint.size))), 'accepted a foreign root');
+      invariant(r.index < BigInt(LEAVES.length) && bytesEqual(r.leafHash, LEAVES[i]!), `accepted a leaf that is not entry ${r.index}`);
+      invariant(r.checkpoint.size <= BigInt(LEAVES.length) && bytesEqual(r.checkpoint.rootHash, rootAt(Number(r.checkpoint.size))), 'accepted a foreign root');
       code = 'verified';
     });
     invariant(p.accepted || !v.accepted, 'verifyProofBundle accepted a bundle parseProofBundle rejects');
