@@ -1,9 +1,14 @@
 /** `cairn submit`: sends entries to a log (one per input line, or one binary entry). */
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createLogClient } from '@cairn/client';
-import { CommandFailure, UsageError, defineCommand } from '../command.js';
-import { readBounded } from '../lib/files.js';
+import { decodeBase64Strict, FormatError, formatProofBundle, parseCheckpointNote } from '@cairn/formats';
+import { leafHash, ProofError, verifyInclusion } from '@cairn/merkle';
+import { nodeBackend } from '@cairn/merkle/node';
+import { CommandFailure, EXIT_IO, UsageError, defineCommand } from '../command.js';
+import { fsyncDir, readBounded } from '../lib/files.js';
 import { parseIntOption, parseUrlOption } from '../lib/options.js';
 import { Progress } from '../lib/progress.js';
 import { remote, remoteErrorInfo } from '../lib/trpc-errors.js';
@@ -16,6 +21,55 @@ const DEFAULT_BATCH = 1_000;
 const MAX_RETRIES = 8;
 /** Batches in flight at once (pipelining; output order is kept). */
 const IN_FLIGHT = 4;
+/** What --wait accepts (the API's wait modes). */
+const WAIT_MODES = ['none', 'checkpoint', 'cosigned'] as const;
+type WaitMode = (typeof WAIT_MODES)[number];
+
+/** What the log answers to a submit with --wait checkpoint or cosigned. */
+interface SubmitAnswer {
+  readonly indices: string[];
+  readonly checkpoint?: string | undefined;
+  readonly proofs?: string[][] | undefined;
+}
+
+/**
+ * Writes `<dir>/<index>.tlog-proof` for each entry of one answer, from the checkpoint and proofs
+ * the log returned with it (no second request). Each proof is checked against the checkpoint's
+ * root and the entry's own leaf hash first; files are never overwritten and are fsync'd.
+ */
+async function writeProofs(dir: string, entries: readonly Uint8Array[], res: SubmitAnswer): Promise<void> {
+  if (res.checkpoint === undefined || res.proofs === undefined || res.proofs.length !== entries.length) {
+    throw new CommandFailure('the log answered without a checkpoint and one proof per entry; cannot write --proofs');
+  }
+  const bundles: [string, Uint8Array][] = [];
+  try {
+    const cp = parseCheckpointNote(res.checkpoint).checkpoint;
+    for (const [i, entry] of entries.entries()) {
+      const index = BigInt(res.indices[i]!);
+      const proof = res.proofs[i]!.map((h) => decodeBase64Strict(h, 32));
+      verifyInclusion(index, cp.size, leafHash(entry, nodeBackend), proof, cp.rootHash, nodeBackend);
+      bundles.push([join(dir, `${index}.tlog-proof`), formatProofBundle({ index, proof, checkpoint: res.checkpoint })]);
+    }
+  } catch (e) {
+    if (e instanceof FormatError || e instanceof ProofError) throw new CommandFailure(`the log returned a proof that does not check out: ${e.message}`);
+    throw e;
+  }
+  for (const [path, bytes] of bundles) {
+    let fh;
+    try {
+      fh = await open(path, 'wx');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new CommandFailure(err.code === 'EEXIST' ? `${path} already exists; refusing to overwrite it` : `cannot create ${path}: ${err.message}`, EXIT_IO);
+    }
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+}
 
 export const submit = defineCommand({
   name: 'submit',
@@ -23,33 +77,50 @@ export const submit = defineCommand({
   details: `
 Reads --file (default: standard input). Each line is one entry (the newline is not part of it);
 with --raw the whole input is one binary entry. Entries are sent in batches; every index printed
-is durable on the log (fsync'd) — with --wait checkpoint, also covered by a signed checkpoint.
-The token can also come from the CAIRN_TOKEN environment variable. Progress goes to standard
-error. A batch refused for back-pressure (HTTP 429) is retried after the server's Retry-After.`,
+is durable on the log (fsync'd) — with --wait checkpoint, also covered by a signed checkpoint;
+with --wait cosigned, by a checkpoint that met the log's witness quorum (a log without witnesses
+answers as for checkpoint). With --proofs DIR (needs --wait checkpoint or cosigned) the inclusion
+proofs the log returned with each batch are checked against its checkpoint and written as
+DIR/<index>.tlog-proof bundles (c2sp.org/tlog-proof; verify them with \`cairn verify --bundle\`);
+nothing is fetched again. The token can also come from the CAIRN_TOKEN environment variable.
+Progress goes to standard error. A batch refused for back-pressure (HTTP 429) is retried after
+the server's Retry-After.`,
   options: {
     url: { type: 'string', required: true, value: 'URL', description: 'the log\'s URL, e.g. http://127.0.0.1:8080' },
     token: { type: 'string', value: 'TOKEN', description: 'bearer token (or set CAIRN_TOKEN)' },
     file: { type: 'string', value: 'FILE', description: 'input file (default: standard input)' },
     raw: { type: 'boolean', description: 'submit the whole input as one binary entry' },
     batch: { type: 'string', value: 'N', description: `entries per request (1–${DEFAULT_BATCH}, default ${DEFAULT_BATCH})` },
-    wait: { type: 'string', value: 'none|checkpoint', description: 'answer once durable (none, default) or once signed (checkpoint)' },
+    wait: {
+      type: 'string',
+      value: 'none|checkpoint|cosigned',
+      description: 'answer once durable (none, default), once signed (checkpoint) or once cosigned by the witness quorum (cosigned)',
+    },
+    proofs: { type: 'string', value: 'DIR', description: 'write each entry\'s .tlog-proof bundle into DIR (with --wait checkpoint|cosigned)' },
   },
   async run({ values, io }) {
     const url = parseUrlOption('--url', values.url!);
     const token = values.token ?? process.env['CAIRN_TOKEN'];
     if (!token) throw new UsageError('a token is required: --token TOKEN or CAIRN_TOKEN');
     const batchSize = values.batch === undefined ? DEFAULT_BATCH : parseIntOption('--batch', values.batch, 1, DEFAULT_BATCH);
-    const wait = values.wait ?? 'none';
-    if (wait !== 'none' && wait !== 'checkpoint') throw new UsageError(`--wait must be none or checkpoint, got "${wait}"`);
+    const wait = (values.wait ?? 'none') as WaitMode;
+    if (!WAIT_MODES.includes(wait)) throw new UsageError(`--wait must be ${WAIT_MODES.join(', ')}; got "${values.wait}"`);
+    const proofsDir = values.proofs;
+    if (proofsDir !== undefined) {
+      if (wait === 'none') throw new UsageError('--proofs needs --wait checkpoint or --wait cosigned (the log returns proofs only then)');
+      try {
+        await mkdir(proofsDir, { recursive: true });
+      } catch (e) {
+        throw new CommandFailure(`cannot create ${proofsDir}: ${(e as Error).message}`, EXIT_IO);
+      }
+    }
     const client = createLogClient(url, { token });
     const progress = new Progress('submitted', (l) => process.stderr.write(l));
-    const send = async (entries: Uint8Array[]): Promise<string[]> => {
+    const submitWithRetries = async (entries: Uint8Array[]): Promise<SubmitAnswer> => {
       const b64 = entries.map((e) => Buffer.from(e).toString('base64'));
       for (let attempt = 0; ; attempt++) {
         try {
-          const res = await client.log.submit.mutate({ entries: b64, wait });
-          progress.add(entries.length);
-          return res.indices;
+          return await client.log.submit.mutate({ entries: b64, wait });
         } catch (e) {
           const info = remoteErrorInfo(e);
           const retryable = info?.httpStatus === 429 || info?.httpStatus === 503 || info?.httpStatus === undefined;
@@ -63,9 +134,17 @@ error. A batch refused for back-pressure (HTTP 429) is retried after the server'
         }
       }
     };
+    const send = async (entries: Uint8Array[]): Promise<string[]> => {
+      const res = await submitWithRetries(entries);
+      // Outside the retry loop: a proof that does not check out must never resubmit the entries.
+      if (proofsDir !== undefined) await writeProofs(proofsDir, entries, res);
+      progress.add(entries.length);
+      return res.indices;
+    };
     if (values.raw) {
       const data = await readBounded(values.file ?? '-', MAX_ENTRY);
       for (const i of await send([data])) io.out(i);
+      if (proofsDir !== undefined) await fsyncDir(proofsDir);
       progress.done();
       return 0;
     }
@@ -100,6 +179,7 @@ error. A batch refused for back-pressure (HTTP 429) is retried after the server'
     }
     if (batch.length > 0) await enqueue(batch);
     while (inflight.length > 0) await flushOne();
+    if (proofsDir !== undefined) await fsyncDir(proofsDir);
     progress.done();
     if (line === 0) io.err('submit: no input lines; nothing submitted');
     return 0;
