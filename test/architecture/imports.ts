@@ -2,10 +2,10 @@
  * The import rules of the workspace (docs/design/house.md), checked over every TypeScript file
  * of `packages/*` and `apps/*`:
  *
- * - `pure`: the modules the main entry of `merkle` and `formats` reaches import no `node:*`
- *   module and use no Node-only global, and no file of those packages imports another workspace
- *   package (their `./node` entries may use Node). The client's `./verify` entry is browser-safe
- *   the same way.
+ * - `pure`: the modules the main entry of `merkle`, `formats` and `events` reaches import no
+ *   `node:*` module and use no Node-only global (their `./node` entries may use Node); `merkle`
+ *   and `formats` import no other workspace package, `events` only those two. The client's
+ *   `./verify` entry is browser-safe the same way.
  * - `layer`: no core package (`merkle`, `formats`, `log`, `witness`, `client`, `events`) imports
  *   `@cairn/api`, `@cairn/gossip` or an app. The one exception: `client` may take the routers'
  *   *types* from `@cairn/api` (`import type`, erased at run time).
@@ -28,14 +28,18 @@ import ts from 'typescript';
 
 /** Packages that must stay free of servers, networking and apps. */
 export const CORE_PACKAGES = ['merkle', 'formats', 'log', 'witness', 'client', 'events'];
-/** Packages whose main entry must run anywhere (no Node) and that import no other workspace package. */
-export const PURE_PACKAGES = ['merkle', 'formats'];
+/**
+ * Pure packages and the only workspace packages each may import: `merkle` and `formats` stand
+ * alone; `events` stands on them (and on nothing else of ours).
+ */
+export const PURE_PACKAGES: Readonly<Record<string, readonly string[]>> = { merkle: [], formats: [], events: ['merkle', 'formats'] };
 /** Workspace packages a core package must not import. */
 export const OUTER_PACKAGES = ['api', 'gossip'];
 /** Entries that must run in a browser: `package name → export`. */
 export const BROWSER_ENTRIES: ReadonlyArray<readonly [string, string]> = [
   ['merkle', '.'],
   ['formats', '.'],
+  ['events', '.'],
   ['client', './verify'],
 ];
 /**
@@ -205,13 +209,14 @@ export class Workspace {
 }
 
 function checkPure(ws: Workspace, out: Violation[]): void {
-  for (const short of PURE_PACKAGES) {
+  for (const [short, allowed] of Object.entries(PURE_PACKAGES)) {
     const pkg = ws.byShort(short);
     if (pkg === undefined) continue;
+    const may = allowed.length === 0 ? 'no other workspace package' : `only ${allowed.map((a) => `@cairn/${a}`).join(' and ')} of ours`;
     for (const f of pkg.files) {
       for (const i of ws.scan(f).imports) {
         const w = ws.resolveWorkspace(i.spec);
-        if (w !== undefined && w.pkg !== pkg) out.push({ rule: 'pure', message: `${ws.rel(f)} imports ${i.spec}: ${pkg.name} imports no other workspace package` });
+        if (w !== undefined && w.pkg !== pkg && !allowed.includes(w.pkg.short)) out.push({ rule: 'pure', message: `${ws.rel(f)} imports ${i.spec}: ${pkg.name} imports ${may}` });
       }
     }
   }
