@@ -8,6 +8,8 @@
  *   verification — verifyCheckpoint, verifyInclusionProof, verifyConsistencyProof,
  *   verifyProofBundle, CheckpointTracker; errors are VerifyError with a string code and evidence,
  *   mapped to exit codes in EXIT_CODES.
+ * - the typed tRPC clients of the log's and witness's APIs (api-client.ts): createLogClient
+ *   (submit, reads), createWitnessClient (status, evidence);
  * - fetchers (fetch.ts): createLogFetcher (tRPC), createTilesFetcher (tlog-tiles),
  *   fetchWitnessCheckpoint (a witness's monitoring GET), fetchAndVerifyEntry; every call takes an
  *   AbortSignal, times out and retries with backoff; errors are FetchError.
