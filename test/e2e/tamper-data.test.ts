@@ -17,8 +17,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { createLogClient } from '@cairn/api';
-import { EXIT_CODES } from '@cairn/client';
+import { createLogClient, EXIT_CODES } from '@cairn/client';
 import { openLevelStorage } from '@cairn/log';
 import { alarmsOf, cli, makeCluster, policyText, sizeOf, type Cluster } from './harness.js';
 import { flipTileHash } from './store.js';

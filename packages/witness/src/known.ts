@@ -17,7 +17,8 @@
  * signature lines are kept. A note of the floor's size with another root is not learned (it is
  * an equivocation; the split-view detector turns it into evidence).
  */
-import { FormatError, bytesEqual, formatNote, openCheckpoint, type Checkpoint, type OpenedNote } from '@cairn/formats';
+import { FormatError, formatNote, openCheckpoint, type Checkpoint, type OpenedNote } from '@cairn/formats';
+import { bytesEqual } from '@cairn/merkle';
 import type { TrustedLog } from './config.js';
 
 /** A verified log-signed checkpoint learned from another witness. */
