@@ -1,5 +1,5 @@
 /**
- * Offline verification of a c2sp.org/tlog-proof bundle (PROTOCOLS.md §8):
+ * Offline verification of a c2sp.org/tlog-proof bundle (docs/protocols.md §8):
  *
  * ```
  * c2sp.org/tlog-proof@v1

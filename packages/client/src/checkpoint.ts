@@ -1,5 +1,5 @@
 /**
- * Verifying a cosigned checkpoint under a trust policy (PROTOCOLS.md §3, §4, §10, §11).
+ * Verifying a cosigned checkpoint under a trust policy (docs/protocols.md §3, §4, §10, §11).
  *
  * Steps, each with its own error code (see errors.ts):
  * 1. the note and its checkpoint body parse strictly (`malformed`);

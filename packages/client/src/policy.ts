@@ -1,5 +1,5 @@
 /**
- * Trust policies for verification: c2sp.org/tlog-policy text (PROTOCOLS.md §10), parsed by
+ * Trust policies for verification: c2sp.org/tlog-policy text (docs/protocols.md §10), parsed by
  * `parsePolicy` of @cairn/formats, whose errors become {@link VerifyError} `bad-policy` carrying
  * the 1-based line (`evidence.line`, and `line N:` in the message).
  *

@@ -1,5 +1,5 @@
 /**
- * Inclusion and consistency proofs against checkpoints (RFC 9162 §2.1.3–2.1.4, PROTOCOLS.md §7),
+ * Inclusion and consistency proofs against checkpoints (RFC 9162 §2.1.3–2.1.4, docs/protocols.md §7),
  * as {@link VerifyError}s that keep the evidence: the checkpoint note(s) when known, the proof,
  * the index and sizes. The math is @cairn/merkle's `verifyInclusion` / `verifyConsistency`.
  *

@@ -1,5 +1,5 @@
 /**
- * Tailing a tiled log (c2sp.org/tlog-tiles, PROTOCOLS.md §6): verify every entry bundle and hash
+ * Tailing a tiled log (c2sp.org/tlog-tiles, docs/protocols.md §6): verify every entry bundle and hash
  * tile of a verified checkpoint that was not verified before, in O(log n) memory, resuming from
  * a small {@link LeafFrontier} (the right edge of the tree verified so far).
  *

@@ -1,5 +1,5 @@
 /**
- * Reads a log's C2SP tlog-tiles (https://c2sp.org/tlog-tiles, PROTOCOLS.md §6) at its URL prefix:
+ * Reads a log's C2SP tlog-tiles (https://c2sp.org/tlog-tiles, docs/protocols.md §6) at its URL prefix:
  *
  * | resource | path | checked here |
  * |---|---|---|

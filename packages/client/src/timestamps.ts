@@ -1,5 +1,5 @@
 /**
- * Clock rules for cosignature/v1 timestamps (c2sp.org/tlog-cosignature v1.0.1, PROTOCOLS.md §4.1
+ * Clock rules for cosignature/v1 timestamps (c2sp.org/tlog-cosignature v1.0.1, docs/protocols.md §4.1
  * and §11: "verifiers MAY reject timestamps in the future"; the spec leaves the skew to us).
  *
  * Our rules, applied to every cosignature from a policy witness that verified:

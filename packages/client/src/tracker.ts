@@ -1,7 +1,7 @@
 /**
  * {@link CheckpointTracker}: the newest verified checkpoint per origin, moved only forward and
  * only with a consistency proof ("always verify consistency when moving between checkpoints",
- * PROTOCOLS.md §11). In memory, synchronous, no clock; persist `snapshot()` (exact notes) and
+ * docs/protocols.md §11). In memory, synchronous, no clock; persist `snapshot()` (exact notes) and
  * re-verify them with `verifyCheckpoint` to restore.
  *
  * `update(next, proof?)` against the newest known checkpoint `known` of the same origin:

@@ -1,5 +1,5 @@
 /**
- * A witness's monitoring endpoint (c2sp.org/tlog-witness main, PROTOCOLS.md §5.6):
+ * A witness's monitoring endpoint (c2sp.org/tlog-witness main, docs/protocols.md §5.6):
  *
  * ```
  * GET <monitoring prefix>/<lowercase hex SHA-256(origin)>/checkpoint

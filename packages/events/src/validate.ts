@@ -1,5 +1,5 @@
 /**
- * OCSF 1.x validation of a parsed event (EVENTS.md §1), for the classes of ocsf-schema.ts.
+ * OCSF 1.x validation of a parsed event (https://schema.ocsf.io; docs/design/events.md), for the classes of ocsf-schema.ts.
  *
  * Checked, each failure an {@link EventError} naming the JSON path:
  * - the event is an object (`wrong-type`) of a supported `class_uid` (`unsupported-class`);

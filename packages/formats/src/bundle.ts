@@ -1,5 +1,5 @@
 /**
- * Entry bundles of c2sp.org/tlog-tiles (PROTOCOLS.md §6.5), served at
+ * Entry bundles of c2sp.org/tlog-tiles (docs/protocols.md §6.5), served at
  * `<prefix>/tile/entries/<N>[.p/<W>]`.
  *
  * A bundle is the concatenation of its entries, each prefixed by its length as a big-endian

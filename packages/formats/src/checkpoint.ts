@@ -1,5 +1,5 @@
 /**
- * Checkpoints, c2sp.org/tlog-checkpoint v1.0.0 (PROTOCOLS.md §3): the signed-note text of a log.
+ * Checkpoints, c2sp.org/tlog-checkpoint v1.0.0 (docs/protocols.md §3): the signed-note text of a log.
  *
  * ```
  * example.com/behind-the-sofa\n                      origin (non-empty)

@@ -1,5 +1,5 @@
 /**
- * Strict, browser-safe encodings shared by every C2SP format (PROTOCOLS.md §1).
+ * Strict, browser-safe encodings shared by every C2SP format (docs/protocols.md §1).
  *
  * - base64: RFC 4648 §4 standard alphabet *with* `=` padding. A 32-byte hash is 44 characters
  *   (`CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=`). Decoding is canonical: no white space, no

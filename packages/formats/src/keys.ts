@@ -1,6 +1,6 @@
 /**
  * Note signing keys: key names, key IDs, verifier keys ("vkeys") and signer keys ("skeys").
- * c2sp.org/signed-note §Verifier keys, c2sp.org/tlog-cosignature; PROTOCOLS.md §2.2–§2.5, §4.1.
+ * c2sp.org/signed-note §Verifier keys, c2sp.org/tlog-cosignature; docs/protocols.md §2.2–§2.5, §4.1.
  *
  * ```
  * vkey: example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k

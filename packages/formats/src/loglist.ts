@@ -1,6 +1,6 @@
 /**
  * Witness-network log lists, format `logs/v0` (witness-network.org/log-list-format;
- * PROTOCOLS.md §5.9): the logs a witness accepts, with the add-checkpoint rate each may use.
+ * docs/protocols.md §5.9): the logs a witness accepts, with the add-checkpoint rate each may use.
  *
  * ```
  * # comment

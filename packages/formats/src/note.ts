@@ -1,5 +1,5 @@
 /**
- * Signed notes, c2sp.org/signed-note v1.0.0 (PROTOCOLS.md §2). Exact bytes:
+ * Signed notes, c2sp.org/signed-note v1.0.0 (docs/protocols.md §2). Exact bytes:
  *
  * ```
  * This is an example message.\n                                      text (ends in LF)

@@ -1,5 +1,5 @@
 /**
- * Transparency-log trust policies, c2sp.org/tlog-policy (PROTOCOLS.md §10): which logs are
+ * Transparency-log trust policies, c2sp.org/tlog-policy (docs/protocols.md §10): which logs are
  * accepted, which witnesses are known, and the quorum of cosignatures a checkpoint needs.
  *
  * ```

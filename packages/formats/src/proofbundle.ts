@@ -1,6 +1,6 @@
 /**
  * Offline inclusion proofs, c2sp.org/tlog-proof (`c2sp.org/tlog-proof@v1`, file extension
- * `.tlog-proof`; PROTOCOLS.md §8). Exact layout (spec example, hashes and signatures abridged):
+ * `.tlog-proof`; docs/protocols.md §8). Exact layout (spec example, hashes and signatures abridged):
  *
  * ```
  * c2sp.org/tlog-proof@v1

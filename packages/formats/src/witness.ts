@@ -1,5 +1,5 @@
 /**
- * The wire formats of c2sp.org/tlog-witness (PROTOCOLS.md §5.2–5.6): the add-checkpoint request
+ * The wire formats of c2sp.org/tlog-witness (docs/protocols.md §5.2–5.6): the add-checkpoint request
  * body, the 409 size body, the 200 cosignature-lines body and the monitoring-path origin hash.
  *
  * `POST <submission prefix>/add-checkpoint` body (spec example, abridged to one proof line):

@@ -1,7 +1,7 @@
 /**
  * Split-view evidence records: a self-contained JSON document that anyone can re-verify offline
  * with `verifyEvidence` (evidence-verify.ts). Our own format (no C2SP spec covers gossip, see
- * PROTOCOLS.md §12); pure and browser-safe (no `node:*`).
+ * docs/protocols.md §12); pure and browser-safe (no `node:*`).
  *
  * Exact bytes (one line, shown wrapped; fields always in this order, no white space, a final LF):
  *

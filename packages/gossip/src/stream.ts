@@ -1,5 +1,5 @@
 /**
- * The tlog-witness add-checkpoint exchange (c2sp.org/tlog-witness, PROTOCOLS.md §5) over a
+ * The tlog-witness add-checkpoint exchange (c2sp.org/tlog-witness, docs/protocols.md §5) over a
  * libp2p stream, between our own nodes: protocol `/cairn/tlog-witness/add-checkpoint/1`.
  *
  * Framing: every frame is an unsigned-varint length followed by that many bytes (the libp2p

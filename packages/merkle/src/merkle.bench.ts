@@ -1,6 +1,6 @@
 /**
  * Benchmarks for @cairn/merkle (not a test; never gates CI). Run:
- *   cd /work/main && node --conditions=source --import tsx packages/merkle/src/merkle.bench.ts [leaves]
+ *   node --conditions=source --import tsx packages/merkle/src/merkle.bench.ts [leaves]
  * Prints one line per figure with its conditions.
  */
 import { cpus } from 'node:os';

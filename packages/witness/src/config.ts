@@ -4,7 +4,7 @@
  * log URL (kept for a later feature; unused by the core).
  *
  * Sources: `--log VKEY[=ORIGIN]` flags ({@link parseLogFlag}; the origin defaults to the key's
- * name) and witness-network `logs/v0` lists ({@link logSpecsFromLogList}; PROTOCOLS.md §5.9):
+ * name) and witness-network `logs/v0` lists ({@link logSpecsFromLogList}; docs/protocols.md §5.9):
  *
  * ```
  * logs/v0

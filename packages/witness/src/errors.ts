@@ -3,7 +3,7 @@
  * {@link WitnessError} with a string `code`; what each code means on the wire (HTTP status,
  * tRPC code) is decided in exactly one table, in `@cairn/api` (`http/witness.ts`).
  *
- * | code | meaning (PROTOCOLS.md §5.3 check) | tlog-witness status |
+ * | code | meaning (docs/protocols.md §5.3 check) | tlog-witness status |
  * |---|---|---|
  * | `bad-request` | malformed body, note or checkpoint; extension lines (check 0) | 400 |
  * | `too-large` | body above 128 KiB | 413 |

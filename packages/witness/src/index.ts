@@ -1,6 +1,6 @@
 /**
  * @cairn/witness — a c2sp.org/tlog-witness witness: verifies add-checkpoint requests from trusted
- * logs (PROTOCOLS.md §5.3, spec main 2026-07), checks consistency with the latest checkpoint it
+ * logs (docs/protocols.md §5.3, spec main 2026-07), checks consistency with the latest checkpoint it
  * cosigned, stores the new one with a durable compare-and-swap and returns its cosignature/v1
  * line. HTTP and tRPC surfaces live in @cairn/api; `cairn witness serve` wires them.
  *

@@ -1,5 +1,5 @@
 /**
- * The stateless half of add-checkpoint (PROTOCOLS.md §5.3 checks 0–2, in Sunlight's order):
+ * The stateless half of add-checkpoint (docs/protocols.md §5.3 checks 0–2, in Sunlight's order):
  * parse the body, parse the note and the checkpoint, find the origin, verify the log signature.
  *
  * 0. malformed body, note or checkpoint, or extension lines → `bad-request` (400; our policy,

@@ -1,5 +1,5 @@
 /**
- * The witness core: c2sp.org/tlog-witness `add-checkpoint` (PROTOCOLS.md §5.3–§5.5, spec main of
+ * The witness core: c2sp.org/tlog-witness `add-checkpoint` (docs/protocols.md §5.3–§5.5, spec main of
  * 2026-07) over a {@link WitnessStorage}, plus the monitoring read (§5.6).
  *
  * Checks, in Sunlight's order (codes of {@link WitnessError}; statuses are the api's table):

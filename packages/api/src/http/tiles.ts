@@ -1,5 +1,5 @@
 /**
- * The C2SP tlog-tiles read path (https://c2sp.org/tlog-tiles, PROTOCOLS.md §6) as a plain Node
+ * The C2SP tlog-tiles read path (https://c2sp.org/tlog-tiles, docs/protocols.md §6) as a plain Node
  * HTTP handler, served at a prefix (default: the root).
  *
  * | path | content type | caching |

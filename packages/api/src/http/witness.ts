@@ -1,5 +1,5 @@
 /**
- * The c2sp.org/tlog-witness HTTP surface of a `@cairn/witness` Witness (PROTOCOLS.md §5). Statuses
+ * The c2sp.org/tlog-witness HTTP surface of a `@cairn/witness` Witness (docs/protocols.md §5). Statuses
  * come from the witness surface's one table, `WITNESS_ERROR_TABLE` in errors.ts (also used by the
  * witness tRPC router).
  *

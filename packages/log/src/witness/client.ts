@@ -3,7 +3,7 @@
  * cosigned), sends it the newest signed checkpoint with the right consistency proof, and hands
  * verified cosignature lines to the manager.
  *
- * Exchange (c2sp.org/tlog-witness; PROTOCOLS.md §5 and the log checklist of §11):
+ * Exchange (c2sp.org/tlog-witness; docs/protocols.md §5 and the log checklist of §11):
  * - send `old <known size>` (0 when unknown) and the proof known size → checkpoint size;
  * - 200: the body's lines from THIS witness's key (name and key ID) must verify over the
  *   checkpoint text; lines of other keys are ignored; a bad or missing line is an alarm and

@@ -1,6 +1,6 @@
 /**
  * One tlog-witness add-checkpoint exchange over HTTP, as the log (the client) sees it
- * (c2sp.org/tlog-witness, main text 2026-07; PROTOCOLS.md §5.2–5.4). The bytes are built and
+ * (c2sp.org/tlog-witness, main text 2026-07; docs/protocols.md §5.2–5.4). The bytes are built and
  * parsed by @cairn/formats; this module only moves them and sorts the answer.
  *
  * Request, `POST <submission prefix>/add-checkpoint` (the spec's example, abridged to one proof

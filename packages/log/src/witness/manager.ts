@@ -1,5 +1,5 @@
 /**
- * Witness fan-out and cosignature collection for a log node (DESIGN.md "Witness" step).
+ * Witness fan-out and cosignature collection for a log node (docs/trust-model.md: witnesses make the log's commitments append-only).
  *
  * On every new signed checkpoint the manager pokes one {@link WitnessClient} per witness; each
  * runs on its own, so a slow or dead witness never blocks ingestion, integration or the other

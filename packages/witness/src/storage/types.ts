@@ -3,7 +3,7 @@
  * folder: {@link MemoryWitnessStorage} for tests, `openLevelWitnessStorage` by default).
  *
  * Per origin the store keeps ONE record: the latest checkpoint this witness cosigned. It is
- * never deleted and never lowered (PROTOCOLS.md §5.5: rollback protection). Misbehaviour records
+ * never deleted and never lowered (docs/protocols.md §5.5: rollback protection). Misbehaviour records
  * are append-only evidence.
  *
  * Beside it, for the witness network (@cairn/gossip):
@@ -43,7 +43,7 @@ export interface ExpectedState {
   readonly rootHash: Uint8Array;
 }
 
-/** The kind of refused request recorded as possible misbehaviour (PROTOCOLS.md §5.3 checks 4, 6–8). */
+/** The kind of refused request recorded as possible misbehaviour (docs/protocols.md §5.3 checks 4, 6–8). */
 export type MisbehaviourKind = 'bad-empty-root' | 'unexpected-proof' | 'inconsistent' | 'fork';
 
 /** Evidence of a refused request from a known log with a valid log signature. */
