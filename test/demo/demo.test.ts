@@ -11,8 +11,11 @@ import { spawn } from 'node:child_process';
 import { loadPolicy, verifyCheckpoint } from '@cairn/client';
 import { cliArgs, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
 
-/** Bound on the demo printing its ready line (it starts 4 processes through tsx). */
-const READY_TIMEOUT_MS = 45_000;
+/**
+ * Bound on the demo printing its ready line: it starts 4 processes through tsx and waits for the
+ * witnesses' peer sync; ~30 s on a quiet 2-core machine, far more when the machine is shared.
+ */
+const READY_TIMEOUT_MS = 120_000;
 /** Bound on the demo exiting after SIGINT. */
 const STOP_TIMEOUT_MS = 20_000;
 const READY = 'demo: ready — press Ctrl-C to stop';
