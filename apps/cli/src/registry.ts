@@ -34,6 +34,8 @@ export const commands: readonly CommandEntry[] = [
     async () => as((await import('./commands/verify.js')).verify)),
   entry('monitor', 'Follow a log: verify every checkpoint, tile and entry; alarm on forks, rollbacks, stalls, lost quorum',
     async () => as((await import('./commands/monitor.js')).monitor)),
+  entry('status', 'Show what a running log or witness reports: sizes, checkpoint ages, witnesses, queue, alarms, evidence',
+    async () => as((await import('./commands/status.js')).status)),
   entry('witness serve', 'Run a tlog-witness: cosign checkpoints of trusted logs, never rolling back',
     async () => as((await import('./commands/witness-serve.js')).witnessServe)),
   entry('witness p2p-id', 'Print the libp2p peer ID of a data directory (creating its p2p.key if needed)',
