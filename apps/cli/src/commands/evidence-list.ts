@@ -1,7 +1,8 @@
 /** `cairn evidence list`: prints a witness's split-view evidence records, newest first. */
 import { MAX_EVIDENCE_PAGE } from '@cairn/api';
 import { createWitnessClient } from '@cairn/client';
-import { CommandFailure, EXIT_IO, defineCommand } from '../command.js';
+import { defineCommand } from '../command.js';
+import { remote } from '../lib/trpc-errors.js';
 import { parseIntOption, parseUrlOption } from '../lib/options.js';
 
 export const evidenceList = defineCommand({
@@ -17,20 +18,16 @@ holds: its own findings and those gossiped to it. Each line is one canonical rec
     url: { type: 'string', required: true, value: 'URL', description: 'the witness, e.g. http://127.0.0.1:7380' },
     origin: { type: 'string', value: 'ORIGIN', description: 'only records about this log origin' },
     limit: { type: 'string', value: 'N', description: `at most N records (default 100, at most ${MAX_EVIDENCE_PAGE})` },
+    json: { type: 'boolean', description: 'print one JSON object per line with the witness\'s metadata: {"id","origin","kind","proven","recordedAt","record"}' },
   },
   async run({ values, io }) {
     const url = parseUrlOption('--url', values.url!);
     const limit = values.limit === undefined ? undefined : parseIntOption('--limit', values.limit, 1, MAX_EVIDENCE_PAGE);
-    let records;
-    try {
-      records = await createWitnessClient(url).evidence.query({
-        ...(limit === undefined ? {} : { limit }),
-        ...(values.origin === undefined ? {} : { origin: values.origin }),
-      });
-    } catch (e) {
-      throw new CommandFailure(`cannot list evidence from ${url}: ${(e as Error).message}`, EXIT_IO);
-    }
-    for (const r of records) io.out(r.record.replace(/\n$/, ''));
+    const records = await remote('cannot list evidence', url, () => createWitnessClient(url).evidence.query({
+      ...(limit === undefined ? {} : { limit }),
+      ...(values.origin === undefined ? {} : { origin: values.origin }),
+    }), 'witness');
+    for (const r of records) io.out(values.json ? JSON.stringify(r) : r.record.replace(/\n$/, ''));
     return 0;
   },
 });

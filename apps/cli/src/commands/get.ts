@@ -22,7 +22,7 @@ instead. The entry is not verified here: use \`cairn prove\` and \`cairn verify\
     const url = parseUrlOption('--url', values.url!);
     const index = parseIndexOption('--index', values.index!);
     const client = createLogClient(url);
-    const res = await remote('get', () => client.log.entry.query({ index: index.toString() }));
+    const res = await remote('get', url, () => client.log.entry.query({ index: index.toString() }));
     const data = new Uint8Array(Buffer.from(res.data, 'base64'));
     if (values.json) {
       io.out(JSON.stringify({ index: res.index, leafHash: Buffer.from(leafHash(data)).toString('base64'), data: res.data }));

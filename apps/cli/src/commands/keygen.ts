@@ -19,6 +19,7 @@ For a log, use the log's origin as the name (for example log.example.org/audit).
     name: { type: 'string', required: true, value: 'NAME', description: 'key name (no spaces or "+"; a log uses its origin)' },
     out: { type: 'string', required: true, value: 'FILE', description: 'where to write the signer key (refuses to overwrite)' },
     witness: { type: 'boolean', description: 'also print the cosignature/v1 verifier key (for a witness)' },
+    json: { type: 'boolean', description: 'print {"name","signerKeyFile","vkey"} (and "cosignatureVkey" with --witness) as JSON' },
   },
   async run({ values, io }) {
     const name = values.name!;
@@ -29,7 +30,14 @@ For a log, use the log's origin as the name (for example log.example.org/audit).
     const skey = generateSignerKey(name, undefined, opts);
     await writeSecretFileExclusive(values.out!, skey + '\n');
     const vkey = verifierKeyFromSigner(skey, ALG_ED25519, opts);
-    if (values.witness) {
+    if (values.json) {
+      io.out(JSON.stringify({
+        name,
+        signerKeyFile: values.out,
+        vkey,
+        ...(values.witness ? { cosignatureVkey: cosignatureVerifierKey(skey, opts) } : {}),
+      }));
+    } else if (values.witness) {
       io.err(`wrote signer key to ${values.out} (mode 0600)`);
       io.out(`vkey ${vkey}`);
       io.out(`cosignature/v1 ${cosignatureVerifierKey(skey, opts)}`);

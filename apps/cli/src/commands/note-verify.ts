@@ -17,11 +17,12 @@ for example the log's key); each --cosigner is a witness's cosignature/v1 verifi
 0x04). Signatures from keys not given are ignored, as the signed-note spec requires; a signature
 from a given key that does not verify rejects the note. Exit status: 0 when the --vkey signature
 and at least --min cosignatures verify (default: every --cosigner given), 1 otherwise, 2 for
-bad arguments.`,
+bad arguments. --json prints the same findings as one JSON object (the exit status is unchanged).`,
   options: {
     vkey: { type: 'string', required: true, value: 'VKEY', description: 'verifier key of the note signer (type 0x01)' },
     cosigner: { type: 'string', multiple: true, value: 'VKEY', description: 'cosignature/v1 verifier key of a witness' },
     min: { type: 'string', value: 'N', description: 'cosignatures required (default: all --cosigner keys)' },
+    json: { type: 'boolean', description: 'print one JSON object: {"verified","checkpoint","signature","cosignatures","ignored"}' },
   },
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, io }) {
@@ -43,6 +44,30 @@ bad arguments.`,
     const name = (v: Verifier) => `${v.name}+${formatKeyId(v.keyId)}`;
     const logOk = opened.verified.some((s) => s.verifier === signer);
     const cos = opened.verified.filter((s) => s.verifier.alg === ALG_COSIGNATURE_V1);
+    if (values.json) {
+      let checkpoint: { origin: string; size: string; root: string } | null = null;
+      try {
+        const c = parseCheckpoint(opened.text);
+        checkpoint = { origin: c.origin, size: c.size.toString(), root: Buffer.from(c.rootHash).toString('base64') };
+      } catch {
+        // not a checkpoint: the note's text is reported instead
+      }
+      io.out(JSON.stringify({
+        verified: logOk && cos.length >= min,
+        checkpoint,
+        ...(checkpoint === null ? { text: opened.text } : {}),
+        signature: { key: name(signer), ok: logOk },
+        cosignatures: cosigners.map((c) => {
+          const hit = cos.find((s) => s.verifier === c);
+          return { key: name(c), ok: hit !== undefined, ...(hit ? { time: cosignatureTimestamp(hit).toString() } : {}) };
+        }),
+        required: min,
+        ignored: opened.unverified.length,
+      }));
+      if (!logOk) throw new CommandFailure(`no valid signature from ${name(signer)}`);
+      if (cos.length < min) throw new CommandFailure(`only ${cos.length} of the required ${min} cosignature(s) verified`);
+      return 0;
+    }
     try {
       const c = parseCheckpoint(opened.text);
       io.out(`checkpoint origin=${c.origin} size=${c.size} root=${Buffer.from(c.rootHash).toString('base64')}`);

@@ -6,7 +6,7 @@ import { leafHash, verifyInclusion, ProofError } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
 import { CommandFailure, defineCommand } from '../command.js';
 import { parseIndexOption, parseUrlOption } from '../lib/options.js';
-import { remote } from '../lib/trpc-errors.js';
+import { BEYOND_TREE, EXIT_NOT_YET_COSIGNED, describeRemoteError, remote, remoteErrorInfo } from '../lib/trpc-errors.js';
 
 export const prove = defineCommand({
   name: 'prove',
@@ -15,20 +15,31 @@ export const prove = defineCommand({
 Fetches the bundle for --index against the log's latest checkpoint and checks, before writing,
 that it parses and that the entry's inclusion proof leads to the checkpoint's root (this does
 not establish trust in the log: verify the bundle under a policy with \`cairn verify\`).
-Writes to --out (or standard output).`,
+Writes to --out (or standard output). An entry the log has logged but its served (cosigned)
+checkpoint does not cover yet, as when its witnesses are unreachable, fails with
+"logged at index N but not yet cosigned".`,
   options: {
     url: { type: 'string', required: true, value: 'URL', description: 'the log\'s URL' },
     index: { type: 'string', required: true, value: 'I', description: 'entry index (0-based)' },
     out: { type: 'string', value: 'FILE', description: 'where to write the .tlog-proof bundle (default: standard output)' },
+    json: { type: 'boolean', description: 'print {"index","treeSize","bundle"} (the bundle as text) instead of the bundle' },
   },
   async run({ values, io }) {
     const url = parseUrlOption('--url', values.url!);
     const index = parseIndexOption('--index', values.index!);
     const client = createLogClient(url);
-    const [res, entry] = await Promise.all([
-      remote('prove', () => client.log.proofBundle.query({ index: index.toString() })),
-      remote('prove', () => client.log.entry.query({ index: index.toString() })),
-    ]);
+    // The entry first: it exists once the log has sequenced it, while the bundle needs the
+    // served (cosigned) checkpoint to cover it, which lags when witnesses are unreachable.
+    const entry = await remote('prove', url, () => client.log.entry.query({ index: index.toString() }));
+    let res;
+    try {
+      res = await client.log.proofBundle.query({ index: index.toString() });
+    } catch (e) {
+      if (remoteErrorInfo(e)?.cairnCode === BEYOND_TREE) {
+        throw new CommandFailure(`prove: logged at index ${index} but not yet cosigned (witnesses unreachable?): the log's cosigned checkpoint does not cover it yet; try again later (${url})`, EXIT_NOT_YET_COSIGNED);
+      }
+      throw await describeRemoteError('prove', url, e);
+    }
     try {
       const bundle = parseProofBundle(res.bundle);
       const cp = parseCheckpointNote(bundle.checkpoint).checkpoint;
@@ -40,7 +51,9 @@ Writes to --out (or standard output).`,
       }
       throw e;
     }
-    if (values.out !== undefined) {
+    if (values.json) {
+      io.out(JSON.stringify({ index: res.index, treeSize: res.treeSize, bundle: res.bundle }));
+    } else if (values.out !== undefined) {
       await writeFile(values.out, res.bundle);
       io.err(`wrote proof bundle for entry ${res.index} in tree of size ${res.treeSize} to ${values.out}`);
     } else {
