@@ -89,3 +89,21 @@ test('status of something that is not Cairn fails with exit 1, of a closed port 
   assert.equal(r.code, 3);
   assert.match(r.err.join('\n'), new RegExp(`http://127\\.0\\.0\\.1:${closed}.*ECONNREFUSED`));
 });
+
+test('/healthz and /readyz of live processes: the log names the reachable and the unreachable witness', async () => {
+  const { log, witnesses } = cluster;
+  for (const url of [log.url, witnesses[0]!.url]) {
+    const h = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(h.status, 200);
+    assert.deepEqual(await h.json(), { status: 'alive' });
+  }
+  const r = await fetch(`${log.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(r.status, 200);
+  const body = (await r.json()) as any;
+  assert.deepEqual(body.storage, { ok: true, error: null });
+  const reach = Object.fromEntries(body.witnesses.map((w: { name: string; reachable: boolean }) => [w.name, w.reachable]));
+  assert.deepEqual(reach, { 'w0.e2e.example': true, 'w1.e2e.example': false });
+  const w = await fetch(`${witnesses[0]!.url}/readyz`, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(w.status, 200);
+  assert.equal(((await w.json()) as { storage: { ok: boolean } }).storage.ok, true);
+});

@@ -97,3 +97,4 @@ export {
   type ListenerMetrics, type ListenerLimits, type RequestTimeoutPhase,
 } from './http/metrics.js';
 export { DEFAULT_MAX_CONNECTIONS, DEFAULT_HEADERS_TIMEOUT_MS, REFUSAL_LOG_INTERVAL_MS, rateLimited } from './http/listen.js';
+export { DEFAULT_READY_PROBE_TIMEOUT_MS, HEALTHZ_PATH, READYZ_PATH, logReadiness, witnessReadiness, type Readiness } from './http/health.js';

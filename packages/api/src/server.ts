@@ -6,7 +6,7 @@
  *   connection is then closed); an undeclared (chunked) body is read with the bounded reader and
  *   cut at the limit, also with 413. Both answers name the limit.
  * - Bounds of the listener (connections, request arrival time) and `/metrics`: http/listen.ts,
- *   http/metrics.ts.
+ *   http/metrics.ts; `/healthz` and `/readyz`: http/health.ts.
  * - 429 (`queue-full`, `quota-exceeded`) and 503 answers on `/trpc` carry `Retry-After`.
  * - Keep-alive is on; `close()` stops accepting, lets in-flight requests finish, closes idle
  *   connections, and cuts what is left after a grace period. It does not stop the log node.
@@ -20,6 +20,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { TokenAuthenticator } from './auth.js';
 import { retryAfterSecondsOf } from './errors.js';
 import { createTilesHandler, normalizePrefix } from './http/tiles.js';
+import { logReadiness, serveHealth } from './http/health.js';
 import { apiRouter } from './router.js';
 import type { ServedLog } from './served-log.js';
 import type { ApiContext, ApiLogger } from './trpc.js';
@@ -155,6 +156,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
       return;
     }
     if (await serveMetrics(registry, req, res, pathname)) return;
+    if (await serveHealth(req, res, pathname, () => logReadiness(opts.node))) return;
     if (await tiles(req, res)) return;
     notFound(res, pathname);
   };

@@ -9,7 +9,7 @@
  *
  * `GET /metrics` (Prometheus, http/metrics.ts): the listener's bounds and how often they
  * triggered (http/listen.ts), plus whatever `registerMetrics` adds (the witness network's
- * counters when the witness is on libp2p).
+ * counters when the witness is on libp2p). `GET /healthz` and `GET /readyz`: http/health.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -17,6 +17,7 @@ import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp } from 
 import { createMetricsRegistry, registerListenerMetrics, serveMetrics } from './http/metrics.js';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Witness } from '@cairn/witness';
+import { serveHealth, witnessReadiness } from './http/health.js';
 import { createWitnessHandler, type WitnessHttpLogger } from './http/witness.js';
 import { witnessRouter, type WitnessApiContext, type WitnessP2pStatus } from './routers/witness.js';
 
@@ -93,6 +94,7 @@ export async function startWitnessServer(opts: WitnessServerOptions): Promise<Wi
       return;
     }
     if (await serveMetrics(registry, req, res, pathname)) return;
+    if (await serveHealth(req, res, pathname, () => witnessReadiness(opts.witness, opts.p2p), { 'Access-Control-Allow-Origin': '*' })) return;
     if (await witnessHandler(req, res)) return;
     const body = `no such resource: ${pathname}\n`;
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), 'Access-Control-Allow-Origin': '*' });
