@@ -28,6 +28,18 @@ test('top-level help lists every command', async () => {
   for (const c of commands) assert.match(r.out, new RegExp(`^  ${c.name} `, 'm'));
 });
 
+test('--version and -V print the version of the CLI package', async () => {
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.match(pkg.version, /^\d+\.\d+\.\d+/);
+  for (const flag of ['--version', '-V']) {
+    const r = await run([flag]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, `cairn ${pkg.version}\n`);
+  }
+  // After a command it is that command's option, not the CLI's.
+  assert.equal((await run(['keygen', '--version'])).code, EXIT_USAGE);
+});
+
 test('every registry entry names and summarises the command it loads', async () => {
   for (const e of commands) {
     const c = await e.load();

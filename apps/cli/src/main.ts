@@ -6,11 +6,23 @@
  * This module and the registry are all `cairn --help` loads: each command's module (and the
  * heavy modules it needs) is imported only when that command runs.
  */
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import {
   type CommandEntry, type Io, CommandFailure, EXIT_FAIL, EXIT_IO, EXIT_USAGE, UsageError, helpText, parseCommandArgs,
 } from './command.js';
 import { commands } from './registry.js';
+
+/**
+ * The CLI's version: the `version` of its package.json, which sits one level above both this
+ * source file (apps/cli/src/) and the compiled entry (apps/cli/dist/, or dist/ of the npm package).
+ */
+export function cliVersion(): string {
+  const pkg: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const v = (pkg as { version?: unknown }).version;
+  if (typeof v !== 'string' || v === '') throw new Error('the CLI\'s package.json has no version');
+  return v;
+}
 
 export function topHelp(list: readonly CommandEntry[]): string {
   const width = Math.max(...list.map((c) => c.name.length));
@@ -23,7 +35,7 @@ export function topHelp(list: readonly CommandEntry[]): string {
     'Commands:',
     ...list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `pnpm cairn <command> --help` for the options of a command.',
+    'Run `pnpm cairn <command> --help` for the options of a command; `pnpm cairn --version` (-V) prints the version.',
   ].join('\n');
 }
 
@@ -46,6 +58,10 @@ export function resolve(list: readonly CommandEntry[], argv: string[]): { cmd?: 
 export async function runCli(argv: string[], io: Io, list: readonly CommandEntry[] = commands): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.out(topHelp(list));
+    return 0;
+  }
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.out(`cairn ${cliVersion()}`);
     return 0;
   }
   const { cmd: entry, rest, prefix } = resolve(list, argv);
