@@ -1,7 +1,7 @@
 /** `cairn monitor`: follows a log under a trust policy and raises alarms (@cairn/client/monitor). */
 import { MAX_POLICY_SIZE } from '@cairn/formats';
 import { EXIT_CODES, EXIT_FETCH_FAILED, loadPolicy, VerifyError } from '@cairn/client';
-import { EXIT_STALLED, LogMonitor, MonitorStateError } from '@cairn/client/monitor';
+import { EXIT_STALLED, followLog, LogMonitor, MonitorStateError } from '@cairn/client/monitor';
 import { CommandFailure, EXIT_IO, EXIT_USAGE, UsageError, defineCommand, type Io, type Values } from '../command.js';
 import { readBounded } from '../lib/files.js';
 import { parseIntOption, parseUrlOption } from '../lib/options.js';
@@ -91,16 +91,10 @@ export async function runMonitor(
     io.err(`monitor: stopping (${why})`);
     stop.abort();
   });
-  while (!stop.signal.aborted) {
-    const r = await monitor.pass(stop.signal);
-    if (values['exit-on-alarm'] && r.alarms.length > 0) {
-      stop.abort();
-      return r.alarms[0]!.exitCode;
-    }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, interval);
-      stop.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-    });
+  const alarmed = await followLog(monitor, { intervalMs: interval, signal: stop.signal, exitOnAlarm: values['exit-on-alarm'] === true });
+  if (alarmed !== undefined) {
+    stop.abort();
+    return alarmed.alarms[0]!.exitCode;
   }
   return 0;
 }

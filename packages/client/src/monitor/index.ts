@@ -26,6 +26,7 @@ export {
   type MonitorProgress,
   type PassResult,
 } from './engine.js';
+export { followLog, pause, type FollowOptions } from './loop.js';
 export {
   alarmFromError,
   alarmKindOf,
