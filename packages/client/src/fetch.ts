@@ -25,6 +25,7 @@ export {
   DEFAULT_TIMEOUT_MS,
   MAX_BACKOFF_MS,
   MAX_RETRIES,
+  systemErrorCode,
   type CallOptions,
   type FetchOptions,
 } from './http.js';

@@ -132,6 +132,28 @@ async function readCapped(res: Response, max: number, url: string, truncate = fa
   return out;
 }
 
+const isHtml = (contentType: string | null): boolean => contentType !== null && /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(contentType);
+
+/** The first system error code (ECONNREFUSED, ENOTFOUND, …) in an error's cause chain. */
+export function systemErrorCode(e: unknown): string | undefined {
+  for (let c: unknown = e, depth = 0; c !== undefined && c !== null && depth < 8; depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+    // AggregateError (several addresses tried) keeps its causes in `errors`.
+    const errors = (c as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) return systemErrorCode(errors[0]);
+    c = (c as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** A transport failure in words: the system code when there is one (fetch's own message is "fetch failed"). */
+function describeCause(cause: unknown): string {
+  const code = systemErrorCode(cause);
+  const msg = (cause as Error)?.message ?? String(cause);
+  return code !== undefined && !msg.includes(code) ? `${msg} (${code})` : msg;
+}
+
 function retryAfterMs(res: Response): number | undefined {
   const h = res.headers.get('retry-after');
   return h !== null && /^[0-9]{1,6}$/.test(h) ? Number(h) * 1000 : undefined;
@@ -159,7 +181,9 @@ async function attemptWith(cfg: HttpConfig, req: HttpRequest, call: AbortSignal 
       throw new Retryable(new FetchError('timeout', `no answer within ${cfg.timeoutMs} ms`, { url: req.url, cause }));
     }
     if (signal.aborted) throw new FetchError('aborted', 'request aborted', { url: req.url, cause });
-    throw new Retryable(new FetchError('network', `request failed: ${(cause as Error)?.message ?? String(cause)}`, { url: req.url, cause }));
+    // Nothing listens there: the answer will not change within a retry loop, so give up at once.
+    if (systemErrorCode(cause) === 'ECONNREFUSED') throw new FetchError('network', `connection refused to ${req.url}`, { url: req.url, cause });
+    throw new Retryable(new FetchError('network', `request to ${req.url} failed: ${describeCause(cause)}`, { url: req.url, cause }));
   }
   const ok = res.status >= 200 && res.status < 300;
   let body: Uint8Array;
@@ -174,6 +198,10 @@ async function attemptWith(cfg: HttpConfig, req: HttpRequest, call: AbortSignal 
     throw new Retryable(new FetchError('network', `reading the response failed: ${(cause as Error)?.message ?? String(cause)}`, { url: req.url, cause }));
   }
   const contentType = res.headers.get('content-type');
+  // No Cairn endpoint answers HTML: a web page here means the URL points at something else.
+  if (isHtml(contentType) && !isHtml(req.accept ?? null)) {
+    throw new FetchError('bad-response', `HTML answer: not a Cairn server (${req.url}, HTTP ${res.status})`, { url: req.url, status: res.status, body });
+  }
   if (ok) return { status: res.status, contentType, body };
   const reason = new TextDecoder().decode(body.subarray(0, 300)).trim();
   const header = res.headers.get(SERVER_CODE_HEADER);

@@ -6,7 +6,7 @@
  * {@link EXIT_IO} (the client library's EXIT_FETCH_FAILED).
  */
 import { TRPCClientError } from '@trpc/client';
-import { EXIT_CODES, createWitnessClient } from '@cairn/client';
+import { EXIT_CODES, createWitnessClient, systemErrorCode } from '@cairn/client';
 import { CommandFailure, EXIT_FAIL, EXIT_IO } from '../command.js';
 
 /** The log's code for an index or size beyond its (served) checkpoint. */
@@ -35,19 +35,6 @@ export function remoteErrorInfo(e: unknown): RemoteErrorInfo | undefined {
     ...(typeof data.cairnCode === 'string' ? { cairnCode: data.cairnCode } : {}),
     ...(typeof data.retryAfterSeconds === 'number' ? { retryAfterSeconds: data.retryAfterSeconds } : {}),
   };
-}
-
-/** The first system error code (ECONNREFUSED, ENOTFOUND, …) in an error's cause chain. */
-function systemCode(e: unknown): string | undefined {
-  for (let c: unknown = e, depth = 0; c !== undefined && c !== null && depth < 8; depth++) {
-    const code = (c as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
-    // AggregateError (happy-eyeballs over several addresses) keeps its causes in `errors`.
-    const errors = (c as { errors?: unknown }).errors;
-    if (Array.isArray(errors) && errors.length > 0) return systemCode(errors[0]);
-    c = (c as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 const SYSTEM_CAUSES: Readonly<Record<string, string>> = {
@@ -87,7 +74,7 @@ export async function describeRemoteError(what: string, url: string, e: unknown,
   const info = remoteErrorInfo(e);
   const msg = e instanceof Error ? e.message : String(e);
   if (info?.httpStatus === undefined) {
-    const sys = systemCode(e);
+    const sys = systemErrorCode(e);
     if (sys !== undefined) return new CommandFailure(`${what}: ${SYSTEM_CAUSES[sys] ?? `${sys} from`} ${url}`, EXIT_IO);
     // The answer was not JSON: a web page or another service on that port.
     if (/Unexpected token '<'|<!doctype|<html/i.test(msg)) return new CommandFailure(`${what}: HTML answer: not a Cairn server (${url})`, EXIT_IO);
