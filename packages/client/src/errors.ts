@@ -167,6 +167,9 @@ export const EXIT_CODES: Readonly<Record<VerifyErrorCode, number>> = {
   'bad-log-data': 27,
 };
 
+/** The server code a Cairn log answers for an index or size beyond the tree it serves. */
+export const SERVER_CODE_BEYOND_TREE = 'beyond-tree';
+
 /** The server code a Cairn log answers when its own stored data failed an integrity check. */
 export const SERVER_CODE_INTEGRITY = 'integrity';
 

@@ -14,8 +14,9 @@
  * Nothing fetched is trusted until it went through `@cairn/client/verify`.
  */
 import type { Policy } from '@cairn/formats';
+import { bytesEqual } from '@cairn/merkle';
 import { verifyProofBundle, type VerifiedProofBundle, type VerifyProofBundleOptions } from './bundle.js';
-import { logDataErrorOf, VerifyError } from './errors.js';
+import { FetchError, logDataErrorOf, SERVER_CODE_BEYOND_TREE, VerifyError } from './errors.js';
 import type { CallOptions } from './http.js';
 import type { FetchedProofBundle, LogFetcher } from './log-api.js';
 
@@ -80,7 +81,7 @@ export async function fetchAndVerifyEntry(
   try {
     [bundle, fetchedEntry] = await Promise.all([log.proofBundle(index, call), needEntry ? log.entry(index, call) : undefined]);
   } catch (e) {
-    throw logDataErrorOf(e) ?? e;
+    throw logDataErrorOf(e) ?? (await notYetCosigned(log, index, e, call)) ?? e;
   }
   const entry = opts.entry ?? fetchedEntry;
   let verified: VerifiedProofBundle;
@@ -89,6 +90,23 @@ export async function fetchAndVerifyEntry(
   } catch (e) {
     // The entry and its proof both came from the log, under a checkpoint that verified: if they
     // do not agree, the log's data is wrong (nothing is known about which bytes were logged).
+    // The caller's entry is not proven: if the log holds other bytes at that index and the same
+    // verified proof proves those, the caller has the wrong entry (entry-mismatch), which says
+    // nothing against the log. A log whose own entry is not proven either keeps the failure.
+    if (!needEntry && opts.entry !== undefined && e instanceof VerifyError && e.code === 'inclusion-failed') {
+      let logged: Uint8Array | undefined;
+      try {
+        logged = await log.entry(index, call);
+        verifyProofBundle(bundle.bundle, policy, { ...opts, entry: logged, index });
+      } catch {
+        logged = undefined; // keep the inclusion failure
+      }
+      if (logged !== undefined && !bytesEqual(logged, opts.entry)) {
+        throw new VerifyError('entry-mismatch', `the entry given differs from the entry logged at index ${index}`, {
+          ...e.evidence, index, url: log.url,
+        }, { cause: e });
+      }
+    }
     if (needEntry && e instanceof VerifyError && e.code === 'inclusion-failed') {
       throw new VerifyError('bad-log-data', `the log's data is wrong: the entry it serves at index ${index} is not proven by the proof it serves (${e.message})`, {
         ...e.evidence, problem: e.message, url: log.url,
@@ -97,4 +115,22 @@ export async function fetchAndVerifyEntry(
     throw e;
   }
   return { ...verified, bundle: bundle.bundle, ...(entry !== undefined ? { entry } : {}), entryFromLog: needEntry };
+}
+
+/**
+ * A proof bundle refused as beyond the served tree for an entry the log does hold: the entry is
+ * logged, but the cosigned checkpoint the log serves does not cover it yet (its witnesses are
+ * slow or unreachable). That is `quorum-not-met` in words a person can act on; anything else is
+ * undefined (the original error stands).
+ */
+async function notYetCosigned(log: LogFetcher, index: bigint, e: unknown, call: CallOptions): Promise<VerifyError | undefined> {
+  if (!(e instanceof FetchError) || e.serverCode !== SERVER_CODE_BEYOND_TREE) return undefined;
+  try {
+    await log.entry(index, call);
+  } catch {
+    return undefined; // not logged at all: "not in the tree" is the truth
+  }
+  return new VerifyError('quorum-not-met', `logged at index ${index} but not yet cosigned (witnesses unreachable?): the log's cosigned checkpoint does not cover it yet`, {
+    index, url: log.url,
+  }, { cause: e });
 }

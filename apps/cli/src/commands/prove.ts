@@ -1,12 +1,12 @@
 /** `cairn prove`: writes a c2sp.org/tlog-proof bundle for one entry. */
 import { writeFile } from 'node:fs/promises';
-import { createLogClient } from '@cairn/client';
+import { SERVER_CODE_BEYOND_TREE, createLogClient } from '@cairn/client';
 import { parseCheckpointNote, parseProofBundle, ProofBundleError, FormatError } from '@cairn/formats';
 import { leafHash, verifyInclusion, ProofError } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
 import { CommandFailure, defineCommand } from '../command.js';
 import { parseIndexOption, parseUrlOption } from '../lib/options.js';
-import { BEYOND_TREE, EXIT_NOT_YET_COSIGNED, describeRemoteError, remote, remoteErrorInfo } from '../lib/trpc-errors.js';
+import { EXIT_NOT_YET_COSIGNED, describeRemoteError, remote, remoteErrorInfo } from '../lib/trpc-errors.js';
 
 export const prove = defineCommand({
   name: 'prove',
@@ -35,7 +35,7 @@ checkpoint does not cover yet, as when its witnesses are unreachable, fails with
     try {
       res = await client.log.proofBundle.query({ index: index.toString() });
     } catch (e) {
-      if (remoteErrorInfo(e)?.cairnCode === BEYOND_TREE) {
+      if (remoteErrorInfo(e)?.cairnCode === SERVER_CODE_BEYOND_TREE) {
         throw new CommandFailure(`prove: logged at index ${index} but not yet cosigned (witnesses unreachable?): the log's cosigned checkpoint does not cover it yet; try again later (${url})`, EXIT_NOT_YET_COSIGNED);
       }
       throw await describeRemoteError('prove', url, e);

@@ -141,6 +141,16 @@ describe('remote errors a person can act on', () => {
     assert.equal(r.code, EXIT_CODES['quorum-not-met'], r.err);
     assert.ok(r.err.includes(`logged at index ${index} but not yet cosigned`), r.err);
     assert.doesNotMatch(r.err, /not in the tree/);
+    // verify --url --index says the same, with the same exit code.
+    await writeFile(join(dir, 'policy.txt'), `log ${verifierKeyFromSigner(LOG_KEY)}\nquorum none\n`);
+    const v = await run(['verify', '--url', logServer.url, '--index', String(index), '--policy', join(dir, 'policy.txt')]);
+    assert.equal(v.code, EXIT_CODES['quorum-not-met'], v.err);
+    assert.ok(v.err.includes(`logged at index ${index} but not yet cosigned`), v.err);
+    // An entry file that differs from the logged entry is entry-mismatch, not an inclusion failure.
+    await writeFile(join(dir, 'wrong-entry'), 'not alpha');
+    const m = await run(['verify', '--url', logServer.url, '--index', '0', '--policy', join(dir, 'policy.txt'), '--entry-file', join(dir, 'wrong-entry')]);
+    assert.equal(m.code, EXIT_CODES['entry-mismatch'], m.err);
+    assert.match(m.err, /differs from the entry logged at index 0/);
     // An index the log does not have at all is a plain server refusal.
     const beyond = await run(['get', '--url', logServer.url, '--index', '999']);
     assert.equal(beyond.code, EXIT_FAIL, beyond.err);

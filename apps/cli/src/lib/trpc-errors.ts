@@ -9,8 +9,6 @@ import { TRPCClientError } from '@trpc/client';
 import { EXIT_CODES, createWitnessClient, systemErrorCode } from '@cairn/client';
 import { CommandFailure, EXIT_FAIL, EXIT_IO } from '../command.js';
 
-/** The log's code for an index or size beyond its (served) checkpoint. */
-export const BEYOND_TREE = 'beyond-tree';
 /**
  * Exit code of "logged but not yet cosigned": the inclusion cannot be proven yet, which the
  * client library reports as `quorum-not-met` (the same cause, the same code in every command).
