@@ -11,16 +11,18 @@ import { resolve as resolvePath, join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { utf8Encode } from '@cairn/formats';
 import { createLogClient, createLogFetcher, createTilesFetcher, fetchAndVerifyEntry, loadPolicy, verifyCheckpoint } from '@cairn/client';
-import { CommandFailure, defineCommand, type Io, type Values } from '../command.js';
+import { CommandFailure, defineCommand, EXIT_IO, type Io, type Values } from '../command.js';
 import { cliDisplayName, runCliChild, spawnCli, type Child } from '../lib/demo-children.js';
 import { demoEvents } from '../lib/demo-events.js';
-import { DEMO_ORIGIN, DEMO_QUORUM, prepareDemo, saveDemoJson, writeDemoPolicy, type DemoSetup } from '../lib/demo-setup.js';
+import { DEMO_ORIGIN, DEMO_QUORUM, freshPort, prepareDemo, saveDemoJson, writeDemoPolicy, type DemoSetup } from '../lib/demo-setup.js';
 import { untilSignal } from '../lib/signals.js';
 
 /** Default demo directory, relative to the current directory (git-ignored in this repository). */
 export const DEFAULT_DEMO_DIR = '.cairn-demo';
 /** Longest wait for the submitted events to be cosigned. */
 export const DEMO_COSIGN_TIMEOUT_MS = 30_000;
+/** Ports the log is tried on when the chosen one is taken before it listens. */
+export const DEMO_LISTEN_ATTEMPTS = 3;
 /** How the printed commands call this CLI. */
 const CAIRN = cliDisplayName();
 /** The line printed once everything is up (tests wait for it). */
@@ -146,11 +148,31 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
     check();
 
     say(`log: starting (\`cairn log serve\` with ${w.witnessUrls.length} witnesses, quorum ${DEMO_QUORUM})`);
-    const logArgs = ['log', 'serve', '--data', setup.logData, '--key', setup.logKeyFile, '--listen', `127.0.0.1:${setup.ports.log}`, '--tokens', setup.tokensFile,
+    const logArgs = (port: number) => ['log', 'serve', '--data', setup.logData, '--key', setup.logKeyFile, '--listen', `127.0.0.1:${port}`, '--tokens', setup.tokensFile,
       ...w.witnessUrls.flatMap((u, i) => ['--witness', `${u}=${setup.witnesses[i]!.vkey}`]), '--quorum', String(DEMO_QUORUM)];
-    const log = spawnCli('log', logArgs, join(logs, 'log.log'));
-    children.push(log);
-    const l = await log.waitFor({ url: LOG_LISTENING, vkey: LOG_VKEY, size: LOG_SIZE });
+    let l: Record<'url' | 'vkey' | 'size', RegExpExecArray> | undefined;
+    const taken = new Set([...setup.ports.witnesses, ...setup.ports.p2p]);
+    for (let attempt = 1; l === undefined; attempt++) {
+      const log = spawnCli('log', logArgs(setup.ports.log), join(logs, 'log.log'));
+      children.push(log);
+      try {
+        l = await log.waitFor({ url: LOG_LISTENING, vkey: LOG_VKEY, size: LOG_SIZE });
+      } catch (e) {
+        // The port was free when chosen but another program took it since: take another one.
+        const inUse = log.proc.exitCode !== null && /EADDRINUSE/.test(log.stderrTail());
+        if (!inUse) throw new CommandFailure(`the log did not start: ${(e as Error).message}`);
+        children.splice(children.indexOf(log), 1);
+        if (attempt >= DEMO_LISTEN_ATTEMPTS) {
+          throw new CommandFailure(`the log could not listen: port ${setup.ports.log} is in use (${attempt} ports tried); free a port or pass another --dir`, EXIT_IO);
+        }
+        const busy = setup.ports.log;
+        taken.add(busy);
+        setup.ports.log = await freshPort(taken);
+        await saveDemoJson(setup);
+        say(`log: port ${busy} is busy now; retrying on ${setup.ports.log}`);
+        check();
+      }
+    }
     const logUrl = l.url[1]!;
     if (l.vkey[1] !== setup.logVkey) throw new CommandFailure(`the log printed the key ${l.vkey[1]}, not the one in ${setup.logKeyFile}`);
     say(`log: ${DEMO_ORIGIN} listening on ${logUrl} (tree size ${l.size[1]} at start)`);
@@ -248,7 +270,7 @@ Starts on 127.0.0.1, as child processes of this CLI, three witnesses (\`witness 
 over libp2p in a full mesh) and a log (\`log serve\` with the
 three witnesses, quorum ${DEMO_QUORUM}). On the first run it creates the keys, a submission token and
 LevelDB data directories in --dir; a re-run reuses them (same keys, the tree keeps growing,
-the same ports when free). It submits a few audit events, waits for the cosigned checkpoint and
+the same ports when free; a busy port is replaced by a free one, and it says which). It submits a few audit events, waits for the cosigned checkpoint and
 prints it, exports one tlog-proof bundle and verifies it under a tlog-policy file it writes
 (the log key and the 3 witnesses, quorum ${DEMO_QUORUM}), then prints every URL, key and a ready-to-paste
 command for the other commands, and runs until SIGINT/SIGTERM, which stop the children

@@ -103,13 +103,8 @@ function anyFreePort(): Promise<number> {
   });
 }
 
-async function choosePort(wanted: number | undefined, fallback: number, taken: Set<number>): Promise<number> {
-  for (const p of [wanted, fallback]) {
-    if (p !== undefined && !taken.has(p) && (await portFree(p))) {
-      taken.add(p);
-      return p;
-    }
-  }
+/** A free port not in `taken` (which it joins). */
+export async function freshPort(taken: Set<number>): Promise<number> {
   for (;;) {
     const p = await anyFreePort();
     if (!taken.has(p)) {
@@ -117,6 +112,23 @@ async function choosePort(wanted: number | undefined, fallback: number, taken: S
       return p;
     }
   }
+}
+
+/**
+ * The port of one listener: `wanted` (last run's) or `fallback` (the default) when free, else any
+ * free one; `busy` lists the preferred ports that were taken.
+ */
+async function choosePort(wanted: number | undefined, fallback: number, taken: Set<number>): Promise<{ port: number; busy: number[] }> {
+  const busy: number[] = [];
+  for (const p of new Set([wanted, fallback])) {
+    if (p === undefined || taken.has(p)) continue;
+    if (await portFree(p)) {
+      taken.add(p);
+      return { port: p, busy };
+    }
+    busy.push(p);
+  }
+  return { port: await freshPort(taken), busy };
 }
 
 /** Creates (first run) or loads (re-run) everything in `dir`; `say` reports each step. */
@@ -162,13 +174,18 @@ export async function prepareDemo(dir: string, say: (line: string) => void): Pro
     saved = {};
   }
   const taken = new Set<number>();
-  const ports: DemoPorts = {
-    log: await choosePort(saved.log, DEMO_DEFAULT_PORTS.log, taken),
-    witnesses: [],
-    p2p: [],
+  const ports: DemoPorts = { log: 0, witnesses: [], p2p: [] };
+  const busy: string[] = [];
+  const pick = async (what: string, wanted: number | undefined, fallback: number): Promise<number> => {
+    const c = await choosePort(wanted, fallback, taken);
+    if (c.busy.length > 0) busy.push(`${what} ${c.busy.join('/')} → ${c.port}`);
+    return c.port;
   };
-  for (let i = 0; i < DEMO_WITNESSES; i++) ports.witnesses.push(await choosePort(saved.witnesses?.[i], DEMO_DEFAULT_PORTS.witnesses[i]!, taken));
-  for (let i = 0; i < DEMO_WITNESSES; i++) ports.p2p.push(await choosePort(saved.p2p?.[i], DEMO_DEFAULT_PORTS.p2p[i]!, taken));
+  ports.log = await pick('log', saved.log, DEMO_DEFAULT_PORTS.log);
+  for (let i = 0; i < DEMO_WITNESSES; i++) ports.witnesses.push(await pick(`witness-${i + 1}`, saved.witnesses?.[i], DEMO_DEFAULT_PORTS.witnesses[i]!));
+  for (let i = 0; i < DEMO_WITNESSES; i++) ports.p2p.push(await pick(`witness-${i + 1} libp2p`, saved.p2p?.[i], DEMO_DEFAULT_PORTS.p2p[i]!));
+  if (busy.length > 0) say(`ports: busy, took free ones instead: ${busy.join(', ')}`);
+  say(`ports: log ${ports.log}, witnesses ${ports.witnesses.join(', ')}, libp2p ${ports.p2p.join(', ')} (all on 127.0.0.1)`);
   const setup: DemoSetup = {
     dir, created, logKeyFile, logVkey: verifierKeyFromSigner(log.skey, undefined, opts), logData: join(dir, 'log'),
     tokensFile, tokenFile, token, witnesses, policyFile: join(dir, 'policy.txt'), ports, peerIds,
