@@ -121,6 +121,10 @@ test('two witness processes: split view → evidence list/verify, 403 naming the
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /^PROVEN: /m);
     const id = /^id ([0-9a-f]{64})$/m.exec(ok.stdout)![1]!;
+    const asJson = await runCli(['evidence', 'verify', file, '--vkey', KEY.vkey, '--json']);
+    assert.equal(asJson.code, 0, asJson.stderr);
+    const verdict = JSON.parse(asJson.stdout) as { id: string; origin: string; proven: boolean; pinned: boolean };
+    assert.deepEqual([verdict.id, verdict.origin, verdict.proven, verdict.pinned], [id, ORIGIN, true, true]);
     // Pinning another log key: not proven (the CLI passes --vkey as logVkeys).
     assert.equal(verifyEvidence(parseEvidence(lines[0]! + '\n'), { logVkeys: [logKey(ORIGIN, 9).vkey] }).proven, false);
     const tampered = join(dir, 'tampered.json');

@@ -19,6 +19,7 @@ only the given log keys count. Exit status: 0 proven; 1 not proven (including
 "unproven-inconsistency" records and malformed files); 2 usage; 3 unreadable file.`,
   options: {
     vkey: { type: 'string', multiple: true, value: 'VKEY', description: "the log's verifier key to pin (type 0x01)" },
+    json: { type: 'boolean', description: 'print one JSON object: {"id","kind","origin","logKeys","pinned","observer","createdAt","proven","reason"}' },
   },
   async run({ values, positionals, io }) {
     const vkeys = values.vkey ?? [];
@@ -40,6 +41,20 @@ only the given log keys count. Exit status: 0 proven; 1 not proven (including
       throw e;
     }
     const verdict = verifyEvidence(record, vkeys.length > 0 ? { logVkeys: vkeys } : {});
+    if (values.json) {
+      io.out(JSON.stringify({
+        id: evidenceId(record),
+        kind: record.kind,
+        origin: record.origin,
+        logKeys: vkeys.length > 0 ? vkeys : record.logVkeys,
+        pinned: vkeys.length > 0,
+        observer: { name: record.observer.name, peerId: record.observer.peerId },
+        createdAt: record.createdAt,
+        proven: verdict.proven,
+        reason: verdict.reason,
+      }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+      return verdict.proven ? 0 : EXIT_FAIL;
+    }
     io.out(`id ${evidenceId(record)}`);
     io.out(`kind ${record.kind}`);
     io.out(`origin ${record.origin}`);
