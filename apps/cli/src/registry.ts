@@ -24,6 +24,8 @@ export const commands: readonly CommandEntry[] = [
     async () => as((await import('./commands/log-serve.js')).logServe)),
   entry('log tokens add', 'Create a submission token for a source and print it once',
     async () => as((await import('./commands/log-tokens-add.js')).logTokensAdd)),
+  entry('log tokens revoke', 'Revoke the submission token of a source',
+    async () => as((await import('./commands/log-tokens-revoke.js')).logTokensRevoke)),
   entry('submit', 'Submit entries to a log; prints each entry\'s index, one per line, in input order',
     async () => as((await import('./commands/submit.js')).submit)),
   entry('get', 'Fetch one entry by index (raw bytes to standard output, or --out FILE, or --json)',

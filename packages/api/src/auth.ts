@@ -29,6 +29,8 @@
  * ```
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { ApiError } from './errors.js';
 import { describeIssues } from './schemas.js';
@@ -112,20 +114,36 @@ interface Bucket {
 
 /** Checks bearer tokens and charges quotas. Build one with {@link loadTokens}. */
 export class TokenAuthenticator {
-  readonly #hashes: Buffer[];
-  readonly #sources: string[];
-  readonly #buckets = new Map<string, Bucket>();
+  #hashes: Buffer[] = [];
+  #sources: string[] = [];
+  #buckets = new Map<string, Bucket>();
   readonly #clock: () => number;
 
   constructor(file: TokensFile, opts: TokenAuthenticatorOptions = {}) {
     this.#clock = opts.clock ?? Date.now;
-    this.#hashes = file.tokens.map((t) => Buffer.from(t.sha256, 'hex'));
-    this.#sources = file.tokens.map((t) => t.source);
+    this.replace(file);
+  }
+
+  /**
+   * Swaps in a new set of tokens (a reload of the tokens file): a token no longer in `file` is
+   * refused from the next request on. A source whose quota is unchanged keeps its bucket's level,
+   * so a reload does not refill quotas; a new or changed quota starts full.
+   */
+  replace(file: TokensFile): void {
     const now = this.#clock();
+    const buckets = new Map<string, Bucket>();
     for (const t of file.tokens) {
       const capacity = t.quota.burst ?? t.quota.entriesPerMinute;
-      this.#buckets.set(t.source, { capacity, perMs: t.quota.entriesPerMinute / 60_000, level: capacity, at: now });
+      const perMs = t.quota.entriesPerMinute / 60_000;
+      const old = this.#buckets.get(t.source);
+      buckets.set(t.source, old !== undefined && old.capacity === capacity && old.perMs === perMs
+        ? old
+        : { capacity, perMs, level: capacity, at: now });
     }
+    // Assigned together, synchronously: no request sees a mix of the old and new sets.
+    this.#hashes = file.tokens.map((t) => Buffer.from(t.sha256, 'hex'));
+    this.#sources = file.tokens.map((t) => t.source);
+    this.#buckets = buckets;
   }
 
   /** Number of tokens. */
@@ -189,11 +207,27 @@ export class TokenAuthenticator {
   }
 }
 
-/** Reads and validates a tokens file. */
-export async function loadTokens(file: string, opts: TokenAuthenticatorOptions = {}): Promise<TokenAuthenticator> {
+/** Reads and validates a tokens file (a missing file is an error). */
+export async function readTokensFile(file: string): Promise<TokensFile> {
   const text = await readTokensText(file);
   if (text === undefined) throw new ApiError('bad-input', `${file}: tokens file not found`);
-  return new TokenAuthenticator(parseTokensFile(text, file), opts);
+  return parseTokensFile(text, file);
+}
+
+/** Reads and validates a tokens file. */
+export async function loadTokens(file: string, opts: TokenAuthenticatorOptions = {}): Promise<TokenAuthenticator> {
+  return new TokenAuthenticator(await readTokensFile(file), opts);
+}
+
+/**
+ * Revokes the token of `source` in `file`: its hash is removed, so a log that reloads the file
+ * refuses it from the next request on. Throws ApiError `bad-input` when the source has no token.
+ */
+export async function revokeToken(file: string, source: string): Promise<void> {
+  const current = await readTokensFile(file);
+  const tokens = current.tokens.filter((t) => t.source !== source);
+  if (tokens.length === current.tokens.length) throw new ApiError('bad-input', `${file}: source ${JSON.stringify(source)} has no token`);
+  await writeFileAtomic(file, JSON.stringify({ version: 1, tokens }, null, 2) + '\n');
 }
 
 /** Options of {@link createToken}. */
@@ -238,4 +272,75 @@ export async function createToken(file: string, source: string, opts: CreateToke
   if (tokens.length > MAX_TOKENS) throw new ApiError('bad-input', `${file}: at most ${MAX_TOKENS} tokens`);
   await writeFileAtomic(file, JSON.stringify({ version: 1, tokens }, null, 2) + '\n');
   return token;
+}
+
+/** How long the tokens file must be quiet after a change before it is read again (ms). */
+export const TOKENS_RELOAD_DEBOUNCE_MS = 200;
+
+/** Where {@link watchTokens} reports reloads. */
+export interface TokensReloadLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** A running watch of a tokens file. */
+export interface TokensWatch {
+  /** Reads the file now (e.g. on SIGHUP); resolves true when the new set is in force. Never throws. */
+  reload(reason: string): Promise<boolean>;
+  close(): void;
+}
+
+/**
+ * Keeps `auth` in step with `file`: reloads on every change of the file (watching its directory,
+ * since `log tokens add/revoke` replace the file by renaming a new one over it), debounced by
+ * `debounceMs`, and whenever {@link TokensWatch.reload} is called. A file that fails to read or
+ * validate keeps the tokens in force and logs why, naming the field.
+ */
+export function watchTokens(
+  file: string,
+  auth: TokenAuthenticator,
+  opts: { logger: TokensReloadLogger; debounceMs?: number; signal?: AbortSignal },
+): TokensWatch {
+  const debounceMs = opts.debounceMs ?? TOKENS_RELOAD_DEBOUNCE_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+  let closed = false;
+  let watcher: FSWatcher | undefined;
+  const reload = (reason: string): Promise<boolean> => {
+    // Reloads run one at a time, in order: the last read wins.
+    const run = chain.then(async () => {
+      try {
+        const next = await readTokensFile(file);
+        auth.replace(next);
+        opts.logger.info('tokens reloaded', { file, reason, tokens: next.tokens.length });
+        return true;
+      } catch (e) {
+        opts.logger.error('tokens reload failed: keeping the tokens in force', { file, reason, tokens: auth.size, error: (e as Error).message });
+        return false;
+      }
+    });
+    chain = run;
+    return run;
+  };
+  const close = (): void => {
+    closed = true;
+    if (timer !== undefined) clearTimeout(timer);
+    watcher?.close();
+  };
+  const name = basename(file);
+  try {
+    watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
+      if (closed || (changed !== null && changed !== name)) return;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        void reload('file changed');
+      }, debounceMs);
+    });
+    watcher.on('error', (e) => opts.logger.error('tokens file watch failed: reload with SIGHUP', { file, error: e.message }));
+  } catch (e) {
+    opts.logger.error('cannot watch the tokens file: reload with SIGHUP', { file, error: (e as Error).message });
+  }
+  opts.signal?.addEventListener('abort', close, { once: true });
+  return { reload, close };
 }

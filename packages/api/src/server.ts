@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBounded } from '@cairn/formats';
-import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp } from './http/listen.js';
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp, type TlsMaterial } from './http/listen.js';
 import { createMetricsRegistry, registerListenerMetrics, registerLogMetrics, serveMetrics, type ListenerMetrics } from './http/metrics.js';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
@@ -41,6 +41,8 @@ export interface LogServerOptions {
   readonly node: ServedLog;
   /** Port 0 picks a free port; the returned `url` has the real one. */
   readonly listen: { readonly host: string; readonly port: number };
+  /** Serve HTTPS with this PEM certificate chain and key (default: plain HTTP); swap it later with `setTls`. */
+  readonly tls?: TlsMaterial | undefined;
   /** Submission credentials; without them `submit` always answers UNAUTHORIZED. */
   readonly tokens?: TokenAuthenticator | undefined;
   /** tlog-tiles prefix: `''` (root, default) or `/a/b`. */
@@ -59,9 +61,11 @@ export interface LogServerOptions {
 
 /** A running server. */
 export interface LogServer {
-  /** `http://host:port` (no trailing slash); tiles live at `url + prefix`, tRPC at `url + '/trpc'`. */
+  /** `http://host:port` (`https://` with tls) (no trailing slash); tiles live at `url + prefix`, tRPC at `url + '/trpc'`. */
   readonly url: string;
   readonly port: number;
+  /** Replaces the TLS certificate and key for new connections (throws, keeping the old, when they are bad). */
+  setTls(tls: TlsMaterial): void;
   close(): Promise<void>;
 }
 
@@ -162,7 +166,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
   };
 
   const listener = await listenHttp({
-    listen: opts.listen, handle, logger: opts.logger, metrics, ...bounds,
+    listen: opts.listen, handle, logger: opts.logger, metrics, tls: opts.tls, ...bounds,
     keepAliveTimeoutMs: opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS, closeGraceMs: opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
   });
   const url = listener.url;

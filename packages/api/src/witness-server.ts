@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp } from './http/listen.js';
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp, type TlsMaterial } from './http/listen.js';
 import { createMetricsRegistry, registerListenerMetrics, serveMetrics } from './http/metrics.js';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Witness } from '@cairn/witness';
@@ -37,6 +37,8 @@ export interface WitnessServerOptions {
   readonly witness: Witness;
   /** Port 0 picks a free port; the returned `url` has the real one. */
   readonly listen: { readonly host: string; readonly port: number };
+  /** Serve HTTPS with this PEM certificate chain and key (default: plain HTTP); swap it later with `setTls`. */
+  readonly tls?: TlsMaterial | undefined;
   /** Prefix of the tlog-witness paths: `''` (default) or `/witness`. */
   readonly prefix?: string;
   readonly closeGraceMs?: number;
@@ -55,9 +57,11 @@ export interface WitnessServerOptions {
 
 /** A running witness server. */
 export interface WitnessServer {
-  /** `http://host:port` (no trailing slash). */
+  /** `http://host:port` (`https://` with tls) (no trailing slash). */
   readonly url: string;
   readonly port: number;
+  /** Replaces the TLS certificate and key for new connections (throws, keeping the old, when they are bad). */
+  setTls(tls: TlsMaterial): void;
   close(): Promise<void>;
 }
 
@@ -102,7 +106,7 @@ export async function startWitnessServer(opts: WitnessServerOptions): Promise<Wi
   };
 
   const listener = await listenHttp({
-    listen: opts.listen, handle, logger: opts.logger, metrics, ...bounds,
+    listen: opts.listen, handle, logger: opts.logger, metrics, tls: opts.tls, ...bounds,
     keepAliveTimeoutMs: WITNESS_KEEP_ALIVE_TIMEOUT_MS, closeGraceMs: opts.closeGraceMs ?? WITNESS_CLOSE_GRACE_MS,
   });
   return listener;

@@ -15,7 +15,7 @@ import { CommandFailure, defineCommand, EXIT_IO, type Io, type Values } from '..
 import { cliDisplayName, runCliChild, spawnCli, type Child } from '../lib/demo-children.js';
 import { demoEvents } from '../lib/demo-events.js';
 import { DEMO_ORIGIN, DEMO_QUORUM, freshPort, prepareDemo, saveDemoJson, writeDemoPolicy, type DemoSetup } from '../lib/demo-setup.js';
-import { untilSignal } from '../lib/signals.js';
+import { onHangup, untilSignal } from '../lib/signals.js';
 
 /** Default demo directory, relative to the current directory (git-ignored in this repository). */
 export const DEFAULT_DEMO_DIR = '.cairn-demo';
@@ -276,7 +276,13 @@ prints it, exports one tlog-proof bundle and verifies it under a tlog-policy fil
 command for the other commands, and runs until SIGINT/SIGTERM, which stop the children
 cleanly. The children's output goes to DIR/logs/.`,
   options,
-  run({ values, io }) {
-    return runDemo(values, io);
+  async run({ values, io }) {
+    // A SIGHUP (e.g. the terminal closing) does not end the demo; SIGINT/SIGTERM do.
+    const offHangup = onHangup(() => io.err('demo: SIGHUP ignored (stop with Ctrl-C or SIGTERM)'));
+    try {
+      return await runDemo(values, io);
+    } finally {
+      offHangup();
+    }
   },
 });

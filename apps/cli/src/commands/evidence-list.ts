@@ -3,7 +3,8 @@ import { MAX_EVIDENCE_PAGE } from '@cairn/api';
 import { createWitnessClient } from '@cairn/client';
 import { defineCommand } from '../command.js';
 import { remote } from '../lib/trpc-errors.js';
-import { parseIntOption, parseUrlOption } from '../lib/options.js';
+import { caOption, parseIntOption, parseUrlOption } from '../lib/options.js';
+import { trustCa } from '../lib/tls.js';
 
 export const evidenceList = defineCommand({
   name: 'evidence list',
@@ -19,8 +20,10 @@ holds: its own findings and those gossiped to it. Each line is one canonical rec
     origin: { type: 'string', value: 'ORIGIN', description: 'only records about this log origin' },
     limit: { type: 'string', value: 'N', description: `at most N records (default 100, at most ${MAX_EVIDENCE_PAGE})` },
     json: { type: 'boolean', description: 'print one JSON object per line with the witness\'s metadata: {"id","origin","kind","proven","recordedAt","record"}' },
+    ...caOption,
   },
   async run({ values, io }) {
+    await trustCa(values.ca);
     const url = parseUrlOption('--url', values.url!);
     const limit = values.limit === undefined ? undefined : parseIntOption('--limit', values.limit, 1, MAX_EVIDENCE_PAGE);
     const records = await remote('cannot list evidence', url, () => createWitnessClient(url).evidence.query({

@@ -3,7 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { createLogClient } from '@cairn/client';
 import { leafHash } from '@cairn/merkle';
 import { defineCommand } from '../command.js';
-import { parseIndexOption, parseUrlOption } from '../lib/options.js';
+import { caOption, parseIndexOption, parseUrlOption } from '../lib/options.js';
+import { trustCa } from '../lib/tls.js';
 import { remote } from '../lib/trpc-errors.js';
 
 export const get = defineCommand({
@@ -17,8 +18,10 @@ instead. The entry is not verified here: use \`cairn prove\` and \`cairn verify\
     index: { type: 'string', required: true, value: 'I', description: 'entry index (0-based)' },
     out: { type: 'string', value: 'FILE', description: 'write the entry to FILE instead of standard output' },
     json: { type: 'boolean', description: 'print JSON with base64 data and the leaf hash' },
+    ...caOption,
   },
   async run({ values, io }) {
+    await trustCa(values.ca);
     const url = parseUrlOption('--url', values.url!);
     const index = parseIndexOption('--index', values.index!);
     const client = createLogClient(url);

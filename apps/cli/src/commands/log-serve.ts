@@ -1,11 +1,12 @@
 /** `cairn log serve`: runs a log node (LevelDB data directory, tiles + tRPC on one port). */
-import { loadTokens, startLogServer, ApiError, DEFAULT_REQUEST_TIMEOUT_MS } from '@cairn/api';
+import { loadTokens, startLogServer, watchTokens, ApiError, DEFAULT_REQUEST_TIMEOUT_MS, TOKENS_RELOAD_DEBOUNCE_MS } from '@cairn/api';
 import { DEFAULT_WITNESS_INITIAL_BACKOFF_MS, DEFAULT_WITNESS_MAX_BACKOFF_MS, LogError, LogNode, jsonLogger, openLevelStorage } from '@cairn/log';
 import type { GossipHost } from '@cairn/gossip';
 import { CommandFailure, UsageError, defineCommand } from '../command.js';
 import { readKeyFile } from '../lib/files.js';
-import { parseIntOption, parseListen, parseP2pAddr, parseP2pListen, parseUrlOption } from '../lib/options.js';
-import { untilSignal } from '../lib/signals.js';
+import { caOption, parseIntOption, parseListen, parseP2pAddr, parseP2pListen, parseUrlOption, tlsServerOptions } from '../lib/options.js';
+import { onHangup, untilSignal } from '../lib/signals.js';
+import { leafSerial, readTlsFlags, trustCa } from '../lib/tls.js';
 import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
 
 /** Largest accepted witness retry delay (ms): one hour. */
@@ -39,7 +40,17 @@ are counted in /metrics (cairn_log_witness_backoffs_ended_total) and logged.
 Bounds: --max-connections, --headers-timeout and --request-timeout limit the HTTP listener; what
 they refuse is counted in /metrics (cairn_http_connections_refused_total,
 cairn_http_request_timeouts_total) and logged (rate-limited). Submission bodies above 16 MiB get
-413 naming the limit, whether declared (Content-Length) or sent chunked.`,
+413 naming the limit, whether declared (Content-Length) or sent chunked.
+
+TLS: with --tls-cert and --tls-key it serves HTTPS (same bounds); the start-up line says
+https://. SIGHUP re-reads both files and uses them for new connections; a pair that does not
+load is logged and the current one kept. --ca FILE makes the log trust a private CA for its
+https:// witnesses. See docs/operations.md for the reverse-proxy alternative.
+
+Tokens: the --tokens file is re-read when it changes (a watch on its directory, debounced) and
+on SIGHUP, so \`cairn log tokens add\` and \`cairn log tokens revoke\` take effect without a
+restart; a revoked token is refused from its next request. A file that fails to validate keeps
+the tokens in force and is logged naming the field. SIGHUP never stops the log.`,
   options: {
     data: { type: 'string', required: true, value: 'DIR', description: 'data directory (LevelDB), created if absent' },
     key: { type: 'string', required: true, value: 'FILE', description: 'signer key file from `cairn keygen`' },
@@ -59,6 +70,8 @@ cairn_http_request_timeouts_total) and logged (rate-limited). Submission bodies 
     },
     'witness-retry-max': { type: 'string', value: 'MS', description: `largest retry delay for a witness (default ${DEFAULT_WITNESS_MAX_BACKOFF_MS})` },
     ...listenerOptions(DEFAULT_REQUEST_TIMEOUT_MS),
+    ...tlsServerOptions,
+    ...caOption,
   },
   async run({ values, io }) {
     const listen = parseListen('--listen', values.listen!);
@@ -78,6 +91,8 @@ cairn_http_request_timeouts_total) and logged (rate-limited). Submission bodies 
     const p2pListen = (values['p2p-listen'] ?? []).map((v) => parseP2pListen('--p2p-listen', v));
     const p2pWitnesses = witnesses.filter((w) => w.url.startsWith('/'));
     if (p2pListen.length > 0 && p2pWitnesses.length === 0) throw new UsageError('--p2p-listen needs a --witness MULTIADDR=VKEY');
+    const tls = await readTlsFlags(values);
+    await trustCa(values.ca);
     const signerKey = await readKeyFile(values.key!);
     const logger = jsonLogger();
     let host: GossipHost | undefined;
@@ -130,7 +145,7 @@ cairn_http_request_timeouts_total) and logged (rate-limited). Submission bodies 
     p2p?.node.addEventListener('peer:connect', (evt) => node.witnessReachable(evt.detail.toString()));
     let server;
     try {
-      server = await startLogServer({ node, listen, tokens, logger, ...bounds });
+      server = await startLogServer({ node, listen, tokens, logger, tls, ...bounds });
     } catch (e) {
       await node.stop();
       await host?.stop();
@@ -153,12 +168,34 @@ cairn_http_request_timeouts_total) and logged (rate-limited). Submission bodies 
       for (const a of p2p.multiaddrs()) io.out(`p2p listening on ${a.toString()}`);
     }
     if (witnesses.length > 0) io.out(`quorum ${quorum ?? witnesses.length} of ${witnesses.length}`);
+    if (tls !== undefined) io.out(`tls certificate ${values['tls-cert']} (serial ${leafSerial(tls)}), reloaded on SIGHUP`);
+    const tokensWatch = tokens === undefined || values.tokens === undefined ? undefined
+      : watchTokens(values.tokens, tokens, { logger, debounceMs: TOKENS_RELOAD_DEBOUNCE_MS });
+    if (tokensWatch !== undefined) {
+      io.out(`tokens ${values.tokens} (${tokens!.size}), reloaded when the file changes (watched, ${TOKENS_RELOAD_DEBOUNCE_MS} ms debounce) and on SIGHUP`);
+    }
+    const listening = server;
+    const offHangup = onHangup(async () => {
+      logger.info('SIGHUP: reloading', { tls: tls !== undefined, tokens: tokensWatch !== undefined });
+      if (tls !== undefined) {
+        try {
+          const next = (await readTlsFlags(values))!;
+          listening.setTls(next);
+          logger.info('tls certificate reloaded', { cert: values['tls-cert'], serial: leafSerial(next) });
+        } catch (e) {
+          logger.error('tls reload failed: keeping the certificate in force', { cert: values['tls-cert'], key: values['tls-key'], error: (e as Error).message });
+        }
+      }
+      await tokensWatch?.reload('SIGHUP');
+    });
     logger.info('started', { url: server.url, origin: node.origin, size: size.toString(), data: values.data });
     const sig = await untilSignal();
     logger.info('stopping', { signal: sig });
+    tokensWatch?.close();
     await server.close();
     await node.stop();
     await host?.stop();
+    offHangup(); // only now: a SIGHUP while stopping is ignored too
     logger.info('stopped', { size: (node.latestCheckpoint()?.size ?? 0n).toString() });
     return 0;
   },

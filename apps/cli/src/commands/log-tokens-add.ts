@@ -9,8 +9,9 @@ export const logTokensAdd = defineCommand({
   details: `
 The tokens file (created if absent, mode 0600) stores only a SHA-256 hash of each token, with
 the source name and its quota. The token itself is printed once on standard output; give it to
-the source, which sends it as "Authorization: Bearer <token>". A running log reads the file at
-start-up.`,
+the source, which sends it as "Authorization: Bearer <token>". A running log re-reads the file
+when it changes (and on SIGHUP): the token works without a restart. Revoke it with
+\`cairn log tokens revoke\`.`,
   options: {
     tokens: { type: 'string', required: true, value: 'FILE', description: 'tokens file (JSON)' },
     source: { type: 'string', required: true, value: 'NAME', description: 'source name (A–Z a–z 0–9 . _ -, up to 64)' },

@@ -4,7 +4,8 @@ import { EXIT_CODES, EXIT_FETCH_FAILED, loadPolicy, VerifyError } from '@cairn/c
 import { EXIT_STALLED, followLog, LogMonitor, MonitorStateError } from '@cairn/client/monitor';
 import { CommandFailure, EXIT_IO, EXIT_USAGE, UsageError, defineCommand, type Io, type Values } from '../command.js';
 import { readBounded } from '../lib/files.js';
-import { parseIntOption, parseUrlOption } from '../lib/options.js';
+import { caOption, parseIntOption, parseUrlOption } from '../lib/options.js';
+import { trustCa } from '../lib/tls.js';
 import { Progress } from '../lib/progress.js';
 import { untilSignal } from '../lib/signals.js';
 
@@ -22,6 +23,7 @@ const options = {
   interval: { type: 'string', value: 'MS', description: `time between polls (default ${DEFAULT_MONITOR_INTERVAL_MS})` },
   'stall-after': { type: 'string', value: 'S', description: `alarm when no new checkpoint for S seconds (default ${DEFAULT_STALL_AFTER_SECONDS})` },
   once: { type: 'boolean', description: 'one pass, then exit: 0 when all is well' },
+  ...caOption,
 } as const;
 
 /** Parsed options of `cairn monitor` (every key present, undefined when not given). */
@@ -123,7 +125,8 @@ of the first alarm, 3 if the log could not be read, 0 when all is well (for cron
 Exit status:
 ${exitTable()}`,
   options,
-  run({ values, io }) {
+  async run({ values, io }) {
+    await trustCa(values.ca);
     return runMonitor(values, io);
   },
 });

@@ -5,7 +5,8 @@ import { parseCheckpointNote, parseProofBundle, ProofBundleError, FormatError } 
 import { leafHash, verifyInclusion, ProofError } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
 import { CommandFailure, defineCommand } from '../command.js';
-import { parseIndexOption, parseUrlOption } from '../lib/options.js';
+import { caOption, parseIndexOption, parseUrlOption } from '../lib/options.js';
+import { trustCa } from '../lib/tls.js';
 import { EXIT_NOT_YET_COSIGNED, describeRemoteError, remote, remoteErrorInfo } from '../lib/trpc-errors.js';
 
 export const prove = defineCommand({
@@ -23,8 +24,10 @@ checkpoint does not cover yet, as when its witnesses are unreachable, fails with
     index: { type: 'string', required: true, value: 'I', description: 'entry index (0-based)' },
     out: { type: 'string', value: 'FILE', description: 'where to write the .tlog-proof bundle (default: standard output)' },
     json: { type: 'boolean', description: 'print {"index","treeSize","bundle"} (the bundle as text) instead of the bundle' },
+    ...caOption,
   },
   async run({ values, io }) {
+    await trustCa(values.ca);
     const url = parseUrlOption('--url', values.url!);
     const index = parseIndexOption('--index', values.index!);
     const client = createLogClient(url);

@@ -9,7 +9,8 @@ import { leafHash, ProofError, verifyInclusion } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
 import { CommandFailure, EXIT_IO, UsageError, defineCommand } from '../command.js';
 import { fsyncDir, readBounded } from '../lib/files.js';
-import { parseIntOption, parseUrlOption } from '../lib/options.js';
+import { caOption, parseIntOption, parseUrlOption } from '../lib/options.js';
+import { trustCa } from '../lib/tls.js';
 import { Progress } from '../lib/progress.js';
 import { describeRemoteError, remoteErrorInfo } from '../lib/trpc-errors.js';
 
@@ -107,8 +108,10 @@ quietly. --json prints one JSON object per entry: {"index","line"}.`,
     },
     linger: { type: 'string', value: 'MS', description: `send a partial batch after MS milliseconds without a full batch (0–${MAX_LINGER_MS}, default ${DEFAULT_LINGER_MS})` },
     proofs: { type: 'string', value: 'DIR', description: 'write each entry\'s .tlog-proof bundle into DIR (with --wait checkpoint|cosigned)' },
+    ...caOption,
   },
   async run({ values, io }) {
+    await trustCa(values.ca);
     const url = parseUrlOption('--url', values.url!);
     const token = values.token ?? process.env['CAIRN_TOKEN'];
     if (!token) throw new UsageError('a token is required: --token TOKEN or CAIRN_TOKEN');

@@ -18,7 +18,8 @@ import {
 } from '@cairn/client';
 import { CommandFailure, EXIT_USAGE, UsageError, defineCommand, type Io } from '../command.js';
 import { readBounded } from '../lib/files.js';
-import { parseIndexOption, parseIntOption, parseUrlOption } from '../lib/options.js';
+import { caOption, parseIndexOption, parseIntOption, parseUrlOption } from '../lib/options.js';
+import { trustCa } from '../lib/tls.js';
 
 /** The exit-code table printed in --help (from @cairn/client's EXIT_CODES, the only table). */
 export function exitCodeTable(): string {
@@ -86,8 +87,10 @@ ${exitCodeTable()}`,
     'leaf-hash': { type: 'string', value: 'B64', description: 'the entry\'s leaf hash (base64), instead of --entry-file' },
     'max-future-skew': { type: 'string', value: 'SECONDS', description: `witness clock skew allowed (default ${DEFAULT_MAX_FUTURE_SKEW_SECONDS})` },
     json: { type: 'boolean', description: 'print a machine-readable result (success or failure) on standard output' },
+    ...caOption,
   },
   async run({ values, io }) {
+    await trustCa(values.ca);
     const json = values.json === true;
     if ((values.bundle === undefined) === (values.url === undefined)) throw new UsageError('give exactly one of --bundle FILE and --url URL');
     if (values.url !== undefined && values.index === undefined) throw new UsageError('--url needs --index');

@@ -49,7 +49,7 @@ async function serve(args: { data: string; key: string; log: string[] }) {
     },
     err: (l) => { errs.push(l); },
   };
-  const done = runWitnessServe({ data: args.data, key: args.key, listen: '127.0.0.1:0', log: args.log, 'logs-file': undefined, 'p2p-listen': undefined, peer: undefined, 'allow-peer': undefined, 'max-connections': undefined, 'headers-timeout': undefined, 'request-timeout': undefined, 'peer-sync-timeout': undefined }, io, () => stopped, {});
+  const done = runWitnessServe({ data: args.data, key: args.key, listen: '127.0.0.1:0', log: args.log, 'logs-file': undefined, 'p2p-listen': undefined, peer: undefined, 'allow-peer': undefined, 'max-connections': undefined, 'headers-timeout': undefined, 'request-timeout': undefined, 'peer-sync-timeout': undefined, 'tls-cert': undefined, 'tls-key': undefined, ca: undefined }, io, () => stopped, {});
   const u = await Promise.race([url, done.then((c) => { throw new Error(`exited ${c}: ${errs.join('\n')}`); })]);
   return { url: u, lines, errs, stop: async () => { stop('test'); return done; } };
 }

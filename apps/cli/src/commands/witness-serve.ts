@@ -22,8 +22,9 @@ import {
 import type { PeerSyncReport, WitnessNetwork } from '@cairn/gossip/witness';
 import { CommandFailure, UsageError, defineCommand, type Io, type Values } from '../command.js';
 import { readBounded, readKeyFile } from '../lib/files.js';
-import { parseIntOption, parseListen, parseP2pPeer, parsePeerIdOption, parseP2pListen } from '../lib/options.js';
-import { untilSignal } from '../lib/signals.js';
+import { caOption, parseIntOption, parseListen, parseP2pPeer, parsePeerIdOption, parseP2pListen, tlsServerOptions } from '../lib/options.js';
+import { onHangup, untilSignal } from '../lib/signals.js';
+import { leafSerial, readTlsFlags, trustCa } from '../lib/tls.js';
 import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
 
 /**
@@ -54,6 +55,8 @@ const options = {
   },
   'allow-peer': { type: 'string', multiple: true, value: 'PEERID', description: 'also accept libp2p connections from this peer ID (a log sending add-checkpoint over libp2p, a monitor)' },
   ...listenerOptions(WITNESS_REQUEST_TIMEOUT_MS),
+  ...tlsServerOptions,
+  ...caOption,
   'peer-sync-timeout': {
     type: 'string', value: 'MS',
     description: `at start, how long to wait for the --peer witnesses' snapshots before answering add-checkpoint (503 meanwhile; 0 = do not wait; default ${DEFAULT_PEER_SYNC_TIMEOUT_MS})`,
@@ -111,6 +114,9 @@ export async function runWitnessServe(
   } catch (e) {
     throw new UsageError(`--log/--logs-file: ${(e as Error).message}`);
   }
+  const tls = await readTlsFlags(values);
+  if (tls !== undefined && listen === undefined) throw new UsageError('--tls-cert/--tls-key need --listen');
+  await trustCa(values.ca);
   const key = await readKeyFile(values.key!);
   try {
     decodeSignerKey(key, edOpts);
@@ -175,7 +181,7 @@ export async function runWitnessServe(
   if (listen !== undefined) {
     try {
       server = await startWitnessServer({
-        witness, listen, logger, ...bounds,
+        witness, listen, logger, tls, ...bounds,
         ...(net === undefined || registerGossipMetrics === undefined ? {} : { registerMetrics: (r) => registerGossipMetrics!(r, net.metrics) }),
         p2p: net === undefined ? undefined : () => ({
           peerId: net.peerId, multiaddrs: net.multiaddrs(), connectedPeers: net.connectedPeers(), metrics: net.metrics, peerSync: net.peerSync(),
@@ -197,8 +203,23 @@ export async function runWitnessServe(
     io.out(`trpc ${server.url}/trpc`);
     io.out(`metrics ${server.url}/metrics`);
     io.out(limitsLine(bounds, WITNESS_REQUEST_TIMEOUT_MS));
+    if (tls !== undefined) io.out(`tls certificate ${values['tls-cert']} (serial ${leafSerial(tls)}), reloaded on SIGHUP`);
     io.out(`cairn witness listening on ${server.url}`);
   }
+  const listening = server;
+  const offHangup = onHangup(async () => {
+    if (tls === undefined || listening === undefined) {
+      logger.info('SIGHUP: nothing to reload', {});
+      return;
+    }
+    try {
+      const next = (await readTlsFlags(values))!;
+      listening.setTls(next);
+      logger.info('tls certificate reloaded', { cert: values['tls-cert'], serial: leafSerial(next) });
+    } catch (e) {
+      logger.error('tls reload failed: keeping the certificate in force', { cert: values['tls-cert'], key: values['tls-key'], error: (e as Error).message });
+    }
+  });
   logger.info('started', {
     url: server?.url, p2p: net?.multiaddrs(), name: witness.name, logs: [...logs.keys()], data: values.data,
   });
@@ -216,6 +237,7 @@ export async function runWitnessServe(
   const why = await until();
   logger.info('stopping', { signal: why });
   await stopAll();
+  offHangup(); // only now: a SIGHUP while stopping is ignored too
   logger.info('stopped', {});
   return 0;
 }
@@ -277,6 +299,11 @@ Bounds: --max-connections, --headers-timeout and --request-timeout limit the HTT
 they refuse is counted in GET /metrics (Prometheus; with --p2p-listen also the witness network's
 counters, among them unknown peers refused by the allowlist) and logged (rate-limited). An
 add-checkpoint body above 128 KiB gets 413 naming the limit, declared or sent chunked.
+
+TLS: with --tls-cert and --tls-key the HTTP listener serves HTTPS (the start-up line says
+https://); SIGHUP re-reads both files for new connections (a pair that does not load is logged
+and the current one kept) and never stops the witness. --ca FILE trusts a private CA for the
+logs' https:// tile URLs.
 
 Logs are JSON lines on standard error; SIGINT/SIGTERM stop it cleanly. The witness key's
 cosignature/v1 verifier key is printed at start (give it to logs, clients and peer witnesses).`,

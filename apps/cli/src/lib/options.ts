@@ -80,3 +80,14 @@ export function parsePeerIdOption(flag: string, value: string): string {
   if (!PEER_ID_TEXT.test(value)) throw new UsageError(`${flag} must be a libp2p peer ID such as 12D3KooW…, got "${value}"`);
   return value;
 }
+
+/** `--tls-cert`/`--tls-key` for a server, `--ca` for a client: shared definitions. */
+export const tlsServerOptions = {
+  'tls-cert': { type: 'string', value: 'FILE', description: 'serve HTTPS with this PEM certificate chain (leaf first; with --tls-key; reloaded on SIGHUP)' },
+  'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key of --tls-cert (reloaded on SIGHUP)' },
+} as const;
+
+/** `--ca FILE` for the commands that fetch. */
+export const caOption = {
+  ca: { type: 'string', value: 'FILE', description: 'also trust the PEM CA certificate(s) in FILE for https:// URLs (a private CA)' },
+} as const;

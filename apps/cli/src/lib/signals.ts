@@ -10,3 +10,15 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.on('SIGTERM', on);
   });
 }
+
+/**
+ * Runs `reload` on every SIGHUP until the returned function is called. While it is installed a
+ * SIGHUP never ends the process (Node's default); a failing `reload` is the caller's to log.
+ */
+export function onHangup(reload: () => Promise<void> | void): () => void {
+  const on = () => {
+    void Promise.resolve().then(reload).catch(() => {});
+  };
+  process.on('SIGHUP', on);
+  return () => process.off('SIGHUP', on);
+}

@@ -11,8 +11,14 @@
  *   `requestTimeoutMs`: the whole request, body included — a slow sender gets `408` and the
  *   connection is closed (`cairn_http_request_timeouts_total{phase="headers"|"body"}`). Time
  *   spent answering (e.g. a submission waiting for its checkpoint) does not count.
+ *
+ * With `tls` (PEM certificate chain and private key) the listener speaks HTTPS with the same
+ * bounds; {@link HttpListener.setTls} swaps the certificate for new connections (e.g. on SIGHUP)
+ * while established ones keep theirs.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ListenerMetrics, RequestTimeoutPhase } from './metrics.js';
 
@@ -27,10 +33,27 @@ const MAX_CHECK_INTERVAL_MS = 1_000;
 
 /** A running HTTP server. */
 export interface HttpListener {
-  /** `http://host:port` (no trailing slash), with the real port. */
+  /** `http://host:port` or `https://host:port` (no trailing slash), with the real port. */
   readonly url: string;
   readonly port: number;
+  /**
+   * Replaces the certificate and key of an HTTPS listener for new connections. Throws (keeping
+   * the current ones) when they do not parse or do not match; throws on a plain HTTP listener.
+   */
+  setTls(tls: TlsMaterial): void;
   close(): Promise<void>;
+}
+
+/** A PEM certificate chain (leaf first) and its PEM private key. */
+export interface TlsMaterial {
+  readonly cert: string | Uint8Array;
+  readonly key: string | Uint8Array;
+}
+
+function secureOptions(tls: TlsMaterial): { cert: Buffer; key: Buffer } {
+  const o = { cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) };
+  createSecureContext(o); // throws on an unparsable certificate/key or a key that does not match
+  return o;
 }
 
 export interface ListenOptions {
@@ -45,6 +68,8 @@ export interface ListenOptions {
   readonly keepAliveTimeoutMs: number;
   readonly closeGraceMs: number;
   readonly metrics?: ListenerMetrics | undefined;
+  /** Serve HTTPS with this certificate and key (default: plain HTTP). */
+  readonly tls?: TlsMaterial | undefined;
   readonly logger?: {
     error(msg: string, fields?: Record<string, unknown>): void;
     warn?(msg: string, fields?: Record<string, unknown>): void;
@@ -96,12 +121,13 @@ export async function listenHttp(opts: ListenOptions): Promise<HttpListener> {
   checkListenerBounds({ requestTimeoutMs: opts.requestTimeoutMs, headersTimeoutMs: opts.headersTimeoutMs, maxConnections: opts.maxConnections });
   /** Sockets whose current request's headers arrived but whose body has not. */
   const receiving = new WeakSet<Socket>();
-  const server = createServer({
+  const httpOptions = {
     keepAlive: true,
     requestTimeout: opts.requestTimeoutMs,
     headersTimeout: opts.headersTimeoutMs,
     connectionsCheckingInterval: Math.max(50, Math.min(MAX_CHECK_INTERVAL_MS, Math.floor(opts.headersTimeoutMs / 4))),
-  }, (req, res) => {
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // Headers are in: until the body has arrived, a timeout is the body's.
     if (!req.complete) {
       receiving.add(req.socket);
@@ -113,7 +139,11 @@ export async function listenHttp(opts: ListenOptions): Promise<HttpListener> {
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('internal server error\n');
     });
-  });
+  };
+  const https = opts.tls === undefined ? undefined : createHttpsServer({ ...httpOptions, ...secureOptions(opts.tls) }, onRequest);
+  const server = https ?? createServer(httpOptions, onRequest);
+  // A failed TLS handshake (e.g. a client that does not trust the certificate) only closes that connection.
+  https?.on('tlsClientError', (_err, socket) => socket.destroy());
   server.keepAliveTimeout = opts.keepAliveTimeoutMs;
   server.maxConnections = opts.maxConnections;
   const warn = (msg: string, fields: Record<string, unknown>) => (opts.logger?.warn ?? opts.logger?.error)?.call(opts.logger, msg, fields);
@@ -153,8 +183,12 @@ export async function listenHttp(opts: ListenOptions): Promise<HttpListener> {
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost(opts.listen.host)}:${port}`,
+    url: `${https === undefined ? 'http' : 'https'}://${urlHost(opts.listen.host)}:${port}`,
     port,
+    setTls(tls) {
+      if (https === undefined) throw new TypeError('this listener serves plain HTTP: start it with tls to reload a certificate');
+      https.setSecureContext(secureOptions(tls));
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         const grace = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs);
