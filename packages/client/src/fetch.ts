@@ -21,6 +21,7 @@ import type { CallOptions } from './http.js';
 import type { FetchedProofBundle, LogFetcher } from './log-api.js';
 
 export {
+  certificateProblem,
   DEFAULT_BACKOFF_MS,
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,

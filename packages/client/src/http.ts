@@ -181,6 +181,8 @@ async function attemptWith(cfg: HttpConfig, req: HttpRequest, call: AbortSignal 
       throw new Retryable(new FetchError('timeout', `no answer within ${cfg.timeoutMs} ms`, { url: req.url, cause }));
     }
     if (signal.aborted) throw new FetchError('aborted', 'request aborted', { url: req.url, cause });
+    const tls = certificateProblem(cause);
+    if (tls !== undefined) throw new FetchError('network', `${tls} (${req.url})`, { url: req.url, cause }); // retrying would not change it
     // Nothing listens there: the answer will not change within a retry loop, so give up at once.
     if (systemErrorCode(cause) === 'ECONNREFUSED') throw new FetchError('network', `connection refused to ${req.url}`, { url: req.url, cause });
     throw new Retryable(new FetchError('network', `request to ${req.url} failed: ${describeCause(cause)}`, { url: req.url, cause }));
@@ -265,6 +267,25 @@ export function boundedFetch(cfg: HttpConfig, maxBytes: number, accept: string):
     const res = await httpGet(cfg, { url, maxBytes, accept }, init?.signal ? { signal: init.signal } : {});
     return new Response(res.body, { status: res.status, headers: res.contentType !== null ? { 'content-type': res.contentType } : {} });
   }) as typeof globalThis.fetch;
+}
+
+/** Error codes of a server certificate the client does not accept (Node's TLS / OpenSSL names). */
+const CERTIFICATE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED', 'CERT_REVOKED', 'CERT_SIGNATURE_FAILURE', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * "server certificate not accepted: <reason> (<CODE>)" when `e` (or an error in its `cause`
+ * chain) is the refusal of a server's TLS certificate; undefined otherwise.
+ */
+export function certificateProblem(e: unknown): string | undefined {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && CERTIFICATE_ERROR_CODES.has(code)) return `server certificate not accepted: ${c.message} (${code})`;
+  }
+  return undefined;
 }
 
 /** Joins a base URL and a path with exactly one slash. */

@@ -6,7 +6,7 @@
  * {@link EXIT_IO} (the client library's EXIT_FETCH_FAILED).
  */
 import { TRPCClientError } from '@trpc/client';
-import { EXIT_CODES, createWitnessClient, systemErrorCode } from '@cairn/client';
+import { EXIT_CODES, certificateProblem, createWitnessClient, systemErrorCode } from '@cairn/client';
 import { CommandFailure, EXIT_FAIL, EXIT_IO } from '../command.js';
 
 /**
@@ -14,6 +14,9 @@ import { CommandFailure, EXIT_FAIL, EXIT_IO } from '../command.js';
  * client library reports as `quorum-not-met` (the same cause, the same code in every command).
  */
 export const EXIT_NOT_YET_COSIGNED = EXIT_CODES['quorum-not-met'];
+
+/** Added to a refused server certificate's message. */
+export const CA_HINT = '; a server whose certificate a private CA issued needs --ca FILE';
 
 export interface RemoteErrorInfo {
   readonly httpStatus?: number;
@@ -72,6 +75,8 @@ export async function describeRemoteError(what: string, url: string, e: unknown,
   const info = remoteErrorInfo(e);
   const msg = e instanceof Error ? e.message : String(e);
   if (info?.httpStatus === undefined) {
+    const cert = certificateProblem(e);
+    if (cert !== undefined) return new CommandFailure(`${what}: ${cert} (${url})${CA_HINT}`, EXIT_IO);
     const sys = systemErrorCode(e);
     if (sys !== undefined) return new CommandFailure(`${what}: ${SYSTEM_CAUSES[sys] ?? `${sys} from`} ${url}`, EXIT_IO);
     // The answer was not JSON: a web page or another service on that port.
