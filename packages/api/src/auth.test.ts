@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createToken, loadTokens, parseTokensFile, TOKEN_PREFIX, TokenAuthenticator } from './auth.js';
+import { createToken, loadTokens, parseTokensFile, revokeToken, TOKEN_PREFIX, TokenAuthenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -112,4 +112,25 @@ test('token bucket: burst, refill per minute, refund, batch larger than the burs
   auth.chargeQuota('s', 100); // refilled to the burst, not beyond
   assert.equal(code(() => auth.chargeQuota('s', 1)), 'quota-exceeded');
   assert.equal(code(() => auth.chargeQuota('s', 101)), 'batch-exceeds-quota');
+});
+
+test('replace: a revoked token is refused at once; an unchanged quota keeps its level (no refill by reload)', async () => {
+  await withDir(async (dir) => {
+    const file = join(dir, 'tokens.json');
+    const a = await createToken(file, 'a', { quota: { entriesPerMinute: 10 } });
+    const b = await createToken(file, 'b', { quota: { entriesPerMinute: 10 } });
+    let now = 1_000_000;
+    const auth = await loadTokens(file, { clock: () => now });
+    assert.equal(auth.authenticate(`Bearer ${b}`), 'b');
+    auth.chargeQuota('a', 10);
+    await revokeToken(file, 'b');
+    auth.replace(parseTokensFile(await readFile(file, 'utf8')));
+    assert.equal(auth.size, 1);
+    assert.equal(code(() => auth.authenticate(`Bearer ${b}`)), 'unauthorized');
+    assert.equal(auth.authenticate(`Bearer ${a}`), 'a');
+    assert.equal(code(() => auth.chargeQuota('a', 1)), 'quota-exceeded');
+    now += 6_000; // one entry refilled at 10 per minute
+    auth.chargeQuota('a', 1);
+    await assert.rejects(revokeToken(file, 'b'), (e: unknown) => e instanceof ApiError && /source "b" has no token/.test(e.message));
+  });
 });
