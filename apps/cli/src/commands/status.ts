@@ -6,7 +6,8 @@
 import { TRPCClientError } from '@trpc/client';
 import { createLogClient, createWitnessClient, type LogClient, type WitnessClient } from '@cairn/client';
 import { CommandFailure, defineCommand, EXIT_FAIL, EXIT_IO } from '../command.js';
-import { parseUrlOption } from '../lib/options.js';
+import { caOption, parseUrlOption } from '../lib/options.js';
+import { trustCa } from '../lib/tls.js';
 
 /** Evidence records a witness status shows. */
 export const STATUS_EVIDENCE_LIMIT = 10;
@@ -179,8 +180,10 @@ Exit codes: 0 it answered, 1 not a Cairn log or witness, 3 unreachable.`,
   options: {
     url: { type: 'string', required: true, value: 'URL', description: 'the log\'s or the witness\'s URL' },
     json: { type: 'boolean', description: 'print the report as one JSON object' },
+    ...caOption,
   },
   async run({ values, io }) {
+    await trustCa(values.ca);
     const url = parseUrlOption('--url', values.url!);
     const report = await fetchStatus(url);
     if (values.json) io.out(JSON.stringify(report));
