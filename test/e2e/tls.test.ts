@@ -3,7 +3,8 @@
  * `openssl` binary (skipped, saying why, when there is none). A client without `--ca` fails with
  * a certificate error and makes no second attempt; with `--ca` submit and get succeed; after the
  * certificate files are replaced and SIGHUP is sent, a new connection is served the second
- * certificate (its serial) and the process is still up and serving.
+ * certificate (its serial) and the process is still up and serving. A log given `--ca` gets
+ * cosignatures from a witness that serves HTTPS, and the witness survives SIGHUP too.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { join } from 'node:path';
+import { createLogClient } from '@cairn/client';
+import { encodeBase64 } from '@cairn/formats';
 import { DAEMON_BOUND_MS, makeLogFixture, runCli, spawnDaemon, tempDir, type Daemon, type LogFixture } from '../helpers/cli.js';
 
 /** Bound on one openssl run (ms). */
@@ -151,5 +154,47 @@ describe('log serve over TLS with a private CA', { skip: hasOpenssl ? false : 'n
     await waitFor('the failed reload to be logged', () => jsonLines(log.stderr).some((l) => l.msg === 'tls reload failed: keeping the certificate in force'));
     assert.ok(log.running(), 'log serve exited on SIGHUP');
     assert.equal(await servedSerial(url, ca), SECOND_SERIAL);
+  });
+});
+
+describe('a log reaches its witness over TLS with --ca', { skip: hasOpenssl ? false : 'no openssl binary on PATH to make the test CA' }, () => {
+  let tmp: { dir: string; cleanup: () => Promise<void> };
+  let witness: Daemon | undefined;
+  let log: Daemon | undefined;
+
+  before(async () => {
+    tmp = await tempDir('cairn-tls-witness-');
+    await makeTestPki(tmp.dir, [FIRST_SERIAL]);
+  });
+
+  after(async () => {
+    await log?.stop();
+    await witness?.stop();
+    await tmp?.cleanup();
+  });
+
+  test('submit --wait cosigned succeeds; SIGHUP leaves the witness up', async () => {
+    const fx = await makeLogFixture(tmp.dir, 'tls-witness.example/log');
+    const wkey = join(tmp.dir, 'w.key');
+    const wout = await runCli(['keygen', '--name', 'w.tls.example', '--out', wkey, '--witness']);
+    assert.equal(wout.code, 0, wout.stderr);
+    const wvkey = /^cosignature\/v1 (\S+)$/m.exec(wout.stdout)![1]!;
+    witness = spawnDaemon(['witness', 'serve', '--data', join(tmp.dir, 'w-data'), '--key', wkey, '--listen', '127.0.0.1:0', '--log', fx.vkey,
+      '--tls-cert', join(tmp.dir, `s${FIRST_SERIAL}.pem`), '--tls-key', join(tmp.dir, `s${FIRST_SERIAL}.key`)]);
+    const wurl = (await witness.line(/^cairn witness listening on (\S+)$/))[1]!;
+    assert.match(wurl, /^https:\/\//);
+    log = spawnDaemon(['log', 'serve', '--data', join(tmp.dir, 'log-data'), '--key', fx.keyFile, '--listen', '127.0.0.1:0',
+      '--tokens', fx.tokensFile, '--checkpoint-interval', '50', '--witness', `${wurl}=${wvkey}`, '--ca', join(tmp.dir, 'ca.pem')]);
+    const url = (await log.line(/^cairn log listening on (\S+)$/))[1]!;
+    const r = await createLogClient(url, { token: fx.token }).log.submit.mutate(
+      { entries: [encodeBase64(new TextEncoder().encode('cosigned over tls'))], wait: 'cosigned' },
+      { signal: AbortSignal.timeout(DAEMON_BOUND_MS) },
+    );
+    assert.deepEqual(r.indices, ['0']);
+    // The checkpoint that covers it carries the witness's cosignature, got over HTTPS.
+    assert.match(r.checkpoint ?? '', /^\u2014 w\.tls\.example /m);
+    witness.child.kill('SIGHUP');
+    await waitFor('the witness reload to be logged', () => jsonLines(witness!.stderr).some((l) => l.msg === 'tls certificate reloaded'));
+    assert.ok(witness.running(), 'witness serve exited on SIGHUP');
   });
 });
