@@ -14,7 +14,7 @@ import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { createLogClient } from '@cairn/client';
 import { encodeBase64 } from '@cairn/formats';
-import { DAEMON_BOUND_MS, makeLogFixture, runCli, spawnDaemon, tempDir, type Daemon, type LogFixture } from '../helpers/cli.js';
+import { DAEMON_BOUND_MS, jsonLines, waitFor, makeLogFixture, runCli, spawnDaemon, tempDir, type Daemon, type LogFixture } from '../helpers/cli.js';
 
 /** Bound on one openssl run (ms). */
 const OPENSSL_TIMEOUT_MS = 20_000;
@@ -59,24 +59,6 @@ async function servedSerial(url: string, ca: Buffer): Promise<string> {
 }
 
 /** Polls `cond` every 50 ms until it holds; throws after the daemon bound naming `what`. */
-async function waitFor(what: string, cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + DAEMON_BOUND_MS;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function jsonLines(lines: readonly string[]): Record<string, unknown>[] {
-  return lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
-
 describe('log serve over TLS with a private CA', { skip: hasOpenssl ? false : 'no openssl binary on PATH to make the test CA' }, () => {
   let tmp: { dir: string; cleanup: () => Promise<void> };
   let fx: LogFixture;

@@ -12,29 +12,11 @@ import { join } from 'node:path';
 import { TRPCClientError } from '@trpc/client';
 import { createLogClient } from '@cairn/client';
 import { encodeBase64 } from '@cairn/formats';
-import { DAEMON_BOUND_MS, makeLogFixture, runCli, runCliOk, spawnDaemon, tempDir, type Daemon, type LogFixture } from '../helpers/cli.js';
+import { DAEMON_BOUND_MS, jsonLines, waitFor, makeLogFixture, runCli, runCliOk, spawnDaemon, tempDir, type Daemon, type LogFixture } from '../helpers/cli.js';
 
 const entry = (text: string): string[] => [encodeBase64(new TextEncoder().encode(text))];
 
 /** Polls `cond` every 50 ms until it holds; throws after the daemon bound naming `what`. */
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + DAEMON_BOUND_MS;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function jsonLines(lines: readonly string[]): Record<string, unknown>[] {
-  return lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
-
 /** The HTTP status of a submit with `token`: 200 when accepted. */
 async function submitStatus(url: string, token: string, text: string): Promise<number> {
   try {

@@ -259,3 +259,22 @@ export function spawnDaemon(args: readonly string[]): Daemon {
   };
 }
 
+/** Polls `cond` every 50 ms until it holds; throws after {@link DAEMON_BOUND_MS} naming `what`. */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + DAEMON_BOUND_MS;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The lines of a daemon's output that are JSON objects (structured log lines). */
+export function jsonLines(lines: readonly string[]): Record<string, unknown>[] {
+  return lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -6,7 +6,7 @@ import { CommandFailure, UsageError, defineCommand } from '../command.js';
 import { readKeyFile } from '../lib/files.js';
 import { caOption, parseIntOption, parseListen, parseP2pAddr, parseP2pListen, parseUrlOption, tlsServerOptions } from '../lib/options.js';
 import { onHangup, untilSignal } from '../lib/signals.js';
-import { leafSerial, readTlsFlags, trustCa } from '../lib/tls.js';
+import { leafSerial, readTlsFlags, reloadTls, trustCa } from '../lib/tls.js';
 import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
 
 /** Largest accepted witness retry delay (ms): one hour. */
@@ -177,15 +177,7 @@ the tokens in force and is logged naming the field. SIGHUP never stops the log.`
     const listening = server;
     const offHangup = onHangup(async () => {
       logger.info('SIGHUP: reloading', { tls: tls !== undefined, tokens: tokensWatch !== undefined });
-      if (tls !== undefined) {
-        try {
-          const next = (await readTlsFlags(values))!;
-          listening.setTls(next);
-          logger.info('tls certificate reloaded', { cert: values['tls-cert'], serial: leafSerial(next) });
-        } catch (e) {
-          logger.error('tls reload failed: keeping the certificate in force', { cert: values['tls-cert'], key: values['tls-key'], error: (e as Error).message });
-        }
-      }
+      if (tls !== undefined) await reloadTls(listening, values, logger);
       await tokensWatch?.reload('SIGHUP');
     });
     logger.info('started', { url: server.url, origin: node.origin, size: size.toString(), data: values.data });

@@ -24,7 +24,7 @@ import { CommandFailure, UsageError, defineCommand, type Io, type Values } from 
 import { readBounded, readKeyFile } from '../lib/files.js';
 import { caOption, parseIntOption, parseListen, parseP2pPeer, parsePeerIdOption, parseP2pListen, tlsServerOptions } from '../lib/options.js';
 import { onHangup, untilSignal } from '../lib/signals.js';
-import { leafSerial, readTlsFlags, trustCa } from '../lib/tls.js';
+import { leafSerial, readTlsFlags, reloadTls, trustCa } from '../lib/tls.js';
 import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
 
 /**
@@ -212,13 +212,7 @@ export async function runWitnessServe(
       logger.info('SIGHUP: nothing to reload', {});
       return;
     }
-    try {
-      const next = (await readTlsFlags(values))!;
-      listening.setTls(next);
-      logger.info('tls certificate reloaded', { cert: values['tls-cert'], serial: leafSerial(next) });
-    } catch (e) {
-      logger.error('tls reload failed: keeping the certificate in force', { cert: values['tls-cert'], key: values['tls-key'], error: (e as Error).message });
-    }
+    await reloadTls(listening, values, logger);
   });
   logger.info('started', {
     url: server?.url, p2p: net?.multiaddrs(), name: witness.name, logs: [...logs.keys()], data: values.data,

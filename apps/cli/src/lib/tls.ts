@@ -65,6 +65,25 @@ export async function readTlsFlags(values: { 'tls-cert'?: string | undefined; 't
   return { cert, key };
 }
 
+/**
+ * Re-reads `--tls-cert`/`--tls-key` into a running listener (SIGHUP). A pair that does not load is
+ * logged and the certificate in force stays.
+ */
+export async function reloadTls(
+  listening: { setTls(tls: TlsMaterial): void },
+  values: { 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined },
+  logger: { info(msg: string, fields?: Record<string, unknown>): void; error(msg: string, fields?: Record<string, unknown>): void },
+): Promise<void> {
+  try {
+    const next = await readTlsFlags(values);
+    if (next === undefined) return;
+    listening.setTls(next);
+    logger.info('tls certificate reloaded', { cert: values['tls-cert'], serial: leafSerial(next) });
+  } catch (e) {
+    logger.error('tls reload failed: keeping the certificate in force', { cert: values['tls-cert'], key: values['tls-key'], error: (e as Error).message });
+  }
+}
+
 /** The serial number of the leaf certificate (for start-up and reload log lines). */
 export function leafSerial(tls: TlsMaterial): string {
   return new X509Certificate(Buffer.from(tls.cert)).serialNumber;
