@@ -9,7 +9,7 @@ import { consistencyProof, leafHash, treeHash, type NodeReader } from '@cairn/me
 import { FakeClock, TestLog, testSeed } from './testing/test-log.js';
 import { MemoryWitnessStorage } from './storage/memory.js';
 import { Witness, SYNCING_RETRY_AFTER_SECONDS, type WitnessTestHooks } from './witness.js';
-import { isWitnessError, type WitnessErrorCode } from './errors.js';
+import { refused } from './test-refused.js';
 
 const WITNESS_KEY = generateSignerKey('example.com/witness', testSeed(9));
 const PEER = '12D3KooWPeerForTests';
@@ -22,17 +22,6 @@ function setup(hooks?: WitnessTestHooks) {
   const storage = new MemoryWitnessStorage();
   const witness = new Witness({ key: WITNESS_KEY, logs: [{ vkey: log.vkey, url: LOG_URL }], storage, now: clock.now, ...(hooks ? { hooks } : {}) });
   return { log, clock, storage, witness };
-}
-
-async function refused(p: Promise<unknown>, code: WitnessErrorCode) {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isWitnessError(e), `expected a WitnessError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected refusal ${code}`);
 }
 
 function readerOf(leaves: readonly Uint8Array[]): NodeReader {

@@ -14,7 +14,7 @@ import { EMPTY_ROOT } from '@cairn/merkle';
 import { FakeClock, TestLog, testSeed } from './testing/test-log.js';
 import { MemoryWitnessStorage } from './storage/memory.js';
 import { Witness, type WitnessTestHooks } from './witness.js';
-import { isWitnessError, type WitnessErrorCode } from './errors.js';
+import { refused } from './test-refused.js';
 import type { LogSpec } from './config.js';
 
 const WITNESS_KEY = generateSignerKey('example.com/witness', testSeed(9));
@@ -31,17 +31,6 @@ function setup(opts: { qpd?: number; hooks?: WitnessTestHooks; storage?: MemoryW
     ...(opts.hooks ? { hooks: opts.hooks } : {}),
   });
   return { log, clock, storage, witness };
-}
-
-async function refused(p: Promise<unknown>, code: WitnessErrorCode) {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isWitnessError(e), `expected a WitnessError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected refusal ${code}`);
 }
 
 test('first cosignature: only our line, verifiable, timestamp from the clock, state stored', async () => {
