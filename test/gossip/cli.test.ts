@@ -87,15 +87,26 @@ test('two witness processes: split view → evidence list/verify, 403 naming the
     const topics = new GossipTopics(inj.pubsub, { logVerifiers: () => undefined, metrics: inj.metrics });
     topics.follow(ORIGIN);
     await waitFor(() => inj.pubsub.getSubscribers(checkpointTopic(ORIGIN)).length > 0, 'the injector to see w1 subscribed', 15_000);
-    const valid = signedCheckpoint(KEY, A, 7);
-    const sigAt = valid.lastIndexOf(' ') + 10;
-    await topics.publishCheckpoint(ORIGIN, utf8Encode('junk'));
-    await topics.publishCheckpoint(ORIGIN, new Uint8Array(MAX_CHECKPOINT_MESSAGE_SIZE + 1).fill(0x41));
-    await topics.publishCheckpoint(ORIGIN, utf8Encode(signedCheckpoint(logKey(ORIGIN, 9), A, 7)));
-    await topics.publishCheckpoint(ORIGIN, utf8Encode(valid.slice(0, sigAt) + (valid[sigAt] === 'A' ? 'B' : 'A') + valid.slice(sigAt + 1)));
-    await topics.publishEvidence(utf8Encode('{"version":1}\n'));
+    // One round of junk, each message different from every earlier round's (gossipsub drops a
+    // message it has seen); a new round every few seconds in case w1 was not ready for the first.
+    const publishJunk = async (round: number): Promise<void> => {
+      const valid = signedCheckpoint(KEY, A, 7 + round);
+      const sigAt = valid.lastIndexOf(' ') + 10;
+      await topics.publishCheckpoint(ORIGIN, utf8Encode(`junk ${round}`));
+      await topics.publishCheckpoint(ORIGIN, new Uint8Array(MAX_CHECKPOINT_MESSAGE_SIZE + 1).fill(0x41 + round));
+      await topics.publishCheckpoint(ORIGIN, utf8Encode(signedCheckpoint(logKey(ORIGIN, 9 + round), A, 7)));
+      await topics.publishCheckpoint(ORIGIN, utf8Encode(valid.slice(0, sigAt) + (valid[sigAt] === 'A' ? 'B' : 'A') + valid.slice(sigAt + 1)));
+      await topics.publishEvidence(utf8Encode(`{"version":${round + 1}}\n`));
+    };
+    let round = 0;
+    let lastRound = Date.now();
+    await publishJunk(round);
     let seen: Record<string, number> = {};
     await until(async () => {
+      if (Date.now() - lastRound > 5_000 && round < 8) {
+        lastRound = Date.now();
+        await publishJunk(++round);
+      }
       const r = ((await c1.status.query()).p2p?.metrics as { rejected: Record<string, number> }).rejected;
       seen = r;
       // At least: gossipsub may deliver a message again (IWANT) before it learns it was rejected.
