@@ -12,6 +12,7 @@ import {
 } from '@cairn/formats';
 import { runCli } from './main.js';
 import { commands } from './registry.js';
+import { EXIT_CODES } from '@cairn/client';
 import { EXIT_FAIL, EXIT_USAGE } from './command.js';
 import { loadVectors } from './test-vectors.js';
 
@@ -113,8 +114,8 @@ test('note verify accepts Go sumdb checkpoints and rejects tampered ones', async
       const tampered = n.signed_note.replace(/[a-z]/, (c) => (c === 'a' ? 'b' : 'a'));
       await writeFile(f, tampered);
       const t = await run(['note', 'verify', '--vkey', n.vkey, f]);
-      assert.equal(t.code, EXIT_FAIL, n.id);
-      assert.match(t.err, /invalid signature|rejected/);
+      assert.equal(t.code, EXIT_CODES['bad-log-signature'], n.id);
+      assert.match(t.err, /invalid signature/);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -139,7 +140,7 @@ test('note verify counts a Sunlight witness cosignature and enforces --min', asy
     // Without the cosignature line, --min 1 fails.
     await writeFile(f, signNote(c.checkpoint_text, [parseSignerKey(skey)]));
     const missing = await run(['note', 'verify', '--vkey', logVkey, '--cosigner', c.vkey, '--min', '1', f]);
-    assert.equal(missing.code, EXIT_FAIL);
+    assert.equal(missing.code, EXIT_CODES['quorum-not-met']);
     assert.match(missing.err, /only 0 of the required 1/);
     // --min larger than the cosigners given is a usage error.
     assert.equal((await run(['note', 'verify', '--vkey', logVkey, '--min', '2', f])).code, EXIT_USAGE);
@@ -148,7 +149,14 @@ test('note verify counts a Sunlight witness cosignature and enforces --min', asy
     const corrupt = note.replace(c.cosignature_line, c.cosignature_line.slice(0, 40) + (c.cosignature_line[40] === 'A' ? 'B' : 'A') + c.cosignature_line.slice(41));
     await writeFile(f, corrupt);
     const bad = await run(['note', 'verify', '--vkey', logVkey, '--cosigner', c.vkey, f]);
-    assert.equal(bad.code, EXIT_FAIL);
+    assert.equal(bad.code, EXIT_CODES['bad-cosignature']);
+    assert.match(bad.err, /invalid signature for key witness\.example\.org/);
+    // A note signed only by another key: no signature from --vkey, like a checkpoint whose log
+    // signature is missing in `cairn verify`.
+    await writeFile(f, signNote(c.checkpoint_text, [parseSignerKey(generateSignerKey('rome2026h1.example.org', new Uint8Array(32).fill(7)))]));
+    const unsigned = await run(['note', 'verify', '--vkey', logVkey, f]);
+    assert.equal(unsigned.code, EXIT_CODES['bad-log-signature'], unsigned.err);
+    assert.match(unsigned.err, /no signature from rome2026h1\.example\.org\+/);
     // Unknown extra signatures are ignored.
     await writeFile(f, addSignatures(note, [parseSignerKey(generateSignerKey('someone.else'))]));
     const extra = await run(['note', 'verify', '--vkey', logVkey, '--cosigner', c.vkey, f]);
@@ -159,7 +167,7 @@ test('note verify counts a Sunlight witness cosignature and enforces --min', asy
   }
 });
 
-test('note verify rejects malformed and oversized input with exit 1', async () => {
+test('note verify rejects malformed input as malformed (11) and oversized input with exit 1, like verify', async () => {
   const v = await loadVectors('signed_note.json');
   const vkey = (v.signed_notes as { vkey: string }[])[0]!.vkey;
   const dir = await mkdtemp(join(tmpdir(), 'cairn-cli-'));
@@ -167,7 +175,9 @@ test('note verify rejects malformed and oversized input with exit 1', async () =
     const f = join(dir, 'n');
     for (const body of ['', 'no signature\n', 'text\n\n— x\n', '\u0000\n\n— a AAAAAAA=\n']) {
       await writeFile(f, body);
-      assert.equal((await run(['note', 'verify', '--vkey', vkey, f])).code, EXIT_FAIL, JSON.stringify(body));
+      const r = await run(['note', 'verify', '--vkey', vkey, f]);
+      assert.equal(r.code, EXIT_CODES.malformed, JSON.stringify(body));
+      assert.match(r.err, /note rejected: .* \([a-z-]+\)/);
     }
     await writeFile(f, Buffer.alloc((1 << 20) + 1, 0x41));
     const big = await run(['note', 'verify', '--vkey', vkey, f]);

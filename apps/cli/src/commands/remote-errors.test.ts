@@ -184,7 +184,7 @@ describe('--json on local commands', () => {
       assert.equal(res.signature.ok, true);
       // A missing cosignature: still one JSON object, and the failing exit status.
       const bad = await run(['note', 'verify', join(dir, 'cp'), '--vkey', verifierKeyFromSigner(LOG_KEY), '--cosigner', key.cosignatureVkey, '--json']);
-      assert.equal(bad.code, EXIT_FAIL, bad.err);
+      assert.equal(bad.code, EXIT_CODES['quorum-not-met'], bad.err);
       const badRes = JSON.parse(bad.out) as { verified: boolean; cosignatures: { ok: boolean }[] };
       assert.equal(badRes.verified, false);
       assert.deepEqual(badRes.cosignatures.map((c) => c.ok), [false]);
