@@ -104,8 +104,14 @@ const evidenceInput = z
   })
   .optional();
 
-/** The witness router. */
+/** The witness router, served at `/trpc` by `startWitnessServer`: read-only views of one witness. */
 export const witnessRouter = t.router({
+  /**
+   * The witness's name and cosignature key, and per log: the latest cosigned size, root and
+   * time, whether it is blocked after proven misbehaviour, a larger checkpoint learned from a
+   * peer (`known`), the last catch-up; `held` says why add-checkpoint answers 503 now; `p2p` the
+   * witness-network view (peer ID, addresses, peers, gossip counters, start-up sync) or null.
+   */
   status: procedure.query(async ({ ctx }) => {
     const s = await ctx.witness.status();
     return {
@@ -126,6 +132,10 @@ export const witnessRouter = t.router({
       p2p: ctx.p2p?.() ?? null,
     };
   }),
+  /**
+   * Possible-misbehaviour records (refused checkpoints that conflict with what the witness
+   * holds), newest first: both notes, the consistency proof (base64), the time and the reason.
+   */
   misbehaviour: procedure.input(misbehaviourInput).query(async ({ ctx, input }) => {
     const records = await ctx.witness.misbehaviour({
       limit: input?.limit ?? DEFAULT_MISBEHAVIOUR_PAGE,
@@ -133,6 +143,10 @@ export const witnessRouter = t.router({
     });
     return records.map(recordOut);
   }),
+  /**
+   * Split-view evidence records, newest first: `{ id, origin, kind, proven, recordedAt, record }`,
+   * where `record` is the canonical evidence JSON line (`cairn evidence verify` re-checks it offline).
+   */
   evidence: procedure.input(evidenceInput).query(async ({ ctx, input }) => {
     const records = await ctx.witness.evidence({
       limit: input?.limit ?? DEFAULT_EVIDENCE_PAGE,
