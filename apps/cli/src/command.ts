@@ -6,6 +6,7 @@
  * 2 usage or configuration error, 3 an I/O or network failure.
  */
 import { parseArgs } from 'node:util';
+import { CONFIG_OPTION, ConfigError, configHelp, loadConfigFile, mergeConfig } from './lib/config.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAIL = 1;
@@ -39,6 +40,8 @@ export interface Command<O extends Record<string, OptionSpec> = Record<string, O
   readonly details?: string;
   readonly options: O;
   readonly positionals?: { readonly min: number; readonly max: number };
+  /** Takes `--config FILE` (lib/config.ts): every option may also come from a YAML/JSON file. */
+  readonly configFile?: boolean;
   run(args: { values: Values<O>; positionals: string[]; io: Io }): Promise<number>;
 }
 
@@ -73,7 +76,8 @@ export function defineCommand<O extends Record<string, OptionSpec>>(c: Command<O
 export function helpText(c: Command): string {
   const lines = [`Usage: pnpm cairn ${c.name}${optionSynopsis(c)}${c.usage ? ' ' + c.usage : ''}`, '', c.summary];
   if (c.details) lines.push('', c.details.trim());
-  const entries = Object.entries(c.options);
+  if (c.configFile) lines.push('', configHelp());
+  const entries = Object.entries(withConfig(c));
   lines.push('', 'Options:');
   const rows = entries.map(([k, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : ''}--${k}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
@@ -86,21 +90,29 @@ export function helpText(c: Command): string {
   return lines.join('\n');
 }
 
+/** The command's options, plus --config when it takes a config file. */
+function withConfig(c: Command): Record<string, OptionSpec> {
+  return c.configFile ? { ...c.options, config: CONFIG_OPTION } : c.options;
+}
+
 function optionSynopsis(c: Command): string {
   const req = Object.entries(c.options).filter(([, o]) => o.required);
   return req.map(([k, o]) => ` --${k}${o.type === 'string' ? ' ' + (o.value ?? 'VALUE') : ''}`).join('') +
     (Object.values(c.options).some((o) => !o.required) ? ' [options]' : '');
 }
 
-/** Parses argv for one command; returns undefined when help was printed. */
-export function parseCommandArgs<O extends Record<string, OptionSpec>>(
+/**
+ * Parses argv for one command; returns undefined when help was printed. With `--config FILE`
+ * (commands with `configFile`), the file's options are read first and the command line's override them.
+ */
+export async function parseCommandArgs<O extends Record<string, OptionSpec>>(
   c: Command<O>,
   argv: string[],
-): { values: Values<O>; positionals: string[] } | undefined {
+): Promise<{ values: Values<O>; positionals: string[] } | undefined> {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
   };
-  for (const [k, o] of Object.entries(c.options)) {
+  for (const [k, o] of Object.entries(withConfig(c))) {
     options[k] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
   }
   let parsed;
@@ -109,10 +121,24 @@ export function parseCommandArgs<O extends Record<string, OptionSpec>>(
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
-  const values = parsed.values as Record<string, unknown>;
+  let values = parsed.values as Record<string, unknown>;
   if (values['help']) return undefined;
+  delete values['help'];
+  if (c.configFile && values['config'] !== undefined) {
+    const file = values['config'] as string;
+    if (file === '') throw new UsageError('option --config must not be empty');
+    delete values['config'];
+    try {
+      values = mergeConfig(values, await loadConfigFile(file, c.options));
+    } catch (e) {
+      if (e instanceof ConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
   for (const [k, o] of Object.entries(c.options)) {
-    if (o.required && values[k] === undefined) throw new UsageError(`missing required option --${k}`);
+    if (o.required && values[k] === undefined) {
+      throw new UsageError(`missing required option --${k}${c.configFile ? ` (or "${k}:" in a --config file)` : ''}`);
+    }
     const v = values[k];
     if (o.type === 'string' && !o.multiple && typeof v === 'string' && v === '') {
       throw new UsageError(`option --${k} must not be empty`);
@@ -123,6 +149,5 @@ export function parseCommandArgs<O extends Record<string, OptionSpec>>(
   if (parsed.positionals.length > pos.max) {
     throw new UsageError(`unexpected argument: ${parsed.positionals[pos.max]}`);
   }
-  delete values['help'];
   return { values: values as Values<O>, positionals: parsed.positionals };
 }

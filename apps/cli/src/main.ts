@@ -77,7 +77,7 @@ export async function runCli(argv: string[], io: Io, list: readonly CommandEntry
   }
   try {
     const cmd = await entry.load();
-    const parsed = parseCommandArgs(cmd, rest);
+    const parsed = await parseCommandArgs(cmd, rest);
     if (!parsed) {
       io.out(helpText(cmd));
       return 0;

@@ -50,7 +50,17 @@ https:// witnesses. See docs/operations.md for the reverse-proxy alternative.
 Tokens: the --tokens file is re-read when it changes (a watch on its directory, debounced) and
 on SIGHUP, so \`cairn log tokens add\` and \`cairn log tokens revoke\` take effect without a
 restart; a revoked token is refused from its next request. A file that fails to validate keeps
-the tokens in force and is logged naming the field. SIGHUP never stops the log.`,
+the tokens in force and is logged naming the field. SIGHUP never stops the log.
+
+Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.yaml\`):
+  data: log-data                 # paths are relative to the file's directory
+  key: log.key
+  listen: 127.0.0.1:8080
+  tokens: tokens.json
+  witness:
+    - http://127.0.0.1:7380=w1.example+4a1b2c3d+AQ…
+  quorum: 1`,
+  configFile: true,
   options: {
     data: { type: 'string', required: true, value: 'DIR', description: 'data directory (LevelDB), created if absent' },
     key: { type: 'string', required: true, value: 'FILE', description: 'signer key file from `cairn keygen`' },
@@ -197,7 +207,7 @@ the tokens in force and is logged naming the field. SIGHUP never stops the log.`
  * `URL=VKEY`: the witness's base URL (its add-checkpoint endpoint is URL/add-checkpoint), or
  * `MULTIADDR=VKEY` with a `/…/p2p/<peer ID>` multiaddr (libp2p; a multiaddr has no `=`).
  */
-function parseWitnessFlag(value: string): { url: string; vkey: string } {
+export function parseWitnessFlag(value: string): { url: string; vkey: string } {
   const eq = value.indexOf('=');
   if (eq < 0) throw new UsageError(`--witness must be URL=VKEY or MULTIADDR=VKEY, got "${value}"`);
   const target = value.slice(0, eq);

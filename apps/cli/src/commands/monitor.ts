@@ -123,7 +123,14 @@ keeps running; SIGINT/SIGTERM stop it. With --once it makes one pass and exits w
 of the first alarm, 3 if the log could not be read, 0 when all is well (for cron and tests).
 
 Exit status:
-${exitTable()}`,
+${exitTable()}
+
+Config file example (\`pnpm cairn monitor --config monitor.yaml\`):
+  policy: policy.txt             # paths are relative to the file's directory
+  url: http://127.0.0.1:8080
+  state: monitor-state
+  interval: 5000`,
+  configFile: true,
   options,
   async run({ values, io }) {
     await trustCa(values.ca);

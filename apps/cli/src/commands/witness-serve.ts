@@ -300,7 +300,15 @@ and the current one kept) and never stops the witness. --ca FILE trusts a privat
 logs' https:// tile URLs.
 
 Logs are JSON lines on standard error; SIGINT/SIGTERM stop it cleanly. The witness key's
-cosignature/v1 verifier key is printed at start (give it to logs, clients and peer witnesses).`,
+cosignature/v1 verifier key is printed at start (give it to logs, clients and peer witnesses).
+
+Config file example (contrib/witness.yaml; run \`pnpm cairn witness serve --config witness.yaml\`):
+  data: w1-data                  # paths are relative to the file's directory
+  key: w1.key
+  listen: 127.0.0.1:7380
+  log:
+    - log.example+1a2b3c4d+AQ…@http://127.0.0.1:8080`,
+  configFile: true,
   options,
   async run({ values, io }) {
     try {
