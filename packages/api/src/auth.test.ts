@@ -134,3 +134,28 @@ test('replace: a revoked token is refused at once; an unchanged quota keeps its 
     await assert.rejects(revokeToken(file, 'b'), (e: unknown) => e instanceof ApiError && /source "b" has no token/.test(e.message));
   });
 });
+
+test('roles: absent means writer; createToken --role stores it; the source name cairn is reserved', async () => {
+  await withDir(async (dir) => {
+    const file = join(dir, 'tokens.json');
+    const w = await createToken(file, 'writer-1');
+    const r = await createToken(file, 'auditor', { role: 'reader' });
+    const a = await createToken(file, 'dpo', { role: 'admin' });
+    const parsed = parseTokensFile(await readFile(file, 'utf8'));
+    assert.equal(parsed.tokens[0]!.role, undefined, 'a writer record is written as before, without role');
+    assert.equal(parsed.tokens[1]!.role, 'reader');
+    const auth = await loadTokens(file);
+    assert.deepEqual(auth.principal(`Bearer ${w}`), { source: 'writer-1', role: 'writer' });
+    assert.deepEqual(auth.principal(`Bearer ${r}`), { source: 'auditor', role: 'reader' });
+    assert.equal(auth.authorize(`Bearer ${a}`, ['reader', 'admin'], 'reading events').role, 'admin');
+    assert.equal(code(() => auth.authorize(`Bearer ${r}`, ['admin'], 'erasing events')), 'forbidden');
+    assert.equal(code(() => auth.authorize(`Bearer ${w}`, ['reader', 'admin'], 'reading events')), 'forbidden');
+    assert.equal(code(() => auth.authorize('Bearer nope', ['writer'], 'submissions')), 'unauthorized');
+    await assert.rejects(createToken(file, 'cairn'), (e: unknown) => e instanceof ApiError && /reserved/.test(e.message));
+    await assert.rejects(createToken(file, 'x', { role: 'root' as never }), (e: unknown) => e instanceof ApiError && /role must be one of writer, reader, admin/.test(e.message));
+  });
+  const rec = (extra: Record<string, unknown>) => JSON.stringify({ version: 1, tokens: [{ source: 's', sha256: 'a'.repeat(64), quota: { entriesPerMinute: 1 }, ...extra }] });
+  assert.equal(code(() => parseTokensFile(rec({ role: 'root' }))), 'bad-input');
+  assert.match((() => { try { parseTokensFile(rec({ role: 'root' })); } catch (e) { return (e as Error).message; } return ''; })(), /tokens\[0\]\.role/);
+  assert.match((() => { try { parseTokensFile(rec({ source: 'cairn' })); } catch (e) { return (e as Error).message; } return ''; })(), /tokens\[0\]\.source: "cairn" is reserved/);
+});

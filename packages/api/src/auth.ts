@@ -1,13 +1,23 @@
 /**
- * Submission credentials: a tokens file of hashed bearer tokens, each bound to a source name and
- * a quota.
+ * Credentials: a tokens file of hashed bearer tokens, each bound to a source name, a role and a
+ * quota.
  *
- * Reads are public; `submit` needs `Authorization: Bearer <token>`. A token is
+ * Tree reads are public; everything else needs `Authorization: Bearer <token>` of a token whose
+ * **role** allows it:
+ * - `writer` (the default, and what a record without `role` means, so older files keep working):
+ *   submits entries (`log.submit`) and events (`events.submit`) as its own source, charged to its
+ *   quota;
+ * - `reader`: reads event bodies, event proofs and the per-source sequence state;
+ * - `admin`: what a reader may, and erases events (its name is recorded as who asked).
+ * A token used for what its role does not allow gets `forbidden` (403). The source name `cairn`
+ * is reserved for the records the log writes itself (erasures) and is refused for any token.
+ *
+ * A token is
  * `cairn_` + base64url(32 random bytes) (256 bits of entropy), shown once by {@link createToken};
  * the file keeps only its SHA-256, so a leaked file grants nothing. Authentication hashes the
  * presented token and compares it with every stored hash in constant time.
  *
- * Quota: **entries per minute**, enforced per source by a token bucket that holds up to `burst`
+ * Quota: **entries per minute** (an event counts as one entry), enforced per source by a token bucket that holds up to `burst`
  * entries (default: one minute's worth) and refills continuously at `entriesPerMinute / 60` per
  * second. A submit of n entries takes n; when fewer are left the call fails with
  * `quota-exceeded` (429) and a Retry-After for when n will be available. A batch larger than the
@@ -23,7 +33,8 @@
  *     { "source": "k8s-audit",
  *       "sha256": "5f0c…64 lowercase hex…",
  *       "quota": { "entriesPerMinute": 600000, "burst": 600000 },
- *       "created": "2026-01-01T00:00:00.000Z" }
+ *       "created": "2026-01-01T00:00:00.000Z" },
+ *     { "source": "auditor", "role": "reader", "sha256": "…", "quota": { "entriesPerMinute": 600000 } }
  *   ]
  * }
  * ```
@@ -50,13 +61,30 @@ export const MAX_AUTHORIZATION_LENGTH = 512;
 const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
 
+/** Source name of the records the log writes itself; no token may carry it. */
+export const RESERVED_SOURCE = 'cairn';
+/** What a token may do; see the module comment. */
+export const TOKEN_ROLES = ['writer', 'reader', 'admin'] as const;
+/** A token's role. */
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+/** The role of a record without `role`. */
+export const DEFAULT_ROLE: TokenRole = 'writer';
+
+/** Who presented a valid token. */
+export interface Principal {
+  readonly source: string;
+  readonly role: TokenRole;
+}
+
 const quotaSchema = z.strictObject({
   entriesPerMinute: z.number().int('must be a whole number').min(1).max(1e12),
   burst: z.number().int('must be a whole number').min(1).max(1e12).optional(),
 });
 
 const tokenRecordSchema = z.strictObject({
-  source: z.string().regex(SOURCE_NAME, 'must be 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit'),
+  source: z.string().regex(SOURCE_NAME, 'must be 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit')
+    .refine((s) => s !== RESERVED_SOURCE, `"${RESERVED_SOURCE}" is reserved for the log's own records`),
+  role: z.enum(TOKEN_ROLES, { error: `must be one of ${TOKEN_ROLES.join(', ')}` }).optional(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters (the SHA-256 of the token)'),
   quota: quotaSchema,
   created: z.string().max(64).optional(),
@@ -115,7 +143,7 @@ interface Bucket {
 /** Checks bearer tokens and charges quotas. Build one with {@link loadTokens}. */
 export class TokenAuthenticator {
   #hashes: Buffer[] = [];
-  #sources: string[] = [];
+  #principals: Principal[] = [];
   #buckets = new Map<string, Bucket>();
   readonly #clock: () => number;
 
@@ -142,7 +170,7 @@ export class TokenAuthenticator {
     }
     // Assigned together, synchronously: no request sees a mix of the old and new sets.
     this.#hashes = file.tokens.map((t) => Buffer.from(t.sha256, 'hex'));
-    this.#sources = file.tokens.map((t) => t.source);
+    this.#principals = file.tokens.map((t) => Object.freeze({ source: t.source, role: t.role ?? DEFAULT_ROLE }));
     this.#buckets = buckets;
   }
 
@@ -156,6 +184,23 @@ export class TokenAuthenticator {
    * header is missing, malformed or names no stored token.
    */
   authenticate(authorization: string | undefined): string {
+    return this.principal(authorization).source;
+  }
+
+  /**
+   * The token's source and role; throws ApiError `forbidden` when `roles` is given and does not
+   * hold the token's role (`what` says what was asked, for the message).
+   */
+  authorize(authorization: string | undefined, roles: readonly TokenRole[], what: string): Principal {
+    const p = this.principal(authorization);
+    if (!roles.includes(p.role)) {
+      throw new ApiError('forbidden', `${what} needs a ${roles.join(' or ')} token; the token of ${p.source} is a ${p.role} token`);
+    }
+    return p;
+  }
+
+  /** Source and role for an `Authorization` header value (throws like {@link authenticate}). */
+  principal(authorization: string | undefined): Principal {
     if (authorization === undefined || authorization === '') {
       throw new ApiError('unauthorized', "missing credentials: submissions need 'Authorization: Bearer <token>'");
     }
@@ -168,7 +213,7 @@ export class TokenAuthenticator {
       if (timingSafeEqual(presented, this.#hashes[i]!) && found < 0) found = i;
     }
     if (found < 0) throw new ApiError('unauthorized', 'unknown or revoked token');
-    return this.#sources[found]!;
+    return this.#principals[found]!;
   }
 
   #refill(source: string): Bucket {
@@ -233,6 +278,8 @@ export async function revokeToken(file: string, source: string): Promise<void> {
 /** Options of {@link createToken}. */
 export interface CreateTokenOptions {
   readonly quota?: Quota;
+  /** The token's role (default {@link DEFAULT_ROLE}). */
+  readonly role?: TokenRole;
   /** Replace the token of an existing source instead of refusing. */
   readonly replace?: boolean;
   /** Random bytes; injected for tests. Default `crypto.randomBytes`. */
@@ -250,6 +297,9 @@ export async function createToken(file: string, source: string, opts: CreateToke
   if (!SOURCE_NAME.test(source)) {
     throw new ApiError('bad-input', `source name ${JSON.stringify(source)} must be 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit`);
   }
+  if (source === RESERVED_SOURCE) throw new ApiError('bad-input', `source name "${RESERVED_SOURCE}" is reserved for the log's own records (erasures)`);
+  const role = opts.role ?? DEFAULT_ROLE;
+  if (!TOKEN_ROLES.includes(role)) throw new ApiError('bad-input', `role must be one of ${TOKEN_ROLES.join(', ')}`);
   const quota = quotaSchema.safeParse(opts.quota ?? { entriesPerMinute: DEFAULT_ENTRIES_PER_MINUTE });
   if (!quota.success) throw new ApiError('bad-input', `quota: ${describeIssues(quota.error.issues)}`);
   const text = await readTokensText(file);
@@ -263,6 +313,7 @@ export async function createToken(file: string, source: string, opts: CreateToke
   const token = TOKEN_PREFIX + Buffer.from(random).toString('base64url');
   const record: TokenRecord = {
     source,
+    ...(role !== DEFAULT_ROLE ? { role } : {}),
     sha256: sha256(token).toString('hex'),
     quota: quota.data,
     created: new Date((opts.clock ?? Date.now)()).toISOString(),

@@ -46,7 +46,25 @@ export type ApiErrorCode =
   | 'method-not-allowed'
   | 'beyond-tree'
   | 'no-checkpoint'
-  | 'unauthorized';
+  | 'unauthorized'
+  | 'forbidden'
+  | 'invalid-event'
+  | 'no-event-store'
+  | EventStoreErrorCode;
+
+/**
+ * The event store's codes (docs/design/event-store-contract.md). The log core raises them as
+ * `LogError`s; they are listed here too so that the table has their rows whatever the core's
+ * version, and so that this package can raise them itself (e.g. `erased` from `events.prove`).
+ */
+export type EventStoreErrorCode =
+  | 'seq-regression'
+  | 'seq-gap'
+  | 'idempotency-conflict'
+  | 'not-an-event'
+  | 'erased'
+  | 'invalid-source'
+  | 'no-receipt-key';
 
 /** Every code of the log's API surface. */
 export type LogApiErrorCode = LogErrorCode | ApiErrorCode;
@@ -62,6 +80,7 @@ export const LIFECYCLE_RETRY_AFTER_SECONDS = 5;
 const BAD_REQUEST: ErrorRule = { status: 400, trpc: 'BAD_REQUEST' };
 const REFUSED: ErrorRule = { status: 400, trpc: 'BAD_REQUEST', nothingStored: true };
 const NOT_FOUND: ErrorRule = { status: 404, trpc: 'NOT_FOUND' };
+const CONFLICT: ErrorRule = { status: 409, trpc: 'CONFLICT', nothingStored: true };
 
 /** The table. Keys are error codes; see the module comment. */
 export const ERROR_TABLE: Readonly<Record<LogApiErrorCode, ErrorRule>> = {
@@ -77,6 +96,13 @@ export const ERROR_TABLE: Readonly<Record<LogApiErrorCode, ErrorRule>> = {
   'too-many-entries': REFUSED,
   'invalid-entry': REFUSED,
   'invalid-argument': BAD_REQUEST,
+  // An event that is not a valid OCSF event (the message names its position and JSON path, never a value).
+  'invalid-event': REFUSED,
+  'invalid-source': REFUSED,
+  // Sequence numbers and idempotency keys: the batch was refused as a whole.
+  'seq-regression': CONFLICT,
+  'seq-gap': CONFLICT,
+  'idempotency-conflict': CONFLICT,
   'range-too-large': BAD_REQUEST,
   'payload-too-large': { status: 413, trpc: 'PAYLOAD_TOO_LARGE' },
   'method-not-allowed': { status: 405, trpc: 'METHOD_NOT_SUPPORTED' },
@@ -84,8 +110,14 @@ export const ERROR_TABLE: Readonly<Record<LogApiErrorCode, ErrorRule>> = {
   'not-found': NOT_FOUND,
   'beyond-tree': NOT_FOUND,
   'no-checkpoint': NOT_FOUND,
-  // Authentication.
+  // Events: an index that holds a raw entry, an event whose body was erased, a log without events.
+  'not-an-event': NOT_FOUND,
+  erased: { status: 410, trpc: 'NOT_FOUND' },
+  'no-event-store': NOT_FOUND,
+  'no-receipt-key': { status: 503, trpc: 'SERVICE_UNAVAILABLE', publicMessage: 'the log has no receipt key' },
+  // Authentication and roles.
   unauthorized: { status: 401, trpc: 'UNAUTHORIZED' },
+  forbidden: { status: 403, trpc: 'FORBIDDEN' },
   // The log's life cycle.
   aborted: { status: 499, trpc: 'CLIENT_CLOSED_REQUEST', nothingStored: true },
   stopping: { status: 503, trpc: 'SERVICE_UNAVAILABLE', retryAfterSeconds: LIFECYCLE_RETRY_AFTER_SECONDS, publicMessage: 'the log is shutting down; retry later', nothingStored: true },

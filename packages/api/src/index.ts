@@ -37,6 +37,7 @@ export {
   storedNothing,
   toTRPCError,
   type ApiErrorCode,
+  type EventStoreErrorCode,
   type ApiErrorOptions,
   type LogApiErrorCode,
   type ErrorRule,
@@ -49,6 +50,11 @@ export {
   DEFAULT_ENTRIES_PER_MINUTE,
   MAX_TOKENS,
   TOKEN_PREFIX,
+  TOKEN_ROLES,
+  DEFAULT_ROLE,
+  RESERVED_SOURCE,
+  type TokenRole,
+  type Principal,
   TOKENS_RELOAD_DEBOUNCE_MS,
   readTokensFile,
   revokeToken,
@@ -62,8 +68,13 @@ export {
   type TokensFile,
 } from './auth.js';
 export { MAX_ENTRY_BYTES, MAX_SUBMIT_ENTRIES, MAX_ENTRIES_RANGE, MAX_PROOFS_PER_CALL } from './schemas.js';
-export type { ServedCheckpoint, ServedLog, ServedStatus, ServedSubmitResult } from './served-log.js';
-export { publicProcedure, authedProcedure, router, createCallerFactory, type ApiContext, type ApiLogger } from './trpc.js';
+export type {
+  ServedCheckpoint, ServedLog, ServedStatus, ServedSubmitResult, ServedEvents, ServedEventInput, ServedEventSubmitOptions,
+  ServedEventSubmitResult, ServedStoredEvent, ServedEraseResult, ServedEventSource,
+} from './served-log.js';
+export { eventsRouter, MAX_SUBMIT_EVENTS, MAX_ERASE_INDICES, MAX_ERASE_REASON, MAX_IDEMPOTENCY_KEY, type EventsRouter } from './routers/events.js';
+export { describeEventError } from './event-errors.js';
+export { publicProcedure, authedProcedure, readerProcedure, adminProcedure, router, createCallerFactory, type ApiContext, type ApiLogger } from './trpc.js';
 export { logRouter, type LogRouter } from './routers/log.js';
 export { apiRouter, createApiCaller, type ApiRouter } from './router.js';
 export {

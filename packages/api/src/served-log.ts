@@ -97,3 +97,71 @@ export interface ServedLog {
   consistencyProof(m: bigint, n: bigint): Promise<Uint8Array[]>;
   status(): ServedStatus;
 }
+
+/**
+ * The event store of a log (docs/design/event-store-contract.md): what the `events` router
+ * calls. `LogNode` satisfies it structurally; tests use a fake. The node validates nothing of the
+ * event itself: the router parses every event with `parseEvent` of @cairn/events first.
+ *
+ * - `submitEvents` is all or nothing, durable (event body and leaf in one fsync'd write) when it
+ *   resolves, and throws LogError `seq-regression`, `seq-gap`, `idempotency-conflict`,
+ *   `invalid-source` (nothing stored) besides `submit`'s errors; a resend answers the stored
+ *   result (`duplicate`);
+ * - `getEvent` answers undefined for an index that holds no event or lies beyond the signed tree;
+ * - `eraseEvents` throws `not-an-event` for an index that holds no event.
+ */
+export interface ServedEvents {
+  /** The verifier key text of `<origin>/receipt`, or undefined when the log has no receipt key. */
+  readonly receiptVerifierKey: string | undefined;
+  submitEvents(source: string, events: ServedEventInput[], opts?: ServedEventSubmitOptions): Promise<ServedEventSubmitResult>;
+  getEvent(index: bigint): Promise<ServedStoredEvent | undefined>;
+  eraseEvents(indices: bigint[], why: { reason: string; by: string }, opts?: { signal?: AbortSignal }): Promise<ServedEraseResult>;
+  eventSources(): Promise<ServedEventSource[]>;
+}
+
+/** A validated event (`parseEvent` of @cairn/events) with the source's optional numbering. */
+export interface ServedEventInput {
+  readonly event: { readonly canonical: Uint8Array; readonly time: number; readonly classUid: number };
+  readonly seq?: bigint;
+  readonly idempotencyKey?: string;
+}
+
+/** Options of {@link ServedEvents.submitEvents}. */
+export interface ServedEventSubmitOptions {
+  readonly wait?: 'none' | 'checkpoint' | 'cosigned';
+  readonly signal?: AbortSignal;
+  readonly receipts?: boolean;
+}
+
+/** What `submitEvents` answers: per event its index, leaf hash, sequence number, whether it was a resend, and its receipt. */
+export interface ServedEventSubmitResult extends ServedSubmitResult {
+  readonly seqs: readonly bigint[];
+  readonly duplicate: readonly boolean[];
+  readonly receipts?: readonly string[] | undefined;
+}
+
+/** A stored event: its public leaf, and its body until erased. */
+export interface ServedStoredEvent {
+  readonly index: bigint;
+  readonly source: string;
+  readonly seq: bigint;
+  readonly leaf: Uint8Array;
+  readonly deadline: bigint;
+  readonly body?: { readonly canonical: Uint8Array; readonly salt: Uint8Array } | undefined;
+  readonly erased?: { readonly record: bigint; readonly time: number; readonly reason: string; readonly by: string } | undefined;
+}
+
+/** What `eraseEvents` answers. */
+export interface ServedEraseResult {
+  readonly erased: readonly bigint[];
+  readonly alreadyErased: readonly bigint[];
+  /** The index of the erasure record (undefined when nothing new was erased). */
+  readonly record: bigint | undefined;
+}
+
+/** A source's sequence state. */
+export interface ServedEventSource {
+  readonly source: string;
+  readonly nextSeq: bigint;
+  readonly lastIndex: bigint | undefined;
+}

@@ -18,11 +18,11 @@ import { createMetricsRegistry, registerListenerMetrics, registerLogMetrics, ser
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { TokenAuthenticator } from './auth.js';
-import { retryAfterSecondsOf } from './errors.js';
+import { httpStatusOf, retryAfterSecondsOf } from './errors.js';
 import { createTilesHandler, normalizePrefix } from './http/tiles.js';
 import { logReadiness, serveHealth } from './http/health.js';
 import { apiRouter } from './router.js';
-import type { ServedLog } from './served-log.js';
+import type { ServedEvents, ServedLog } from './served-log.js';
 import type { ApiContext, ApiLogger } from './trpc.js';
 
 /** Where tRPC is served. */
@@ -39,6 +39,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 /** Options of {@link startLogServer}. */
 export interface LogServerOptions {
   readonly node: ServedLog;
+  /** The log's event store (a `LogNode` is one): serves the `events` procedures. */
+  readonly events?: ServedEvents | undefined;
   /** Port 0 picks a free port; the returned `url` has the real one. */
   readonly listen: { readonly host: string; readonly port: number };
   /** Serve HTTPS with this PEM certificate chain and key (default: plain HTTP); swap it later with `setTls`. */
@@ -111,6 +113,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
     maxBodySize: maxBody,
     createContext: ({ req }): ApiContext => ({
       node: opts.node,
+      events: opts.events,
       tokens: opts.tokens,
       authorization: req.headers.authorization,
       logger: opts.logger,
@@ -124,6 +127,11 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
       const headers = new Headers();
       if (retryAfter !== undefined) headers.set('Retry-After', String(retryAfter));
       if (errors.some((e) => e.code === 'UNAUTHORIZED')) headers.set('WWW-Authenticate', 'Bearer realm="cairn"');
+      // One error: the table's status (it differs from tRPC's own only where tRPC has no code, e.g. 410).
+      if (errors.length === 1 && errors[0]!.cause !== undefined) {
+        const status = httpStatusOf(errors[0]!.cause);
+        if (status !== 500) return { headers, status };
+      }
       return { headers };
     },
     onError({ error, path }) {

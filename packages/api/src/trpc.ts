@@ -1,16 +1,19 @@
 /**
  * The sanctioned tRPC builders. Every procedure of this package starts from
- * {@link publicProcedure} (reads) or {@link authedProcedure} (submissions); both map thrown
- * errors through the one table in errors.ts, so no handler decides a status itself.
+ * {@link publicProcedure} (tree reads), {@link authedProcedure} (submissions: writer tokens),
+ * {@link readerProcedure} (event bodies and proofs: reader or admin tokens) or
+ * {@link adminProcedure} (erasure: admin tokens); all map thrown errors through the one table in
+ * errors.ts, so no handler decides a status itself (the HTTP status too: `data.httpStatus` and
+ * the response status are the table's, e.g. 410 for `erased`, which tRPC has no code for).
  *
  * Plain JSON on the wire (no transformer): sizes and indices are decimal strings, bytes are
  * base64. Error responses carry `data.cairnCode` (the table code, e.g. `queue-full`) and, for
  * 429/503, `data.retryAfterSeconds`.
  */
 import { initTRPC } from '@trpc/server';
-import type { ServedLog } from './served-log.js';
-import type { TokenAuthenticator } from './auth.js';
-import { ApiError, errorCodeOf, retryAfterSecondsOf, toTRPCError } from './errors.js';
+import type { ServedEvents, ServedLog } from './served-log.js';
+import type { TokenAuthenticator, TokenRole } from './auth.js';
+import { ApiError, ERROR_TABLE, errorCodeOf, retryAfterSecondsOf, toTRPCError } from './errors.js';
 
 /** Structured logger (JSON lines in production). */
 export interface ApiLogger {
@@ -22,6 +25,8 @@ export interface ApiLogger {
 /** What every procedure sees. */
 export interface ApiContext {
   readonly node: ServedLog;
+  /** The log's event store (undefined: the `events` procedures answer `no-event-store`). */
+  readonly events?: ServedEvents | undefined;
   /** Submission credentials; without them every submission is refused. */
   readonly tokens: TokenAuthenticator | undefined;
   /** The request's `Authorization` header, if any. */
@@ -32,11 +37,13 @@ export interface ApiContext {
 const t = initTRPC.context<ApiContext>().create({
   errorFormatter({ shape, error }) {
     const retryAfterSeconds = retryAfterSecondsOf(error);
+    const cairnCode = errorCodeOf(error.cause) ?? errorCodeOf(error);
     return {
       ...shape,
       data: {
         ...shape.data,
-        cairnCode: errorCodeOf(error.cause) ?? errorCodeOf(error) ?? null,
+        ...(cairnCode !== undefined ? { httpStatus: ERROR_TABLE[cairnCode].status } : {}),
+        cairnCode: cairnCode ?? null,
         retryAfterSeconds: retryAfterSeconds ?? null,
         stack: undefined,
       },
@@ -60,9 +67,18 @@ const mapErrors = t.middleware(async ({ next, ctx, path }) => {
 /** Reads: anyone may call them. */
 export const publicProcedure = t.procedure.use(mapErrors);
 
-/** Submissions: the bearer token must name a source; `ctx.source` and `ctx.tokens` are set. */
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (ctx.tokens === undefined) throw new ApiError('unauthorized', 'this server accepts no submissions: no tokens are configured');
-  const source = ctx.tokens.authenticate(ctx.authorization);
-  return next({ ctx: { source, tokens: ctx.tokens } });
-});
+/** A procedure that needs a token of one of `roles`; `ctx.source`, `ctx.role` and `ctx.tokens` are set. */
+function withRole(roles: readonly TokenRole[], what: string) {
+  return publicProcedure.use(({ ctx, next }) => {
+    if (ctx.tokens === undefined) throw new ApiError('unauthorized', `this server accepts no ${what}: no tokens are configured`);
+    const { source, role } = ctx.tokens.authorize(ctx.authorization, roles, what);
+    return next({ ctx: { source, role, tokens: ctx.tokens } });
+  });
+}
+
+/** Submissions: a writer token, which names the source the entries are charged to. */
+export const authedProcedure = withRole(['writer'], 'submissions');
+/** Reads of event bodies, event proofs and sources: a reader or admin token. */
+export const readerProcedure = withRole(['reader', 'admin'], 'reading events');
+/** Erasure: an admin token (its source name is recorded as who asked). */
+export const adminProcedure = withRole(['admin'], 'erasing events');

@@ -167,3 +167,4 @@ export class FakeLog implements ServedLog {
     return { size, sequencedSize: size, lastCheckpointTime: this.#checkpoint?.time, queueDepth: 0 };
   }
 }
+export { FakeEventStore, FAKE_DEADLINE } from './fake-events.js';
