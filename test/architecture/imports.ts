@@ -2,9 +2,10 @@
  * The import rules of the workspace (docs/design/house.md), checked over every TypeScript file
  * of `packages/*` and `apps/*`:
  *
- * - `pure`: the modules the main entry of `merkle`, `formats` and `events` reaches import no
- *   `node:*` module and use no Node-only global (their `./node` entries may use Node); `merkle`
- *   and `formats` import no other workspace package, `events` only those two. The client's
+ * - `pure`: the modules the main entry of `merkle`, `formats`, `events` and `ingest` reaches
+ *   import no `node:*` module and use no Node-only global (their `./node` entries may use Node);
+ *   `merkle` and `formats` import no other workspace package, `events` only those two, `ingest`
+ *   only those three. The client's
  *   `./verify` entry is browser-safe the same way.
  * - `layer`: no core package (`merkle`, `formats`, `log`, `witness`, `client`, `events`) imports
  *   `@cairn/api`, `@cairn/gossip` or an app. The one exception: `client` may take the routers'
@@ -31,16 +32,18 @@ import ts from 'typescript';
 export const CORE_PACKAGES = ['merkle', 'formats', 'log', 'witness', 'client', 'events'];
 /**
  * Pure packages and the only workspace packages each may import: `merkle` and `formats` stand
- * alone; `events` stands on them (and on nothing else of ours).
+ * alone; `events` stands on them (and on nothing else of ours); `ingest` (producers' wire
+ * formats → events) stands on `events`.
  */
-export const PURE_PACKAGES: Readonly<Record<string, readonly string[]>> = { merkle: [], formats: [], events: ['merkle', 'formats'] };
-/** Workspace packages a core package must not import. */
-export const OUTER_PACKAGES = ['api', 'gossip'];
+export const PURE_PACKAGES: Readonly<Record<string, readonly string[]>> = { merkle: [], formats: [], events: ['merkle', 'formats'], ingest: ['merkle', 'formats', 'events'] };
+/** Workspace packages a core package must not import: `ingest` stands on the cores, never the reverse. */
+export const OUTER_PACKAGES = ['api', 'gossip', 'ingest'];
 /** Entries that must run in a browser: `package name → export`. */
 export const BROWSER_ENTRIES: ReadonlyArray<readonly [string, string]> = [
   ['merkle', '.'],
   ['formats', '.'],
   ['events', '.'],
+  ['ingest', '.'],
   ['client', './verify'],
 ];
 /** Node-only globals a browser-safe module must not use. */

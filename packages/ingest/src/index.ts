@@ -1,0 +1,27 @@
+/**
+ * @cairn/ingest — the wire formats of the producers an organisation already runs, turned into
+ * OCSF events for the log: the Kubernetes audit webhook (`audit.k8s.io/v1` EventList), OTLP logs
+ * (ExportLogsServiceRequest in protobuf and JSON), syslog (RFC 5424 with RFC 6587 octet
+ * counting, mapped by rules) and plain HTTPS JSON. Pure: strict parsers and mappers over
+ * `Uint8Array`, no `node:*`, no I/O; the listener that serves them sits around this package.
+ * Every event produced has passed `validateEvent` of @cairn/events; every failure is an
+ * {@link IngestError} with a code and a position, never quoting the values received.
+ * Design and mapping tables: docs/design/ingest.md.
+ *
+ * ```ts
+ * import { parseAuditEventList, mapAuditEvent, auditDedupeKey } from '@cairn/ingest';
+ *
+ * // POST /k8s/audit from kube-apiserver:
+ * for (const item of parseAuditEventList(body)) {
+ *   const event = mapAuditEvent(item);    // ValidatedEvent: OCSF API Activity 6003
+ *   const key = auditDedupeKey(item);     // the idempotency key: a resent batch adds nothing
+ *   // … append event.canonical under `key` …
+ * }
+ * ```
+ */
+export * from './errors.js';
+export { OCSF_VERSION } from './ocsf.js';
+export { parseRfc3339, type Timestamp } from './timestamp.js';
+export * from './k8s-audit.js';
+export * from './k8s-audit-map.js';
+export * from './https-json.js';

@@ -1,0 +1,130 @@
+/**
+ * A Kubernetes audit Event → an OCSF API Activity (6003) event.
+ *
+ * | audit Event | OCSF |
+ * |---|---|
+ * | verb `create` / `get` `list` `watch` / `update` `patch` / `delete` `deletecollection` | `activity_id` 1 Create / 2 Read / 3 Update / 4 Delete; any other verb 99 Other |
+ * | verb | `api.operation` |
+ * | auditID | `api.request.uid`, `metadata.correlation_uid` (all stages of one request) |
+ * | auditID + stage | `metadata.uid` (the dedupe key, {@link auditDedupeKey}) |
+ * | stageTimestamp / requestReceivedTimestamp | `time` / `start_time` (ms); both with µs in `unmapped.k8s` |
+ * | user {username, uid, groups} | `actor.user {name, uid, groups[{name}]}` |
+ * | impersonatedUser | `unmapped.k8s.impersonated_user` (same shape); `actor.user` stays the authenticated user, who is accountable |
+ * | sourceIPs[0], sourceIPs[1…] | `src_endpoint.ip`, `src_endpoint.intermediate_ips` (the whole chain, in order) |
+ * | userAgent, requestURI | `http_request.user_agent`, `http_request.url.url_string` |
+ * | objectRef {resource, subresource, name, namespace, uid, apiGroup, apiVersion} | `resources[0] {type: resource[/subresource], name, namespace, uid, group.name, version}` |
+ * | responseStatus.code | `status_id` 1 Success (< 400) / 2 Failure (≥ 400), `status_code`, `api.response.code` |
+ * | responseStatus.reason / message | `api.response.error` / `api.response.message`, `status_detail` |
+ * | stage `Panic` | `status_id` 2 Failure, `severity_id` 4 High (otherwise 1 Informational) |
+ * | stage without a response (RequestReceived) | `status_id` 0 Unknown |
+ * | requestObject / responseObject | `api.request.data` / `api.response.data` |
+ * | level, stage, annotations | `unmapped.k8s {level, stage, annotations}` |
+ * | the whole item but the two bodies | `raw_data` (compact JSON) |
+ *
+ * Too big for one event (64 KiB, 16 Ki characters per string, depth 16): first the two bodies go,
+ * then `raw_data`; `metadata.is_truncated` says so and `metadata.untruncated_size` gives the size
+ * of the item as received (compact JSON bytes). What is left (who, what, where, when, outcome) is
+ * always small.
+ */
+import type { JsonObject, ValidatedEvent } from '@cairn/events';
+import { auditDedupeKey, type AuditEvent, type AuditUser } from './k8s-audit.js';
+import { baseAttributes, CLASS, compact, finishEvent, OCSF_VERSION, SEVERITY, STATUS } from './ocsf.js';
+
+/** API Activity `activity_id` of each Kubernetes verb the apiserver authorizes. */
+export const VERB_ACTIVITY: Readonly<Record<string, number>> = Object.freeze({
+  create: 1,
+  get: 2,
+  list: 2,
+  watch: 2,
+  update: 3,
+  patch: 3,
+  delete: 4,
+  deletecollection: 4,
+});
+const OTHER = 99;
+
+const encoder = new TextEncoder();
+
+/** Maps one parsed audit Event to a validated OCSF event. Throws only {@link IngestError}. */
+export function mapAuditEvent(e: AuditEvent): ValidatedEvent {
+  const activity = Object.prototype.hasOwnProperty.call(VERB_ACTIVITY, e.verb) ? VERB_ACTIVITY[e.verb]! : OTHER;
+  const code = e.responseStatus?.code;
+  const status = e.stage === 'Panic' ? STATUS.FAILURE : code === undefined ? STATUS.UNKNOWN : code >= 400 ? STATUS.FAILURE : STATUS.SUCCESS;
+  const rest: JsonObject = {};
+  for (const [k, v] of Object.entries(e.raw)) {
+    // defineProperty: a `__proto__` member of the received JSON stays an ordinary member.
+    if (k !== 'requestObject' && k !== 'responseObject') Object.defineProperty(rest, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  const rawData = JSON.stringify(rest);
+  const ref = e.objectRef;
+  const build = (bodies: boolean, raw: boolean): JsonObject => {
+    const truncated = !bodies && (e.requestObject !== undefined || e.responseObject !== undefined) || !raw;
+    return compact({
+      ...baseAttributes(CLASS.API_ACTIVITY, activity),
+      severity_id: e.stage === 'Panic' ? SEVERITY.HIGH : SEVERITY.INFORMATIONAL,
+      status_id: status,
+      status_code: code === undefined ? undefined : String(code),
+      status_detail: e.responseStatus?.message,
+      time: Math.floor(e.stageMicros / 1000),
+      start_time: Math.floor(e.requestReceivedMicros / 1000),
+      metadata: compact({
+        version: OCSF_VERSION,
+        product: { name: 'kube-apiserver', vendor_name: 'Kubernetes' },
+        log_name: 'audit.k8s.io/v1',
+        uid: auditDedupeKey(e),
+        correlation_uid: e.auditID,
+        is_truncated: truncated ? true : undefined,
+        untruncated_size: truncated ? encoder.encode(JSON.stringify(e.raw)).length : undefined,
+      }),
+      actor: { user: user(e.user) },
+      api: compact({
+        operation: e.verb,
+        service: { name: 'kube-apiserver' },
+        request: compact({ uid: e.auditID, data: bodies ? e.requestObject : undefined }),
+        response: e.responseStatus === undefined && (!bodies || e.responseObject === undefined) ? undefined : compact({
+          code,
+          error: e.responseStatus?.reason,
+          message: e.responseStatus?.message,
+          data: bodies ? e.responseObject : undefined,
+        }),
+      }),
+      src_endpoint: compact({
+        ip: e.sourceIPs[0],
+        intermediate_ips: e.sourceIPs.length > 1 ? e.sourceIPs.slice(1) : undefined,
+      }),
+      http_request: compact({
+        user_agent: e.userAgent,
+        url: e.requestURI === '' ? undefined : { url_string: e.requestURI },
+      }),
+      resources: ref === undefined ? undefined : [compact({
+        type: ref.resource === undefined ? undefined : ref.subresource ? `${ref.resource}/${ref.subresource}` : ref.resource,
+        name: ref.name,
+        namespace: ref.namespace,
+        uid: ref.uid,
+        group: ref.apiGroup ? { name: ref.apiGroup } : undefined,
+        version: ref.apiVersion,
+      })],
+      raw_data: raw ? rawData : undefined,
+      unmapped: {
+        k8s: compact({
+          level: e.level,
+          stage: e.stage,
+          request_received_timestamp_us: e.requestReceivedMicros,
+          stage_timestamp_us: e.stageMicros,
+          impersonated_user: e.impersonatedUser === undefined ? undefined : user(e.impersonatedUser),
+          annotations: e.annotations,
+        }),
+      },
+    });
+  };
+  return finishEvent('k8s-audit', e.path, build(true, true), () => build(false, true), () => build(false, false));
+}
+
+function user(u: AuditUser): JsonObject {
+  return compact({
+    name: u.username,
+    uid: u.uid,
+    groups: u.groups === undefined || u.groups.length === 0 ? undefined : u.groups.map((name) => ({ name })),
+  });
+}
+
