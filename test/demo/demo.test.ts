@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { loadPolicy, verifyCheckpoint } from '@cairn/client';
 import { cliArgs, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { runDemo } from '../../apps/cli/src/commands/demo.js';
 
 /**
  * Bound on the demo printing its ready line: it starts 4 processes through tsx and waits for the
@@ -206,6 +207,61 @@ test('busy ports: the demo says which it took, retries when one is taken before 
     }
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    await cleanup();
+  }
+});
+
+/*
+ * A witness's port taken after the demo checked it free and before the witness listens (held
+ * from the test-only hook that runs right after the ports are chosen, so the race is forced, not
+ * hoped for): the witness exits with EADDRINUSE, and the demo says so and starts the witnesses
+ * again with a fresh port for it, instead of failing. In process (runDemo), its children real.
+ */
+test('a witness port taken after the check: the demo retries that witness on another port', async () => {
+  const { dir, cleanup } = await tempDir('cairn-demo-wport-');
+  const held: Server[] = [];
+  let out = '';
+  let onReady!: () => void;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  let stop!: (signal: string) => void;
+  const stopped = new Promise<string>((resolve) => (stop = resolve));
+  let grabbed: { name: string; port: number } | undefined;
+  const io = {
+    out: (l: string) => { out += l + '\n'; if (l === READY) onReady(); },
+    err: (l: string) => { out += l + '\n'; },
+  };
+  const run = runDemo({ dir }, io, () => stopped, {
+    afterPortsChosen: async (setup) => {
+      const port = setup.ports.witnesses[0]!;
+      const s = await hold(port);
+      assert.ok(s !== undefined, `port ${port} was checked free a moment ago`);
+      held.push(s);
+      grabbed = { name: setup.witnesses[0]!.name, port };
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ready,
+      run.then((code) => { throw new Error(`demo ended (${code}) before it was ready:\n${out}`); }),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`demo not ready within ${READY_TIMEOUT_MS} ms:\n${out}`)), READY_TIMEOUT_MS); }),
+    ]);
+    assert.ok(grabbed !== undefined);
+    const retried = new RegExp(`^demo: ${grabbed.name}: port ${grabbed.port} is busy now; retrying on (\\d+)$`, 'm').exec(out);
+    assert.ok(retried, out);
+    const port = Number(retried[1]);
+    assert.notEqual(port, grabbed.port);
+    assert.match(out, new RegExp(`^demo: witnesses: ${grabbed.name} listening on http://127\\.0\\.0\\.1:${port}$`, 'm'));
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    stop('SIGINT');
+    assert.equal(await run, 0, out);
+  } finally {
+    clearTimeout(timer);
+    stop('SIGINT');
+    await run.catch(() => undefined);
     await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
     await cleanup();
   }

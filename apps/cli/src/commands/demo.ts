@@ -21,7 +21,7 @@ import { onHangup, untilSignal } from '../lib/signals.js';
 export const DEFAULT_DEMO_DIR = '.cairn-demo';
 /** Longest wait for the submitted events to be cosigned. */
 export const DEMO_COSIGN_TIMEOUT_MS = 30_000;
-/** Ports the log is tried on when the chosen one is taken before it listens. */
+/** Ports the log (and each start of the witnesses) is tried on when one is taken before it listens. */
 export const DEMO_LISTEN_ATTEMPTS = 3;
 /** How the printed commands call this CLI. */
 const CAIRN = cliDisplayName();
@@ -61,7 +61,34 @@ interface Started {
   readonly gossip: boolean;
 }
 
-async function startWitnesses(setup: DemoSetup, say: (l: string) => void, useGossip: boolean, logs: string): Promise<Started> {
+/**
+ * Witnesses whose port another program took between the demo's check and their listen (they
+ * exited with EADDRINUSE) get fresh ports, saved to demo.json; true when there were any.
+ * A witness's error names the address it could not bind; when it names neither of its ports,
+ * both are replaced.
+ */
+async function replaceTakenWitnessPorts(setup: DemoSetup, children: readonly Child[], say: (l: string) => void): Promise<boolean> {
+  const taken = new Set([setup.ports.log, ...setup.ports.witnesses, ...setup.ports.p2p]);
+  let replaced = false;
+  for (const [i, c] of children.entries()) {
+    const tail = c.stderrTail();
+    if (c.proc.exitCode === null || !/EADDRINUSE/.test(tail)) continue;
+    const http = setup.ports.witnesses[i]!;
+    const p2p = setup.ports.p2p[i]!;
+    const names = (port: number) => new RegExp(`[:/]${port}\\b`).test(tail);
+    const which: ('witnesses' | 'p2p')[] = names(http) && !names(p2p) ? ['witnesses'] : names(p2p) && !names(http) ? ['p2p'] : ['witnesses', 'p2p'];
+    for (const kind of which) {
+      const busy = setup.ports[kind][i]!;
+      setup.ports[kind][i] = await freshPort(taken);
+      say(`${setup.witnesses[i]!.name}: ${kind === 'p2p' ? 'libp2p ' : ''}port ${busy} is busy now; retrying on ${setup.ports[kind][i]}`);
+    }
+    replaced = true;
+  }
+  if (replaced) await saveDemoJson(setup);
+  return replaced;
+}
+
+async function startWitnesses(setup: DemoSetup, say: (l: string) => void, useGossip: boolean, logs: string, attempt = 1): Promise<Started> {
   let peerIds: string[] | undefined;
   if (useGossip && setup.peerIds !== undefined) {
     peerIds = setup.peerIds;
@@ -94,7 +121,7 @@ async function startWitnesses(setup: DemoSetup, say: (l: string) => void, useGos
         await Promise.all(children.map((c) => c.stop()));
         say('gossip: the witnesses\' peer IDs changed since the last run; learning them again');
         setup.peerIds = undefined;
-        return startWitnesses(setup, say, useGossip, logs);
+        return startWitnesses(setup, say, useGossip, logs, attempt);
       }
       if (setup.peerIds === undefined) {
         setup.peerIds = peerIds;
@@ -107,20 +134,30 @@ async function startWitnesses(setup: DemoSetup, say: (l: string) => void, useGos
     return { children, witnessUrls: ready.map((r) => r.url[1]!), gossip: peerIds !== undefined };
   } catch (e) {
     await Promise.all(children.map((c) => c.stop()));
+    // A port taken since it was chosen: the same start again on fresh ports (bounded).
+    if (attempt < DEMO_LISTEN_ATTEMPTS && await replaceTakenWitnessPorts(setup, children, say)) {
+      return startWitnesses(setup, say, useGossip, logs, attempt + 1);
+    }
     if (setup.peerIds !== undefined) {
       setup.peerIds = undefined;
       await saveDemoJson(setup);
     }
     if (peerIds !== undefined) {
       say(`gossip: the witnesses did not start with libp2p (${(e as Error).message.slice(0, 300)}); retrying without gossip`);
-      return startWitnesses(setup, say, false, logs);
+      return startWitnesses(setup, say, false, logs, attempt);
     }
     throw e;
   }
 }
 
+/** Test-only hooks of {@link runDemo}. */
+export interface DemoHooks {
+  /** Runs after the ports were chosen and checked free, before the witnesses start (a test takes one here). */
+  readonly afterPortsChosen?: (setup: DemoSetup) => Promise<void>;
+}
+
 /** The command body, with the stop signal injectable. */
-export async function runDemo(values: Values<typeof options>, io: Io, until: () => Promise<string> = untilSignal): Promise<number> {
+export async function runDemo(values: Values<typeof options>, io: Io, until: () => Promise<string> = untilSignal, hooks: DemoHooks = {}): Promise<number> {
   const dir = resolvePath(values.dir ?? DEFAULT_DEMO_DIR);
   const say = (l: string) => io.out(`demo: ${l}`);
   let stopping: string | undefined;
@@ -140,6 +177,7 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
     say(`starting in ${dir}`);
     const setup = await prepareDemo(dir, say);
     const logs = join(dir, 'logs');
+    await hooks.afterPortsChosen?.(setup);
     check();
     say(`witnesses: starting ${setup.witnesses.length} (\`cairn witness serve\`, output in ${logs})`);
     const w = await startWitnesses(setup, say, true, logs);
