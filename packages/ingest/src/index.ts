@@ -25,3 +25,7 @@ export { parseRfc3339, type Timestamp } from './timestamp.js';
 export * from './k8s-audit.js';
 export * from './k8s-audit-map.js';
 export * from './https-json.js';
+export * from './syslog.js';
+export * from './octet-framing.js';
+export * from './syslog-rules.js';
+export * from './syslog-map.js';
