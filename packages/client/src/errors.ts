@@ -9,7 +9,8 @@
  *
  * Each code maps to one process exit code in {@link EXIT_CODES}, the single table the CLI
  * (`cairn verify`) uses and prints in its help. 0 means everything verified; 1 and 2 are the
- * CLI's generic failure and usage codes; 3 is any fetch failure; 10–27 are verification causes.
+ * CLI's generic failure and usage codes; 3 is any fetch failure; 10–27 are verification causes;
+ * 28–33 the links of an event proof that have no cause of their own ({@link EVENT_PROOF_EXIT_CODES}).
  *
  * A log that serves malformed or inconsistent data (a tile of the wrong size, an entry bundle
  * that does not parse, tiles or entries that disagree with its signed root, an entry its own
@@ -165,6 +166,28 @@ export const EXIT_CODES: Readonly<Record<VerifyErrorCode, number>> = {
   equivocation: 25,
   'entry-mismatch': 26,
   'bad-log-data': 27,
+};
+
+/**
+ * Exit codes of the links of an event proof (`verifyEventProof` of @cairn/events, whose
+ * `EventProofError` codes are the keys) that have no {@link VerifyErrorCode} of their own; the
+ * other links take the code of the same cause above: `bundle-malformed` → `bad-bundle`,
+ * `policy-not-met` → `quorum-not-met`, `inclusion-failed` → `inclusion-failed`, and
+ * `checkpoint-invalid` → the code of the VerifyError that refused the checkpoint.
+ */
+export const EVENT_PROOF_EXIT_CODES: Readonly<Record<string, number>> = {
+  malformed: 28,
+  'too-large': 28,
+  'event-invalid': 29,
+  'event-not-canonical': 30,
+  'leaf-malformed': 31,
+  'commitment-mismatch': 32,
+  'leaf-mismatch': 33,
+  'bundle-malformed': EXIT_CODES['bad-bundle'],
+  'policy-not-met': EXIT_CODES['quorum-not-met'],
+  'inclusion-failed': EXIT_CODES['inclusion-failed'],
+  'checkpoint-invalid': EXIT_CODES.malformed,
+  'bad-input': EXIT_CODES['bad-input'],
 };
 
 /** The server code a Cairn log answers for an index or size beyond the tree it serves. */
