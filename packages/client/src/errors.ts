@@ -10,7 +10,8 @@
  * Each code maps to one process exit code in {@link EXIT_CODES}, the single table the CLI
  * (`cairn verify`) uses and prints in its help. 0 means everything verified; 1 and 2 are the
  * CLI's generic failure and usage codes; 3 is any fetch failure; 10–27 are verification causes;
- * 28–33 the links of an event proof that have no cause of their own ({@link EVENT_PROOF_EXIT_CODES}).
+ * 31–36 the links of an event proof that have no cause of their own ({@link EVENT_PROOF_EXIT_CODES});
+ * 30 is the monitor's stall alarm.
  *
  * A log that serves malformed or inconsistent data (a tile of the wrong size, an entry bundle
  * that does not parse, tiles or entries that disagree with its signed root, an entry its own
@@ -176,13 +177,13 @@ export const EXIT_CODES: Readonly<Record<VerifyErrorCode, number>> = {
  * `checkpoint-invalid` → the code of the VerifyError that refused the checkpoint.
  */
 export const EVENT_PROOF_EXIT_CODES: Readonly<Record<string, number>> = {
-  malformed: 28,
-  'too-large': 28,
-  'event-invalid': 29,
-  'event-not-canonical': 30,
-  'leaf-malformed': 31,
-  'commitment-mismatch': 32,
-  'leaf-mismatch': 33,
+  malformed: 31,
+  'too-large': 31,
+  'event-invalid': 32,
+  'event-not-canonical': 33,
+  'leaf-malformed': 34,
+  'commitment-mismatch': 35,
+  'leaf-mismatch': 36,
   'bundle-malformed': EXIT_CODES['bad-bundle'],
   'policy-not-met': EXIT_CODES['quorum-not-met'],
   'inclusion-failed': EXIT_CODES['inclusion-failed'],

@@ -33,7 +33,7 @@ export function exitCodeTable(): string {
     [EXIT_USAGE, 'usage error (bad or missing options)'],
     [EXIT_FETCH_FAILED, 'I/O: a file could not be read or a fetch failed (network, timeout, HTTP status, bad answer); nothing was verified'],
     ...Object.entries(EXIT_CODES).map(([code, n]) => [n, code] as [number, string]),
-    ...[...new Map(Object.entries(EVENT_PROOF_EXIT_CODES).filter(([, n]) => n >= 28).map(([c, n]) => [n, c])).entries()]
+    ...[...new Map(Object.entries(EVENT_PROOF_EXIT_CODES).filter(([, n]) => n >= 31).map(([c, n]) => [n, c])).entries()]
       .map(([n, c]) => [n, `--event: ${c === 'malformed' ? 'malformed or too-large' : c}`] as [number, string]),
   ];
   return rows.map(([n, what]) => `  ${String(n).padStart(3)}  ${what}`).join('\n');

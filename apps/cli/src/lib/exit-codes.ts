@@ -3,12 +3,13 @@
  * document against {@link exitCodesMarkdown}, and `pnpm docs:cli` rewrites it).
  *
  * The numbers are not defined here: 0–3 come from command.ts, 10–27 from @cairn/client's
- * EXIT_CODES (one per verification cause), 30 from the monitor's alarms. This module only says
+ * EXIT_CODES (one per verification cause), 30 from the monitor's alarms, 31–36 from
+ * @cairn/client's EVENT_PROOF_EXIT_CODES (the links of an event proof with no cause of their own). This module only says
  * what each means and which commands use it, so the same cause has the same status in every
  * command. {@link CAUSE_TEXT} must name every verification cause (its type requires it), so a
  * new cause cannot reach the CLI without a row here.
  */
-import { EXIT_CODES, type VerifyErrorCode } from '@cairn/client';
+import { EVENT_PROOF_EXIT_CODES, EXIT_CODES, type VerifyErrorCode } from '@cairn/client';
 import { EXIT_STALLED } from '@cairn/client/monitor';
 import { EXIT_FAIL, EXIT_IO, EXIT_OK, EXIT_USAGE } from '../command.js';
 
@@ -34,6 +35,16 @@ const CAUSE_TEXT: Readonly<Record<VerifyErrorCode, readonly [meaning: string, co
   'bad-log-data': ['the log served malformed or inconsistent data, or reported its storage corrupt', 'verify, monitor (bad-data)'],
 };
 
+/** What each event-proof link of its own means (`cairn verify --event`); keys of EVENT_PROOF_EXIT_CODES ≥ 31. */
+const EVENT_LINK_TEXT: Readonly<Record<string, string>> = {
+  malformed: 'the event proof file does not parse (header, lines, base64, size)',
+  'event-invalid': 'the event in the proof is not a valid OCSF event (the message names the JSON path)',
+  'event-not-canonical': 'the event bytes are not their RFC 8785 canonical form',
+  'leaf-malformed': 'the leaf record in the proof does not parse',
+  'commitment-mismatch': 'SHA-256(salt ‖ event) is not the leaf\'s commitment: the event or salt was changed',
+  'leaf-mismatch': 'the leaf\'s time or class is not the event\'s',
+};
+
 /** One row of the table: status, name, meaning, commands. */
 export type ExitCodeRow = readonly [status: number, name: string, meaning: string, commands: string];
 
@@ -41,11 +52,12 @@ export type ExitCodeRow = readonly [status: number, name: string, meaning: strin
 export function exitCodeRows(): ExitCodeRow[] {
   const rows: ExitCodeRow[] = [
     [EXIT_OK, 'ok', 'success: everything asked for was done or verified', 'every command'],
-    [EXIT_FAIL, 'failed', 'a check failed that has no more specific status (`evidence verify` not proven, a server refused the request), an input file larger than its limit, or an unexpected error', 'every command'],
+    [EXIT_FAIL, 'failed', 'a check failed that has no more specific status (`evidence verify` not proven, a receipt broken in `receipts check`, an invalid line in `events submit`, a server refused the request), an input file larger than its limit, or an unexpected error', 'every command'],
     [EXIT_USAGE, 'usage', 'bad or missing options, an invalid key or configuration, a monitor state that does not verify under the policy', 'every command'],
     [EXIT_IO, 'io', 'a file could not be read or written, or a server could not be reached or is not a Cairn server; nothing was verified', 'every command that reads files or connects'],
     ...(Object.entries(EXIT_CODES) as [VerifyErrorCode, number][]).map(([code, n]): ExitCodeRow => [n, code, ...CAUSE_TEXT[code]]),
     [EXIT_STALLED, 'stall', 'no new checkpoint for longer than `--stall-after`', 'monitor'],
+    ...Object.entries(EVENT_LINK_TEXT).map(([code, meaning]): ExitCodeRow => [EVENT_PROOF_EXIT_CODES[code]!, code, meaning, 'verify --event']),
   ];
   return rows.sort((a, b) => a[0] - b[0]);
 }
