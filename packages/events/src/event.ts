@@ -13,15 +13,20 @@
  * duplicate keys, canonical numbers, valid UTF-8, caps in limits.ts), then OCSF validation
  * (validate.ts: unknown attributes move to `unmapped`), then the canonical bytes (capped at
  * {@link MAX_EVENT_SIZE} again, since moving can add a little). `validateEvent(object)` does the
- * same for an event built in code. Canonicalisation uses the `canonicalize` package (RFC 8785;
- * checked against the RFC's examples in canonical.test.ts).
+ * same for an event built in code. Canonicalisation: validation builds the event with its keys in
+ * canonical order, so `JSON.stringify` of it is the RFC 8785 text (canonical.ts), and input bytes
+ * that are canonical already are kept as they are; `canonicalJson` (any value, and events with a
+ * key starting with a digit) uses the `canonicalize` package. Both are checked against the RFC's
+ * examples (canonical.test.ts) and against each other on random values and events
+ * (fast-path.test.ts).
  */
 import canonicalize from 'canonicalize';
 import { utf8Encode } from '@cairn/formats';
 import { EventError } from './errors.js';
-import { childPath, parseJsonStrict, type JsonObject, type JsonValue } from './json.js';
+import { childPath, parseJsonDetailed, type JsonObject, type JsonValue } from './json.js';
 import { EVENT_JSON_LIMITS, MAX_EVENT_DEPTH, MAX_EVENT_SIZE } from './limits.js';
-import { validateOcsf } from './validate.js';
+import { validateOcsfSorted } from './validate.js';
+import { canonicalTextOfSorted, type SortState } from './canonical.js';
 
 /** A validated event and its canonical bytes. */
 export interface ValidatedEvent {
@@ -50,14 +55,18 @@ export function canonicalJson(value: unknown, maxBytes: number = MAX_EVENT_SIZE)
     throw new EventError('bad-value', '$', `not representable as canonical JSON: ${(cause as Error).message}`, { cause });
   }
   if (text === undefined) throw new EventError('bad-value', '$', 'not representable as JSON');
-  const bytes = utf8Encode(text);
+  return capped(utf8Encode(text), maxBytes);
+}
+
+function capped(bytes: Uint8Array, maxBytes: number): Uint8Array {
   if (bytes.length > maxBytes) throw new EventError('too-large', '$', `canonical event of ${bytes.length} bytes exceeds ${maxBytes}`);
   return bytes;
 }
 
 /** Parses, validates and canonicalises event bytes from outside. Throws only {@link EventError}. */
 export function parseEvent(bytes: Uint8Array): ValidatedEvent {
-  return finish(parseJsonStrict(bytes, EVENT_JSON_LIMITS));
+  const parsed = parseJsonDetailed(bytes, EVENT_JSON_LIMITS);
+  return finish(parsed.value, parsed.plain ? bytes : undefined);
 }
 
 /**
@@ -72,9 +81,18 @@ export function validateEvent(value: unknown): ValidatedEvent {
   return parseEvent(canonicalJson(value));
 }
 
-function finish(parsed: JsonValue): ValidatedEvent {
-  const r = validateOcsf(parsed);
-  const canonical = canonicalJson(r.event);
+/** `plainInput`: the input bytes, when the parser found them free of whitespace and escapes. */
+function finish(parsed: JsonValue, plainInput?: Uint8Array): ValidatedEvent {
+  const state: SortState = { digitKey: false, reordered: false };
+  const r = validateOcsfSorted(parsed, state);
+  // Validation built the event in canonical key order: one JSON.stringify is its RFC 8785 text,
+  // unless a key starts with a digit (canonical.ts); then the general canonicaliser. And input
+  // that was already canonical (no whitespace or escape, keys in order, nothing moved; numbers
+  // are canonical or it would not have parsed) is its own canonical text: keep a copy.
+  let canonical: Uint8Array;
+  if (state.digitKey) canonical = canonicalJson(r.event);
+  else if (plainInput !== undefined && !state.reordered && r.moved.length === 0) canonical = plainInput.slice();
+  else canonical = capped(utf8Encode(canonicalTextOfSorted(r.event)), MAX_EVENT_SIZE);
   return Object.freeze({ event: r.event, canonical, classUid: r.classUid, activityId: r.activityId, time: r.time, moved: Object.freeze([...r.moved]) });
 }
 

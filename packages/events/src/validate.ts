@@ -28,6 +28,7 @@ import { EventError } from './errors.js';
 import { MAX_EVENT_TIME_MS, MIN_EVENT_TIME_MS } from './limits.js';
 import { CLASS_SHAPES, OBJECT_SHAPES, type ClassShape, type FieldType } from './ocsf-schema.js';
 import { isIpAddress } from './ip.js';
+import { canonicalOrder, sortedCopy, type SortState } from './canonical.js';
 
 /** The OCSF classes Cairn validates, by `class_uid`. */
 export const SUPPORTED_CLASSES: readonly number[] = Object.freeze(Object.keys(CLASS_SHAPES).map(Number));
@@ -37,7 +38,10 @@ const OCSF_VERSION = /^1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$/;
 
 /** What validation found, beside the normalised event. */
 export interface ValidationResult {
-  /** The event with unknown attributes moved into `unmapped` (a new object; the input is not changed). */
+  /**
+   * The event with unknown attributes moved into `unmapped` (a new object; the input is not
+   * changed), every object's keys inserted in RFC 8785 order.
+   */
   readonly event: JsonObject;
   readonly classUid: number;
   readonly activityId: number;
@@ -111,6 +115,15 @@ type Moved = { keys: (string | number)[]; value: JsonValue }[];
 
 /** Validates and normalises a parsed event. Throws only {@link EventError}. */
 export function validateOcsf(value: JsonValue): ValidationResult {
+  return validateOcsfSorted(value, { digitKey: false, reordered: false });
+}
+
+/**
+ * {@link validateOcsf}, and the normalised event's objects have their keys inserted in RFC 8785
+ * order (canonical.ts), so `JSON.stringify` of it is its canonical text unless `state.digitKey`
+ * is set on return. Not exported from the package.
+ */
+export function validateOcsfSorted(value: JsonValue, state: SortState): ValidationResult {
   if (!isObject(value)) throw new EventError('wrong-type', '$', 'expected an OCSF event object');
   const classUid = value['class_uid'];
   if (classUid === undefined) throw new EventError('missing', '$.class_uid', 'required attribute is missing');
@@ -120,7 +133,7 @@ export function validateOcsf(value: JsonValue): ValidationResult {
     throw new EventError('unsupported-class', '$.class_uid', `class ${classUid} is not one of ${SUPPORTED_CLASSES.join(', ')}`);
   }
   const moved: Moved = [];
-  const event = checkObject(value, classShape(classUid), [], moved);
+  const event = checkObject(value, classShape(classUid), [], moved, state);
 
   const activityId = event['activity_id'] as number;
   checkEnums(event, shape);
@@ -141,35 +154,54 @@ export function validateOcsf(value: JsonValue): ValidationResult {
     const p = pathOf(m.keys);
     return p.startsWith('$.') ? p.slice(2) : p.slice(1);
   });
-  if (moved.length > 0) {
-    const unmapped: JsonObject = isObject(event['unmapped']) ? { ...event['unmapped'] } : {};
-    moved.forEach((m, i) => {
-      const key = movedPaths[i]!;
-      if (has(unmapped, key)) throw new EventError('unmapped-conflict', childPath('$.unmapped', key), 'an unknown attribute would overwrite this unmapped value');
-      setData(unmapped, key, m.value);
-    });
-    event['unmapped'] = unmapped;
+  if (moved.length === 0) return { event, classUid, activityId, time, moved: movedPaths };
+  const unmapped: JsonObject = isObject(event['unmapped']) ? { ...event['unmapped'] } : {};
+  moved.forEach((m, i) => {
+    const key = movedPaths[i]!;
+    if (has(unmapped, key)) throw new EventError('unmapped-conflict', childPath('$.unmapped', key), 'an unknown attribute would overwrite this unmapped value');
+    setData(unmapped, key, sortedCopy(m.value, state));
+  });
+  // Rebuilt with `unmapped` in its place among the sorted keys, itself sorted.
+  const withUnmapped: JsonObject = {};
+  for (const key of canonicalOrder([...Object.keys(event).filter((k) => k !== 'unmapped'), 'unmapped'], state)) {
+    setData(withUnmapped, key, key === 'unmapped' ? sortedCopy(unmapped, state) : event[key]!);
   }
-  return { event, classUid, activityId, time, moved: movedPaths };
+  return { event: withUnmapped, classUid, activityId, time, moved: movedPaths };
 }
 
+/** Each class's enums as sets, built once. */
+const classEnums = new Map<ClassShape, readonly (readonly [string, ReadonlySet<number>])[]>();
+
 function checkEnums(event: JsonObject, shape: ClassShape): void {
-  for (const [name, values] of Object.entries(shape.enums)) {
+  let enums = classEnums.get(shape);
+  if (enums === undefined) {
+    enums = Object.entries(shape.enums).map(([name, values]) => [name, new Set(values)] as const);
+    classEnums.set(shape, enums);
+  }
+  for (const [name, values] of enums) {
     const v = event[name];
     if (v === undefined) continue;
-    if (!values.includes(v as number)) {
-      throw new EventError('bad-enum', `$.${name}`, `${String(v)} is not a defined value for ${shape.name} (${values.join(', ')})`);
+    if (!values.has(v as number)) {
+      throw new EventError('bad-enum', `$.${name}`, `${String(v)} is not a defined value for ${shape.name} (${shape.enums[name]!.join(', ')})`);
     }
   }
 }
 
-function checkObject(o: JsonObject, shape: Shape, keys: (string | number)[], moved: Moved): JsonObject {
+function checkObject(o: JsonObject, shape: Shape, keys: (string | number)[], moved: Moved, state: SortState): JsonObject {
+  const names = Object.keys(o);
+  const order = canonicalOrder(names, state);
+  // Built in canonical order: the kept keys are inserted first in that order, then the values
+  // are checked in property order (so errors and moved paths come in document order).
   const out: JsonObject = {};
-  for (const key of Object.keys(o)) {
+  if (order !== names) {
+    for (let i = 0; i < order.length; i++) if (shape.fields.has(order[i]!)) setData(out, order[i]!, null);
+  }
+  for (let i = 0; i < names.length; i++) {
+    const key = names[i]!;
     const field = shape.fields.get(key);
     keys.push(key);
     if (field === undefined) moved.push({ keys: [...keys], value: o[key]! });
-    else setData(out, key, checkValue(o[key]!, field, keys, moved));
+    else setData(out, key, checkValue(o[key]!, field, keys, moved, state));
     keys.pop();
   }
   for (const key of shape.required) {
@@ -182,13 +214,13 @@ function failAt(keys: readonly (string | number)[], code: string, what: string):
   throw new EventError(code, pathOf(keys), what);
 }
 
-function checkValue(v: JsonValue, field: Field, keys: (string | number)[], moved: Moved): JsonValue {
+function checkValue(v: JsonValue, field: Field, keys: (string | number)[], moved: Moved, state: SortState): JsonValue {
   if (field.array) {
     if (!Array.isArray(v)) throw new EventError('wrong-type', pathOf(keys), 'expected array');
     const item: Field = { ...field, array: false };
     return v.map((x, i) => {
       keys.push(i);
-      const r = checkValue(x, item, keys, moved);
+      const r = checkValue(x, item, keys, moved, state);
       keys.pop();
       return r;
     });
@@ -196,7 +228,7 @@ function checkValue(v: JsonValue, field: Field, keys: (string | number)[], moved
   switch (field.kind) {
     case '@':
       if (!isObject(v)) failAt(keys, 'wrong-type', 'expected object');
-      return checkObject(v as JsonObject, field.shape!(), keys, moved);
+      return checkObject(v as JsonObject, field.shape!(), keys, moved, state);
     case 's':
       if (typeof v !== 'string') failAt(keys, 'wrong-type', 'expected string');
       return v;
@@ -222,8 +254,8 @@ function checkValue(v: JsonValue, field: Field, keys: (string | number)[], moved
       return v;
     case 'o':
       if (!isObject(v)) failAt(keys, 'wrong-type', 'expected object');
-      return v;
+      return sortedCopy(v, state);
     default: // 'j'
-      return v;
+      return sortedCopy(v, state);
   }
 }
