@@ -1,7 +1,7 @@
 /**
  * `pnpm bench <suite> [options]`: Cairn's benchmarks. Each prints one line per figure with its
  * conditions; results and commands are recorded in docs/benchmarks.md. Suites: core, log, witness,
- * gossip, cli. `pnpm bench` runs the compiled benchmarks (apps/bench/dist) and CLI.
+ * gossip, cli, events. `pnpm bench` runs the compiled benchmarks (apps/bench/dist) and CLI.
  */
 import { parseArgs } from 'node:util';
 import { benchCore } from './core.js';
@@ -9,6 +9,7 @@ import { benchLog, DEFAULT_CLIENTS, DEFAULT_LOG_ENTRIES } from './log.js';
 import { benchWitness } from './witness.js';
 import { benchGossip } from './gossip.js';
 import { benchCli } from './cli.js';
+import { benchEvents, DEFAULT_EVENTS } from './events.js';
 
 const HELP = `Usage: pnpm bench <suite> [options]
 
@@ -21,10 +22,13 @@ Suites:
           gossiped checkpoints validated per second per node
   cli     the compiled CLI: \`cairn --help\` wall time (median of 10 runs), RSS at start of
           \`log serve\`, \`witness serve\` and \`demo\` (compiled, and from sources for comparison)
+  events  audit events: parseEvent, buildLeaf, receipts on one core; the log node and tRPC
+          events.submit (fsync'd) against raw entries of the same ~1 KB bytes
 
 Options:
   --entries N   core: entries for tree building (default 1000000);
                 log: entries ingested before RSS is taken (default 200000; full run 10000000)
+  --events N    events: events per figure (default 30000)
   --clients N   log: concurrent ingestion clients (default 4)
   --interval MS log: checkpoint interval of the server (default 100)
   --quick       shorter runs (for smoke tests)
@@ -33,7 +37,7 @@ Options:
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { entries: { type: 'string' }, clients: { type: 'string' }, interval: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { entries: { type: 'string' }, events: { type: 'string' }, clients: { type: 'string' }, interval: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help || positionals.length === 0) {
     process.stdout.write(HELP + '\n');
@@ -42,7 +46,8 @@ async function main(argv: string[]): Promise<number> {
   const entries = values.entries === undefined ? undefined : Number(values.entries);
   const clients = values.clients === undefined ? DEFAULT_CLIENTS : Number(values.clients);
   const interval = values.interval === undefined ? undefined : Number(values.interval);
-  for (const [name, v] of [['--entries', entries], ['--clients', clients], ['--interval', interval]] as const) {
+  const events = values.events === undefined ? undefined : Number(values.events);
+  for (const [name, v] of [['--entries', entries], ['--clients', clients], ['--interval', interval], ['--events', events]] as const) {
     if (v !== undefined && (!Number.isSafeInteger(v) || v < (name === '--interval' ? 0 : 1))) {
       process.stderr.write(`${name} must be a positive integer\n`);
       return 2;
@@ -52,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
     if (suite === 'witness') await benchWitness({ quick: values.quick === true });
     else if (suite === 'gossip') await benchGossip({ quick: values.quick === true });
     else if (suite === 'cli') await benchCli({ quick: values.quick === true });
+    else if (suite === 'events') await benchEvents({ events: events ?? (values.quick ? 6000 : DEFAULT_EVENTS), quick: values.quick === true });
     else if (suite === 'core') await benchCore({ entries: entries ?? 1_000_000, quick: values.quick === true });
     else if (suite === 'log') {
       await benchLog({ entries: entries ?? DEFAULT_LOG_ENTRIES, clients, quick: values.quick === true, checkpointIntervalMs: interval });
