@@ -73,14 +73,17 @@ test('status of a witness: its logs and evidence', async () => {
   assert.match(text, /^ {2}status\.e2e\.example\/log +\d+ +\d+ (s|min) ago +ok$/m);
 });
 
-test('status of something that is not Cairn fails with exit 1, of a closed port with exit 3', async () => {
+test('status of something that is not Cairn fails with exit 3 like get and prove (not a Cairn server), of a closed port with exit 3', async () => {
   const server: Server = createServer((_req, res) => { res.writeHead(404, { 'content-type': 'text/html' }).end('<html>nope</html>'); });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const port = (server.address() as { port: number }).port;
     const r = await cli(['status', '--url', `http://127.0.0.1:${port}`]);
-    assert.equal(r.code, 1);
-    assert.match(r.err.join('\n'), /neither a Cairn log nor a Cairn witness answered/);
+    assert.equal(r.code, 3);
+    assert.match(r.err.join('\n'), /neither a Cairn log nor a Cairn witness answered .*: not a Cairn server/);
+    // get meets the same server with the same status.
+    const g = await cli(['get', '--url', `http://127.0.0.1:${port}`, '--index', '0']);
+    assert.equal(g.code, r.code, g.err.join('\n'));
   } finally {
     await new Promise<void>((r) => server.close(() => r()));
   }

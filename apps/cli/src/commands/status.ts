@@ -79,12 +79,13 @@ export async function fetchStatus(url: string): Promise<LogStatusReport | Witnes
     return { kind: 'witness', url, now, status: asWitness.value, evidence };
   }
   // Neither answered. A transport failure is an I/O problem; two answers that are not a
-  // status (an HTML page, a 404) mean this is not a Cairn server.
+  // status (an HTML page, a 404) mean this is not a Cairn server: EXIT_IO as well, the status
+  // every command gives that cause (lib/trpc-errors.ts, docs/cli.md).
   for (const r of [asLog, asWitness]) {
     if (transportCause(r.reason) !== undefined) throw remoteFailure(url, r.reason);
   }
   const what = httpStatusOf(asLog.reason) !== undefined ? `HTTP ${httpStatusOf(asLog.reason)}` : (asLog.reason as Error).message;
-  throw new CommandFailure(`${url}: neither a Cairn log nor a Cairn witness answered its status (${what})`, EXIT_FAIL);
+  throw new CommandFailure(`${url}: neither a Cairn log nor a Cairn witness answered its status (${what}): not a Cairn server`, EXIT_IO);
 }
 
 function remoteFailure(url: string, e: unknown): CommandFailure {
@@ -176,7 +177,8 @@ and prints the one that answers: for a log its origin, size, the age of the late
 cosigned checkpoint, each witness with its last answer, the queue depth and alarms; for a
 witness its logs with their cosigned sizes, its peers and its latest evidence records.
 --json prints the full report as one JSON object ({"kind":"log"|"witness", …}).
-Exit codes: 0 it answered, 1 not a Cairn log or witness, 3 unreachable.`,
+Exit codes: 0 it answered, 3 unreachable or not a Cairn server (as in every command), 1 the
+server refused a request.`,
   options: {
     url: { type: 'string', required: true, value: 'URL', description: 'the log\'s or the witness\'s URL' },
     json: { type: 'boolean', description: 'print the report as one JSON object' },
