@@ -29,3 +29,10 @@ export * from './syslog.js';
 export * from './octet-framing.js';
 export * from './syslog-rules.js';
 export * from './syslog-map.js';
+export {
+  MAX_ANY_VALUE_DEPTH, MAX_OTLP_BODY, MAX_OTLP_RECORDS,
+  type OtlpContext, type OtlpLogRecord, type OtlpRecordResult,
+} from './otlp-model.js';
+export { parseOtlpJson } from './otlp-json.js';
+export { parseOtlpProto, encodeOtlpResponse, formatOtlpJsonResponse } from './otlp-proto.js';
+export * from './otlp-map.js';
