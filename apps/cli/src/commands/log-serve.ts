@@ -2,7 +2,7 @@
 import { loadTokens, startLogServer, watchTokens, ApiError, DEFAULT_REQUEST_TIMEOUT_MS, TOKENS_RELOAD_DEBOUNCE_MS } from '@cairn/api';
 import { DEFAULT_WITNESS_INITIAL_BACKOFF_MS, DEFAULT_WITNESS_MAX_BACKOFF_MS, LogError, LogNode, jsonLogger, openLevelStorage } from '@cairn/log';
 import type { GossipHost } from '@cairn/gossip';
-import { CommandFailure, UsageError, defineCommand } from '../command.js';
+import { CommandFailure, EXIT_IO, UsageError, defineCommand } from '../command.js';
 import { readKeyFile } from '../lib/files.js';
 import { caOption, parseIntOption, parseListen, parseP2pAddr, parseP2pListen, parseUrlOption, tlsServerOptions } from '../lib/options.js';
 import { onHangup, untilSignal } from '../lib/signals.js';
@@ -160,7 +160,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
       await node.stop();
       await host?.stop();
       if (e instanceof ApiError || (e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new CommandFailure(`cannot listen on ${values.listen}: ${(e as Error).message}`);
+        throw new CommandFailure(`cannot listen on ${values.listen}: ${(e as Error).message}`, EXIT_IO);
       }
       throw e;
     }

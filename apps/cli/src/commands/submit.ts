@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogClient } from '@cairn/client';
+import { createLogClient, EXIT_CODES } from '@cairn/client';
 import { decodeBase64Strict, FormatError, formatProofBundle, parseCheckpointNote } from '@cairn/formats';
 import { leafHash, ProofError, verifyInclusion } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
@@ -44,7 +44,7 @@ interface SubmitAnswer {
  */
 async function writeProofs(dir: string, entries: readonly Uint8Array[], res: SubmitAnswer): Promise<void> {
   if (res.checkpoint === undefined || res.proofs === undefined || res.proofs.length !== entries.length) {
-    throw new CommandFailure('the log answered without a checkpoint and one proof per entry; cannot write --proofs');
+    throw new CommandFailure('the log answered without a checkpoint and one proof per entry; cannot write --proofs', EXIT_IO);
   }
   const bundles: [string, Uint8Array][] = [];
   try {
@@ -56,7 +56,8 @@ async function writeProofs(dir: string, entries: readonly Uint8Array[], res: Sub
       bundles.push([join(dir, `${index}.tlog-proof`), formatProofBundle({ index, proof, checkpoint: res.checkpoint })]);
     }
   } catch (e) {
-    if (e instanceof FormatError || e instanceof ProofError) throw new CommandFailure(`the log returned a proof that does not check out: ${e.message}`);
+    // The log's own answer does not prove its entry: the log's data is wrong (as in verify).
+    if (e instanceof FormatError || e instanceof ProofError) throw new CommandFailure(`the log returned a proof that does not check out: ${e.message}`, EXIT_CODES['bad-log-data']);
     throw e;
   }
   for (const [path, bytes] of bundles) {
@@ -229,7 +230,7 @@ quietly. --json prints one JSON object per entry: {"index","line"}.`,
         while (inflight >= IN_FLIGHT && !failed) await printed.catch(() => {});
       }
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CommandFailure(`cannot read ${values.file}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CommandFailure(`cannot read ${values.file}: ${(e as Error).message}`, EXIT_IO);
       throw e;
     } finally {
       if (linger !== undefined) clearTimeout(linger);

@@ -20,7 +20,7 @@ import {
   type WitnessTestHooks,
 } from '@cairn/witness';
 import type { PeerSyncReport, WitnessNetwork } from '@cairn/gossip/witness';
-import { CommandFailure, UsageError, defineCommand, type Io, type Values } from '../command.js';
+import { CommandFailure, EXIT_FAIL, EXIT_IO, UsageError, defineCommand, type Io, type Values } from '../command.js';
 import { readBounded, readKeyFile } from '../lib/files.js';
 import { caOption, parseIntOption, parseListen, parseP2pPeer, parsePeerIdOption, parseP2pListen, tlsServerOptions } from '../lib/options.js';
 import { onHangup, untilSignal } from '../lib/signals.js';
@@ -130,7 +130,8 @@ export async function runWitnessServe(
   try {
     storage = await openLevelWitnessStorage(values.data!);
   } catch (e) {
-    throw new CommandFailure(`cannot open the witness state in ${values.data}: ${(e as Error).message}`);
+    // Locked (another witness runs on it) or unreadable: an I/O failure, as in `witness clear`.
+    throw new CommandFailure(`cannot open the witness state in ${values.data}: ${(e as Error).message}`, isWitnessError(e) && e.code === 'storage' ? EXIT_IO : EXIT_FAIL);
   }
   let hooks: WitnessTestHooks | undefined;
   if (stallMs !== undefined) {
@@ -174,7 +175,7 @@ export async function runWitnessServe(
     } catch (e) {
       await stopAll();
       if (e instanceof GossipError) throw new CommandFailure(`cannot join the witness network: ${e.message}`);
-      throw new CommandFailure(`cannot listen on ${p2pListen.join(', ')}: ${(e as Error).message}`);
+      throw new CommandFailure(`cannot listen on ${p2pListen.join(', ')}: ${(e as Error).message}`, EXIT_IO);
     }
   }
   const net = network;
@@ -189,7 +190,7 @@ export async function runWitnessServe(
       });
     } catch (e) {
       await stopAll();
-      throw new CommandFailure(`cannot listen on ${values.listen}: ${(e as Error).message}`);
+      throw new CommandFailure(`cannot listen on ${values.listen}: ${(e as Error).message}`, EXIT_IO);
     }
   }
   io.out(`name ${witness.name}`);

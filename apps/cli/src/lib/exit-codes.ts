@@ -32,7 +32,7 @@ const CAUSE_TEXT: Readonly<Record<VerifyErrorCode, readonly [meaning: string, co
   rollback: ['a witness cosigned an older tree after a newer one', 'monitor (rollback)'],
   equivocation: ['two log-signed checkpoints of one size with different roots', 'monitor (fork)'],
   'entry-mismatch': ['the entry file differs from the logged entry (or the index is not the bundle\'s)', 'verify'],
-  'bad-log-data': ['the log served malformed or inconsistent data, or reported its storage corrupt', 'verify, monitor (bad-data)'],
+  'bad-log-data': ['the log served malformed or inconsistent data (a proof that does not prove its entry, …), or reported its storage corrupt', 'verify, monitor (bad-data), submit --proofs'],
 };
 
 /** What each event-proof link of its own means (`cairn verify --event`); keys of EVENT_PROOF_EXIT_CODES ≥ 31. */
@@ -54,7 +54,7 @@ export function exitCodeRows(): ExitCodeRow[] {
     [EXIT_OK, 'ok', 'success: everything asked for was done or verified', 'every command'],
     [EXIT_FAIL, 'failed', 'a check failed that has no more specific status (`evidence verify` not proven, a receipt broken in `receipts check`, an invalid line in `events submit`, a server refused the request), an input file larger than its limit, or an unexpected error', 'every command'],
     [EXIT_USAGE, 'usage', 'bad or missing options, an invalid key or configuration, a monitor state that does not verify under the policy', 'every command'],
-    [EXIT_IO, 'io', 'a file could not be read or written, or a server could not be reached or is not a Cairn server; nothing was verified', 'every command that reads files or connects'],
+    [EXIT_IO, 'io', 'a file could not be read or written, a port could not be bound, a data directory is locked, or a server could not be reached or is not a Cairn server; nothing was verified', 'every command that reads files, listens or connects'],
     ...(Object.entries(EXIT_CODES) as [VerifyErrorCode, number][]).map(([code, n]): ExitCodeRow => [n, code, ...CAUSE_TEXT[code]]),
     [EXIT_STALLED, 'stall', 'no new checkpoint for longer than `--stall-after`', 'monitor'],
     ...Object.entries(EVENT_LINK_TEXT).map(([code, meaning]): ExitCodeRow => [EVENT_PROOF_EXIT_CODES[code]!, code, meaning, 'verify --event']),
