@@ -1,6 +1,7 @@
 /**
  * docs/operations.md cannot rot:
- * - every `cairn …` command in its `sh` blocks (and in the shipped systemd units' ExecStart) is a
+ * - every `cairn …` command in its `sh` blocks (and in the README's and the other docs', and in the
+ *   shipped systemd units' ExecStart) is a
  *   real command given only options it declares;
  * - every `cairn_…` metric name it mentions is registered somewhere in packages/;
  * - the systemd units pass `systemd-analyze verify` (when the tool is installed; the test says
@@ -79,6 +80,13 @@ test('every cairn command in the sh blocks of docs/operations.md is real, with r
   // The checker itself catches a made-up command and a made-up option.
   await assert.rejects(checkInvocations('cairn log serve --data d --colour blue\n', 'x'), /has no option --colour/);
   await assert.rejects(checkInvocations('cairn frobnicate --x\n', 'x'), /runs no cairn command/);
+});
+
+test('every cairn command in the sh blocks of the README and the other docs is real, with real options', async () => {
+  const files = ['README.md', ...(await readdir(join(REPO_ROOT, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  let n = 0;
+  for (const f of files) n += await checkInvocations(blocks(await readFile(join(REPO_ROOT, f), 'utf8'), 'sh').join('\n'), f);
+  assert.ok(n >= 30, `found ${n} cairn commands`);
 });
 
 test('every metric docs/operations.md names is registered by the code', async () => {
