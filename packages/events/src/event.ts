@@ -23,10 +23,10 @@
 import canonicalize from 'canonicalize';
 import { utf8Encode } from '@cairn/formats';
 import { EventError } from './errors.js';
-import { childPath, parseJsonDetailed, type JsonObject, type JsonValue } from './json.js';
+import { parseJsonDetailed, pathOf, type JsonObject, type JsonValue } from './json.js';
 import { EVENT_JSON_LIMITS, MAX_EVENT_DEPTH, MAX_EVENT_SIZE } from './limits.js';
 import { validateOcsfSorted } from './validate.js';
-import { canonicalTextOfSorted, type SortState } from './canonical.js';
+import { canonicalTextOfSorted, sortedCopy, type SortState } from './canonical.js';
 
 /** A validated event and its canonical bytes. */
 export interface ValidatedEvent {
@@ -76,9 +76,14 @@ export function parseEvent(bytes: Uint8Array): ValidatedEvent {
  * {@link EventError}.
  */
 export function validateEvent(value: unknown): ValidatedEvent {
-  checkPlain(value, '$', 1);
   // Through canonical bytes and the strict parser: one path for every event, whatever its origin.
-  return parseEvent(canonicalJson(value));
+  // A value whose numbers are finite, whose strings and keys are well-formed and whose keys do
+  // not start with a digit gets its canonical text from a key-sorted copy and JSON.stringify
+  // (canonical.ts); any other value from the general canonicaliser, which names what JSON cannot
+  // carry.
+  if (!checkPlain(value, [], 1)) return parseEvent(canonicalJson(value));
+  const text = canonicalTextOfSorted(sortedCopy(value as JsonValue, { digitKey: false, reordered: false }));
+  return parseEvent(capped(utf8Encode(text), MAX_EVENT_SIZE));
 }
 
 /** `plainInput`: the input bytes, when the parser found them free of whitespace and escapes. */
@@ -96,18 +101,36 @@ function finish(parsed: JsonValue, plainInput?: Uint8Array): ValidatedEvent {
   return Object.freeze({ event: r.event, canonical, classUid: r.classUid, activityId: r.activityId, time: r.time, moved: Object.freeze([...r.moved]) });
 }
 
-function checkPlain(v: unknown, path: string, depth: number): void {
-  if (depth > MAX_EVENT_DEPTH) throw new EventError('too-deep', path, `nesting deeper than ${MAX_EVENT_DEPTH}`);
-  if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return;
+/**
+ * Throws `too-deep` or `bad-value` (naming the path) for what is not plain JSON data; returns
+ * whether the value is simple: finite numbers, well-formed strings and keys, no key starting with
+ * a digit (canonical.ts). Paths are built only for an error.
+ */
+function checkPlain(v: unknown, keys: (string | number)[], depth: number): boolean {
+  if (depth > MAX_EVENT_DEPTH) throw new EventError('too-deep', pathOf(keys), `nesting deeper than ${MAX_EVENT_DEPTH}`);
+  if (v === null || typeof v === 'boolean') return true;
+  if (typeof v === 'string') return v.isWellFormed();
+  if (typeof v === 'number') return Number.isFinite(v);
+  let simple = true;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) checkPlain(v[i], childPath(path, i), depth + 1);
-    return;
+    for (let i = 0; i < v.length; i++) {
+      keys.push(i);
+      if (!checkPlain(v[i], keys, depth + 1)) simple = false;
+      keys.pop();
+    }
+    return simple;
   }
   if (typeof v === 'object') {
     const proto = Object.getPrototypeOf(v) as unknown;
-    if (proto !== Object.prototype && proto !== null) throw new EventError('bad-value', path, 'expected a plain object');
-    for (const k of Object.keys(v)) checkPlain((v as Record<string, unknown>)[k], childPath(path, k), depth + 1);
-    return;
+    if (proto !== Object.prototype && proto !== null) throw new EventError('bad-value', pathOf(keys), 'expected a plain object');
+    for (const k of Object.keys(v)) {
+      const c = k.charCodeAt(0);
+      if ((c >= 0x30 && c <= 0x39) || !k.isWellFormed()) simple = false;
+      keys.push(k);
+      if (!checkPlain((v as Record<string, unknown>)[k], keys, depth + 1)) simple = false;
+      keys.pop();
+    }
+    return simple;
   }
-  throw new EventError('bad-value', path, `a ${typeof v} has no JSON representation`);
+  throw new EventError('bad-value', pathOf(keys), `a ${typeof v} has no JSON representation`);
 }

@@ -3,16 +3,17 @@
 // exactly what the exact parser does, with the same value (key order included) or the same
 // error (code, path, message); the fast canonical text (keys inserted in order + JSON.stringify,
 // or the input bytes kept when they were canonical already) must be byte-identical to the
-// `canonicalize` package's RFC 8785 text; and parseEvent as a whole must give what the exact
-// pipeline gives (exact parser → validation → `canonicalize`).
+// `canonicalize` package's RFC 8785 text; parseEvent as a whole must give what the exact
+// pipeline gives (exact parser → validation → `canonicalize`); and validateEvent what the
+// general path gives (`canonicalize`, then parseEvent).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import canonicalize from 'canonicalize';
 import { EventError } from './errors.js';
-import { parseEvent, type ValidatedEvent } from './event.js';
-import { parseJsonExact, parseJsonStrict, setData, type JsonLimits, type JsonObject, type JsonValue } from './json.js';
-import { EVENT_JSON_LIMITS } from './limits.js';
+import { canonicalJson, parseEvent, validateEvent, type ValidatedEvent } from './event.js';
+import { childPath, parseJsonExact, parseJsonStrict, setData, type JsonLimits, type JsonObject, type JsonValue } from './json.js';
+import { EVENT_JSON_LIMITS, MAX_EVENT_DEPTH } from './limits.js';
 import { canonicalTextOfSorted, sortedCopy, type SortState } from './canonical.js';
 import { validateOcsf } from './validate.js';
 import { EVENTS } from './test-fixtures.js';
@@ -231,4 +232,60 @@ test('parseEvent keeps a copy of input bytes that are canonical already, never t
   assert.deepEqual(v.canonical, bytes);
   bytes[0] = 0x20;
   assert.equal(v.canonical[0], 0x7b);
+});
+
+// ------------------------------------------------------------------ events built in code ----
+
+/** validateEvent as it was before its fast path: the plain-data check, the canonicalize package, parseEvent. */
+function referenceValidate(v: unknown): ValidatedEvent {
+  referenceCheckPlain(v, '$', 1);
+  return parseEvent(canonicalJson(v));
+}
+
+function referenceCheckPlain(v: unknown, path: string, depth: number): void {
+  if (depth > MAX_EVENT_DEPTH) throw new EventError('too-deep', path, `nesting deeper than ${MAX_EVENT_DEPTH}`);
+  if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) referenceCheckPlain(v[i], childPath(path, i), depth + 1);
+    return;
+  }
+  if (typeof v === 'object') {
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null) throw new EventError('bad-value', path, 'expected a plain object');
+    for (const k of Object.keys(v)) referenceCheckPlain((v as Record<string, unknown>)[k], childPath(path, k), depth + 1);
+    return;
+  }
+  throw new EventError('bad-value', path, `a ${typeof v} has no JSON representation`);
+}
+
+const deep = (n: number): unknown => (n === 0 ? 1 : [deep(n - 1)]);
+const ODD: fc.Arbitrary<unknown> = fc.oneof(
+  jsValue,
+  fc.constantFrom<unknown>(Number.NaN, Infinity, -Infinity, -0, '\ud800', 'x\udc00', undefined, new Date(0), [1, , 3], Object.create(null), 10n, deep(16), deep(20)),
+  fc.string({ unit: 'binary', maxLength: 4 }),
+);
+const oddKey = fc.oneof(KEY, fc.constantFrom('\ud800', 'a\udfff', '7', '00'));
+
+test('property: validateEvent gives exactly what parseEvent(canonicalJson(value)) gives, for odd values too', () => {
+  let accepted = 0;
+  fc.assert(
+    fc.property(fc.constantFrom(...Object.keys(EVENTS).map(Number)), fc.array(fc.tuple(fc.constantFrom(...PLACES), oddKey, ODD), { maxLength: 3 }), (uid, extra) => {
+      const e = structuredClone(EVENTS[uid]!) as Record<string, unknown>;
+      for (const [place, key, value] of extra) {
+        let o: unknown = e;
+        for (const k of place === '' ? [] : place.split('.')) {
+          if (typeof o !== 'object' || o === null || Array.isArray(o)) break;
+          const r = o as Record<string, unknown>;
+          if (r[k] === undefined) setData(r as JsonObject, k, {});
+          o = r[k];
+        }
+        if (typeof o === 'object' && o !== null && !Array.isArray(o)) Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+      }
+      const fast = outcome(() => validateEvent(e), showEvent);
+      assert.deepEqual(fast, outcome(() => referenceValidate(e), showEvent));
+      if (fast.ok) accepted++;
+    }),
+    { numRuns: 3000 },
+  );
+  assert.ok(accepted > 300, `only ${accepted} of 3000 random events were valid`);
 });
