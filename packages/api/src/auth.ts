@@ -202,7 +202,7 @@ export class TokenAuthenticator {
   /** Source and role for an `Authorization` header value (throws like {@link authenticate}). */
   principal(authorization: string | undefined): Principal {
     if (authorization === undefined || authorization === '') {
-      throw new ApiError('unauthorized', "missing credentials: submissions need 'Authorization: Bearer <token>'");
+      throw new ApiError('unauthorized', "missing credentials: this call needs 'Authorization: Bearer <token>'");
     }
     const m = authorization.length <= MAX_AUTHORIZATION_LENGTH ? BEARER.exec(authorization) : null;
     if (m === null) throw new ApiError('unauthorized', "malformed Authorization header: expected 'Bearer <token>'");

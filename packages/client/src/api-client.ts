@@ -1,6 +1,7 @@
 /**
  * The typed clients of Cairn's own tRPC APIs, built on `@trpc/client` from the routers' types:
- * the log's application API (`<log url>/trpc`: submit, checkpoint, entries, proofs, status) and
+ * the log's application API (`<log url>/trpc`: `log.*` submit, checkpoint, entries, proofs, status;
+ * `events.*` submit, get, prove, erase, sources, receiptKey) and
  * the witness's read-only API (`<witness url>/trpc`: status, evidence, misbehaviour). Only the
  * router *types* come from `@cairn/api` (`import type`, erased at run time), so this module stays
  * browser-safe and the client package never loads server code.
@@ -13,6 +14,9 @@
  * ```ts
  * const log = createLogClient('http://127.0.0.1:8080', { token });
  * const { indices, checkpoint } = await log.log.submit.mutate({ entries: ['aGk='], wait: 'checkpoint' });
+ * // Audit events (the `events` router): a writer token submits OCSF JSON texts, a reader token proves them.
+ * const { receipts } = await log.events.submit.mutate({ events: [JSON.stringify(ocsfEvent)], seqs: ['0'] });
+ * const { proof } = await createLogClient(url, { token: readerToken }).events.prove.query({ index: indices[0]! });
  * const witness = createWitnessClient('http://127.0.0.1:7380');
  * for (const e of await witness.evidence.query({ limit: 10 })) console.log(e.record);
  * ```

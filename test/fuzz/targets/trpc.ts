@@ -1,10 +1,12 @@
 /**
- * tRPC inputs: every procedure of the log router (`createApiCaller` over the api package's
- * FakeLog, with a TokenAuthenticator) and of the witness router (`createWitnessCaller`), called
+ * tRPC inputs: every procedure of the log and events routers (`createApiCaller` over the api
+ * package's FakeLog and FakeEventStore, with a TokenAuthenticator holding a writer, a reader and
+ * an admin token) and of the witness router (`createWitnessCaller`), called
  * in-process with random JSON and with structure-aware inputs (decimals at and past 2^63−1,
  * base64 with trailing bits, extra keys, mixed index/leafHash), and random Authorization headers.
  *
- * Allowed: a TRPCError with code BAD_REQUEST, NOT_FOUND, UNAUTHORIZED or TOO_MANY_REQUESTS; never
+ * Allowed: a TRPCError with code BAD_REQUEST, NOT_FOUND, UNAUTHORIZED or TOO_MANY_REQUESTS (and,
+ * for events, FORBIDDEN for a wrong role and CONFLICT for sequence numbers); never
  * INTERNAL_SERVER_ERROR or any other throw. A result must survive JSON (the wire has no bigint).
  */
 import fc from 'fast-check';
@@ -15,29 +17,46 @@ import { leafHash } from '@cairn/merkle';
 import { MemoryWitnessStorage, Witness, buildTrustedLogs } from '@cairn/witness';
 import { TokenAuthenticator, createApiCaller, createWitnessCaller } from '@cairn/api';
 import { nodeEd25519 } from '@cairn/formats/node';
-import { FakeLog } from '../../../packages/api/src/testing/fake-log.js';
+import { FakeEventStore, FakeLog } from '../../../packages/api/src/testing/fake-log.js';
+import { parseEvent } from '@cairn/events';
 import { ED, LOG_VKEY, NOW, WITNESSES, validAddCheckpointBodies } from '../fixtures.js';
 import { FuzzFailure, accepted, invariant, rejected, type FuzzTarget, type Outcome } from '../harness.js';
 
-const ALLOWED = new Set(['BAD_REQUEST', 'NOT_FOUND', 'UNAUTHORIZED', 'TOO_MANY_REQUESTS']);
+const ALLOWED = new Set(['BAD_REQUEST', 'NOT_FOUND', 'UNAUTHORIZED', 'TOO_MANY_REQUESTS', 'FORBIDDEN', 'CONFLICT']);
 const TOKEN = 'cairn_fuzz0123456789abcdefghijklmnopqrstuvwxyzABCDEF';
+const READER = 'cairn_fuzzreader0123456789abcdefghijklmnopqrstuvwxyz';
+const ADMIN = 'cairn_fuzzadmin0123456789abcdefghijklmnopqrstuvwxyzA';
+const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 const TOKENS = new TokenAuthenticator({
   version: 1,
-  tokens: [{ source: 'fuzz', sha256: createHash('sha256').update(TOKEN).digest('hex'), quota: { entriesPerMinute: 1_000_000, burst: 2_000 } }],
+  tokens: [
+    { source: 'fuzz', sha256: sha(TOKEN), quota: { entriesPerMinute: 1_000_000, burst: 2_000 } },
+    { source: 'fuzz-reader', role: 'reader', sha256: sha(READER), quota: { entriesPerMinute: 1 } },
+    { source: 'fuzz-admin', role: 'admin', sha256: sha(ADMIN), quota: { entriesPerMinute: 1 } },
+  ],
 });
 const INITIAL_ENTRIES = 300;
 /** The fake log is rebuilt past this size, so submissions never make a case slow. */
 const MAX_FAKE_ENTRIES = 1_500;
 
 let log: FakeLog | undefined;
+let events: FakeEventStore | undefined;
 async function fakeLog(): Promise<FakeLog> {
   if (log === undefined || log.entries.length > MAX_FAKE_ENTRIES) {
     const l = new FakeLog();
     await l.submit(Array.from({ length: INITIAL_ENTRIES }, (_, i) => utf8Encode(`trpc fuzz entry ${i}`)));
+    events = new FakeEventStore(l);
+    await events.submitEvents('fuzz', Array.from({ length: 20 }, (_, i) => ({ event: parseEvent(utf8Encode(EVENT(i))) })));
     log = l;
   }
   return log;
 }
+
+/** A valid OCSF event (a logon); `i` varies its time. */
+const EVENT = (i: number): string => JSON.stringify({
+  class_uid: 3002, category_uid: 3, activity_id: 1, type_uid: 300201, severity_id: 1, status_id: 1, time: 1767225600000 + i,
+  metadata: { version: '1.3.0', product: { name: 'sshd' } }, user: { name: 'fuzz' }, src_endpoint: { ip: '192.0.2.1' },
+});
 
 let witness: Witness | undefined;
 async function fuzzWitness(): Promise<Witness> {
@@ -83,10 +102,25 @@ const structured: Record<string, fc.Arbitrary<unknown>> = {
   inclusionProof: withExtra(fc.record({ index: opt(decimal), leafHash: opt(hash), treeSize: opt(decimal) })),
   consistencyProof: withExtra(fc.record({ m: decimal, n: decimal })),
   proofBundle: withExtra(fc.record({ index: decimal })),
+  'events.submit': withExtra(fc.record({
+    events: fc.array(fc.oneof(
+      { weight: 4, arbitrary: fc.nat({ max: 60 }).map(EVENT) },
+      { weight: 2, arbitrary: fc.nat({ max: 60 }).chain((i) => fc.nat({ max: EVENT(i).length }).map((k) => EVENT(i).slice(0, k) + EVENT(i).slice(k + 1))) },
+      { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 40 }), fc.constant('"\\ud800"'), fc.constant('\ud800'), fc.constant('{}'), fc.integer()) },
+    ), { maxLength: 4 }),
+    seqs: opt(fc.array(decimal, { maxLength: 4 })),
+    idempotencyKeys: opt(fc.array(fc.oneof(fc.constantFrom('k1', 'k2', ''), fc.string({ maxLength: 10 })), { maxLength: 4 })),
+    wait: opt(fc.constantFrom('none', 'checkpoint', 'cosigned', 'later')),
+    receipts: opt(fc.oneof(fc.boolean(), fc.constant('yes'))),
+  })),
+  'events.get': withExtra(fc.record({ index: decimal })),
+  'events.prove': withExtra(fc.record({ index: decimal })),
+  'events.erase': withExtra(fc.record({ indices: fc.array(decimal, { maxLength: 3 }), reason: fc.oneof(fc.constant('fuzz'), fc.string({ maxLength: 20 })) })),
   misbehaviour: fc.oneof(fc.constant(undefined), withExtra(fc.record({ origin: opt(fc.string({ maxLength: 40 })), limit: opt(fc.oneof(fc.integer(), fc.double())) }))),
 };
 
-const LOG_PROCEDURES = ['submit', 'checkpoint', 'cosignedCheckpoint', 'entry', 'entries', 'inclusionProof', 'consistencyProof', 'proofBundle', 'status', 'noSuchProcedure'];
+const LOG_PROCEDURES = ['submit', 'checkpoint', 'cosignedCheckpoint', 'entry', 'entries', 'inclusionProof', 'consistencyProof', 'proofBundle', 'status', 'noSuchProcedure',
+  'events.submit', 'events.get', 'events.prove', 'events.erase', 'events.sources', 'events.receiptKey'];
 const WITNESS_PROCEDURES = ['status', 'misbehaviour', 'noSuchProcedure'];
 
 export interface TrpcInput {
@@ -106,7 +140,7 @@ const call = (router: 'log' | 'witness') =>
         { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
       ),
       authorization: fc.oneof(
-        { weight: 6, arbitrary: fc.constant(`Bearer ${TOKEN}`) },
+        { weight: 6, arbitrary: fc.constantFrom(`Bearer ${TOKEN}`, `Bearer ${TOKEN}`, `Bearer ${READER}`, `Bearer ${ADMIN}`) },
         { weight: 1, arbitrary: fc.constantFrom(undefined, '', 'Bearer ', `bearer ${TOKEN}`, `Bearer ${TOKEN}=`, `Basic ${TOKEN}`, `Bearer ${'a'.repeat(600)}`) },
         { weight: 1, arbitrary: fc.string({ maxLength: 80 }) },
       ),
@@ -121,8 +155,10 @@ export const trpcTarget: FuzzTarget<TrpcInput> = {
     let result: unknown;
     try {
       if (c.router === 'log') {
-        const caller = createApiCaller({ node: await fakeLog(), tokens: TOKENS, authorization: c.authorization }) as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
-        result = await caller['log']![c.procedure]!(c.input);
+        const node = await fakeLog();
+        const caller = createApiCaller({ node, events, tokens: TOKENS, authorization: c.authorization }) as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
+        const [sub, proc] = c.procedure.startsWith('events.') ? ['events', c.procedure.slice(7)] : ['log', c.procedure];
+        result = await caller[sub]![proc]!(c.input);
       } else {
         const caller = createWitnessCaller({ witness: await fuzzWitness() }) as unknown as Record<string, (i: unknown) => Promise<unknown>>;
         result = await caller[c.procedure]!(c.input);
