@@ -7,7 +7,7 @@
  * | TIMESTAMP (NILVALUE: the time received) | `time` (ms); `metadata.logged_time` = the time received |
  * | severity 0 / 1–2 / 3 / 4 / 5 / 6–7 | `severity_id` 6 Fatal / 5 Critical / 4 High / 3 Medium / 2 Low / 1 Informational |
  * | APP-NAME | `metadata.product.name`; HOSTNAME → `device.hostname` (with `type_id` 0 Unknown) |
- * | MSG | `message` |
+ * | MSG (leading blanks and trailing CR/LF removed: {@link matchText}) | `message` |
  * | the whole message | `raw_data` (it fits: a message is at most 8 KiB) |
  * | facility, severity, PROCID, MSGID, STRUCTURED-DATA, µs time, offset | `unmapped.syslog` |
  *
@@ -36,7 +36,7 @@ export const SYSLOG_SEVERITY: readonly number[] = Object.freeze([SEVERITY.FATAL,
  * event does not validate: `event-invalid`, at the rule's name).
  */
 export function mapSyslog(msg: SyslogMessage, rules: SyslogRules, receivedAt: number): SyslogMapping {
-  const text = msg.msg ?? '';
+  const text = matchText(msg);
   for (const rule of rules.rules) {
     if (rule.app !== msg.appName) continue;
     const m = rule.match.exec(text);
@@ -62,7 +62,7 @@ function build(msg: SyslogMessage, rule: SyslogRule | undefined, groups: Record<
       ...(rule === undefined ? {} : { event_code: rule.name }),
     },
     ...(msg.hostname === undefined ? {} : { device: { hostname: msg.hostname, type_id: 0 } }),
-    ...(msg.msg === undefined ? {} : { message: msg.msg }),
+    ...(msg.msg === undefined ? {} : { message: matchText(msg) }),
     raw_data: msg.text,
     unmapped: { syslog: unmappedPart(msg) },
   };
@@ -74,6 +74,15 @@ function build(msg: SyslogMessage, rule: SyslogRule | undefined, groups: Record<
     }
   }
   return finishEvent('syslog', rule === undefined ? 'unmatched' : `rule ${rule.name}`, event);
+}
+
+/**
+ * The MSG that rules see and `message` holds: without leading spaces or tabs and without trailing
+ * CR/LF (rsyslog's `%msg%` of a local message starts with a space, and templates often end in a
+ * newline that octet counting then carries inside the frame). `raw_data` keeps every byte.
+ */
+export function matchText(msg: SyslogMessage): string {
+  return (msg.msg ?? '').replace(/^[ \t]+/, '').replace(/[\r\n]+$/, '');
 }
 
 function resolve(value: SetValue, groups: Record<string, string | undefined>, header: Record<string, string | undefined>): JsonValue | undefined {

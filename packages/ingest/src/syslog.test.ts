@@ -141,6 +141,10 @@ test('sshd: accepted password and publickey are successful logons with source an
   assert.equal((e.metadata as JsonObject).logged_time, RECEIVED);
   assert.ok((e.raw_data as string).startsWith('<38>1 2026-01-01T09:00:00.250000+01:00 bastion sshd 4711'));
   assert.deepEqual((e.unmapped as JsonObject).syslog, { facility: 4, severity: 6, procid: '4711', timestamp_us: Date.UTC(2026, 0, 1, 8, 0, 0, 250) * 1000, offset_minutes: 60 });
+  // rsyslog's %msg% may start with a space and a template may end in LF: rules still match.
+  const spaced = mapped(SSH(' Accepted password for bob from 192.0.2.9 port 22 ssh2\n'));
+  assert.equal(spaced.message, 'Accepted password for bob from 192.0.2.9 port 22 ssh2');
+  assert.ok((spaced.raw_data as string).endsWith(' ssh2\n'));
   const p = mapped(SSH('Accepted password for bob from 2001:db8::7 port 22 ssh2'));
   assert.equal(p.auth_protocol, 'password');
   assert.deepEqual(p.src_endpoint, { ip: '2001:db8::7', port: 22 });
@@ -169,7 +173,7 @@ test('sshd: PAM session opened / closed are Logon / Logoff', () => {
 });
 
 test('sudo: a command is a Process Activity Launch with the command line and the invoking user', () => {
-  const e = mapped(SUDO('   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx'));
+  const e = mapped(SUDO('   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx\n'));
   assert.equal(e.class_uid, 1007);
   assert.equal(e.activity_id, 1);
   assert.equal(e.status_id, 1);
@@ -252,4 +256,31 @@ test('property: no input makes the parser or the decoder throw anything but Inge
     }),
     { numRuns: 2000 },
   );
+});
+
+test('the shipped docs/ingest/syslog-rules.example.json parses, and its rules map their lines', async () => {
+  const { readFileSync } = await import('node:fs');
+  const rules = parseSyslogRules(readFileSync(new URL('../../../docs/ingest/syslog-rules.example.json', import.meta.url)));
+  const vpn = mapSyslog(parseSyslog(b('<29>1 2026-01-01T09:00:00Z gw1 openvpn 812 - - 198.51.100.4:51820 [carol] Peer Connection Initiated with [AF_INET]198.51.100.4:51820')), rules, RECEIVED);
+  assert.equal(vpn.kind === 'event' && vpn.rule, 'openvpn-connected');
+  const add = mapSyslog(parseSyslog(b('<86>1 2026-01-01T09:00:00Z bastion useradd 900 - - new user: name=dave, UID=1001, GID=1001, home=/home/dave, shell=/bin/bash, from=/dev/pts/0')), rules, RECEIVED);
+  assert.ok(add.kind === 'event');
+  if (add.kind === 'event') {
+    assert.equal(add.event.classUid, 3001);
+    assert.deepEqual(add.event.event.user, { name: 'dave', uid: '1001' });
+  }
+});
+
+test('the rsyslog template of docs/ingest/rsyslog-cairn.conf writes what the parser takes', async () => {
+  const { readFileSync } = await import('node:fs');
+  const conf = readFileSync(new URL('../../../docs/ingest/rsyslog-cairn.conf', import.meta.url), 'utf8');
+  assert.match(conf, /TCP_Framing="octet-counted"/);
+  // The template's shape, filled as rsyslog fills it for a local sshd message (msg starts with a space).
+  const template = /string="([^"]+)"/.exec(conf)![1]!;
+  const line = template
+    .replace('%PRI%', '38').replace('%TIMESTAMP:::date-rfc3339%', '2026-01-01T10:00:00.123456+01:00').replace('%HOSTNAME%', 'bastion')
+    .replace('%APP-NAME%', 'sshd').replace('%PROCID%', '4711').replace('%MSGID%', '-').replace('%STRUCTURED-DATA%', '-')
+    .replace('%msg:::sp-if-no-1st-sp%', '').replace('%msg:::drop-last-lf%', ' Accepted password for bob from 192.0.2.9 port 22 ssh2');
+  const r = mapSyslog(parseSyslog(b(line)), DEFAULT_SYSLOG_RULES, RECEIVED);
+  assert.equal(r.kind === 'event' && r.rule, 'sshd-accepted');
 });
