@@ -143,6 +143,9 @@ export async function monitorOnce(args: string[]): Promise<MonitorRun> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli(['monitor', '--once', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  const alarms = err.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  // --log-format json (the default off a terminal): every stderr line is a record; alarms carry `alarm`.
+  const alarms = err.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((r) => 'alarm' in r)
+    .map(({ level: _level, msg: _msg, ...alarm }) => alarm); // the record's header; `time` is the alarm's own
   return { code, out, err, alarms };
 }

@@ -181,7 +181,7 @@ describe('adversarial logs', () => {
       t += 61_000;
       const second = io();
       assert.equal(await runMonitor(values({ ...base, once: true }), second.io, never, { clock }), EXIT_STALLED);
-      const alarm = JSON.parse(second.err.find((l) => l.startsWith('{'))!) as Record<string, unknown>;
+      const alarm = second.err.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => 'alarm' in r)!; // --log-format json: every line a record
       assert.equal(alarm['alarm'], 'stall');
       assert.equal((alarm['evidence'] as Record<string, unknown>)['note'], note);
       // Following (no --once): the clock moves on while nothing new arrives; --exit-on-alarm ends it.

@@ -26,6 +26,20 @@ const STDERR_TAIL_BYTES = 16 * 1024;
 const LISTENING = /^cairn log listening on (http:\/\/\S+)$/m;
 const START_SIZE = /^checkpoint \S+ \(size (\d+)\)$/m;
 
+/**
+ * A server's start-up line as text: in `--log-format json` (the default when standard error is
+ * not a terminal, as here) each start-up line on stdout is a record whose `msg` is the line.
+ */
+export function startupText(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const msg = (JSON.parse(line) as { msg?: unknown }).msg;
+    return typeof msg === 'string' ? msg : line;
+  } catch {
+    return line;
+  }
+}
+
 /** The argv prefix that runs the CLI through tsx from sources. */
 export function cliArgs(args: readonly string[]): string[] {
   return ['--conditions=source', '--import', 'tsx', CLI_MAIN, ...args];
@@ -153,8 +167,11 @@ export function startLogServe(o: ServeOptions): Promise<ServeProcess> {
       child.kill('SIGKILL');
       reject(new Error(`log serve did not print its URL within ${timeoutMs} ms; stderr: ${stderr}`));
     }, timeoutMs);
+    let partial = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
+      const parts = (partial + d).split('\n');
+      partial = parts.pop()!;
+      for (const p of parts) stdout += startupText(p) + '\n';
       const m = LISTENING.exec(stdout);
       const s = START_SIZE.exec(stdout);
       if (m === null || s === null) return;
@@ -176,6 +193,7 @@ const KEEP_LINES = 4000;
 /** A long-running `cairn … serve` child whose output lines are collected. */
 export interface Daemon {
   readonly child: ChildProcess;
+  /** Its stdout lines, as text (see {@link startupText}). */
   readonly stdout: string[];
   readonly stderr: string[];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -199,7 +217,7 @@ export function spawnDaemon(args: readonly string[]): Daemon {
     return (d: Buffer) => {
       const parts = (partial + d.toString('utf8')).split('\n');
       partial = parts.pop()!;
-      into.push(...parts);
+      into.push(...(into === stdout ? parts.map(startupText) : parts));
       if (into.length > KEEP_LINES) into.splice(0, into.length - KEEP_LINES);
       for (const w of [...wake]) w();
     };

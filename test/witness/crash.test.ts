@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSignerKey, openNote, originHash, parseVerifierKey } from '@cairn/formats';
 import { TestLog, testSeed } from '@cairn/witness/testing';
+import { startupText } from '../helpers/cli.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const STEP_TIMEOUT_MS = 30_000;
@@ -43,8 +44,9 @@ async function startWitness(args: string[], env: Record<string, string>): Promis
   const stderr: string[] = [];
   const waiters: { re: RegExp; lines: string[]; resolve: (l: string) => void }[] = [];
   const feed = (lines: string[]) => (chunk: Buffer) => {
-    for (const l of chunk.toString('utf8').split('\n')) {
-      if (l === '') continue;
+    for (const raw of chunk.toString('utf8').split('\n')) {
+      if (raw === '') continue;
+      const l = lines === stdout ? startupText(raw) : raw; // start-up lines may be JSON records
       lines.push(l);
       for (const w of waiters.filter((x) => x.lines === lines && x.re.test(l))) {
         waiters.splice(waiters.indexOf(w), 1);

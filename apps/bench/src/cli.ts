@@ -149,10 +149,10 @@ export async function benchCli(opts: { quick: boolean }): Promise<void> {
     if (!opts.quick) variants.push(['from sources (tsx)', SOURCE_ARGS]);
     for (const [how, nodeArgs] of variants) {
       const tag = how === 'compiled' ? 'c' : 's';
-      const log = await rssAtStart(nodeArgs, ['log', 'serve', '--data', join(dir, `log-${tag}`), '--key', logKey, '--listen', '127.0.0.1:0', '--tokens', tokens],
+      const log = await rssAtStart(nodeArgs, ['log', 'serve', '--log-format', 'text', '--data', join(dir, `log-${tag}`), '--key', logKey, '--listen', '127.0.0.1:0', '--tokens', tokens],
         /^cairn log listening on /m);
       figure(`RSS at start: log serve, ${how}`, MB(log.self), 'MB', 'LevelDB store, no witnesses, after the listening line + 1 s');
-      const w = await rssAtStart(nodeArgs, ['witness', 'serve', '--data', join(dir, `w-${tag}`), '--key', wKey, '--listen', '127.0.0.1:0', '--log', logVkey,
+      const w = await rssAtStart(nodeArgs, ['witness', 'serve', '--log-format', 'text', '--data', join(dir, `w-${tag}`), '--key', wKey, '--listen', '127.0.0.1:0', '--log', logVkey,
         '--p2p-listen', '/ip4/127.0.0.1/tcp/0'], /^cairn witness listening on /m);
       figure(`RSS at start: witness serve, ${how}`, MB(w.self), 'MB', 'LevelDB store, libp2p on 127.0.0.1, after the listening line + 1 s');
     }

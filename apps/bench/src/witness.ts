@@ -47,7 +47,7 @@ async function addCheckpointRate(dir: string, args: WitnessBenchArgs): Promise<v
     return out;
   });
   await runCli(['keygen', '--name', 'bench-witness.example.org', '--out', join(dir, 'w.key'), '--witness']);
-  const w = await startCli(['witness', 'serve', '--data', join(dir, 'w-data'), '--key', join(dir, 'w.key'),
+  const w = await startCli(['witness', 'serve', '--log-format', 'text', '--data', join(dir, 'w-data'), '--key', join(dir, 'w.key'),
     '--listen', '127.0.0.1:0', ...logs.flatMap((l) => ['--log', l.vkey])], WITNESS_READY, 30_000, profileArgs());
   const url = w.match[1]!;
   try {
@@ -84,13 +84,13 @@ async function cosignLatency(dir: string, args: WitnessBenchArgs): Promise<void>
       const key = join(dir, `w${i}.key`);
       const out = await runCli(['keygen', '--name', `w${i}.bench.example.org`, '--out', key, '--witness']);
       const cosVkey = /^cosignature\/v1 (\S+)$/m.exec(out)![1]!;
-      const started = await startCli(['witness', 'serve', '--data', join(dir, `w${i}-data`), '--key', key,
+      const started = await startCli(['witness', 'serve', '--log-format', 'text', '--data', join(dir, `w${i}-data`), '--key', key,
         '--listen', '127.0.0.1:0', '--log', logVkey], WITNESS_READY);
       witnesses.push({ started, url: started.match[1]!, cosVkey });
     }
     const tokens = join(dir, 'tokens.json');
     const token = (await runCli(['log', 'tokens', 'add', '--tokens', tokens, '--source', 'bench'])).trim();
-    const log = await startCli(['log', 'serve', '--data', join(dir, 'log-data'), '--key', logKey, '--listen', '127.0.0.1:0',
+    const log = await startCli(['log', 'serve', '--log-format', 'text', '--data', join(dir, 'log-data'), '--key', logKey, '--listen', '127.0.0.1:0',
       '--tokens', tokens, '--quorum', '3', ...witnesses.flatMap((w) => ['--witness', `${w.url}=${w.cosVkey}`])], LOG_READY);
     try {
       const client = createLogClient(log.match[1]!, { token });

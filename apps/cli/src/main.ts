@@ -75,6 +75,7 @@ export async function runCli(argv: string[], io: Io, list: readonly CommandEntry
     io.err(`cairn: unknown command '${argv.join(' ')}'. Run \`pnpm cairn --help\` for the list.`);
     return EXIT_USAGE;
   }
+  let logFormat: unknown; // the --log-format value of a command that has one, once parsed
   try {
     const cmd = await entry.load();
     const parsed = await parseCommandArgs(cmd, rest);
@@ -82,23 +83,33 @@ export async function runCli(argv: string[], io: Io, list: readonly CommandEntry
       io.out(helpText(cmd));
       return 0;
     }
+    if ('log-format' in cmd.options) logFormat = (parsed.values as Record<string, unknown>)['log-format'] ?? null;
     return await cmd.run({ ...parsed, io });
   } catch (e) {
+    const fail = async (message: string, code: number): Promise<number> => {
+      io.err(logFormat === undefined ? message : await failureLine(message, code, logFormat));
+      return code;
+    };
     if (e instanceof UsageError) {
-      io.err(`cairn ${entry.name}: ${e.message}\nRun \`pnpm cairn ${entry.name} --help\` for usage.`);
-      return EXIT_USAGE;
+      return fail(`cairn ${entry.name}: ${e.message}\nRun \`pnpm cairn ${entry.name} --help\` for usage.`, EXIT_USAGE);
     }
-    if (e instanceof CommandFailure) {
-      io.err(`cairn ${entry.name}: ${e.message}`);
-      return e.exitCode;
-    }
+    if (e instanceof CommandFailure) return fail(`cairn ${entry.name}: ${e.message}`, e.exitCode);
     const err = e as NodeJS.ErrnoException;
-    if (err && typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
-      io.err(`cairn ${entry.name}: ${err.message}`);
-      return EXIT_IO;
-    }
-    io.err(`cairn ${entry.name}: ${err instanceof Error ? err.message : String(err)}`);
-    return EXIT_FAIL;
+    if (err && typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) return fail(`cairn ${entry.name}: ${err.message}`, EXIT_IO);
+    return fail(`cairn ${entry.name}: ${err instanceof Error ? err.message : String(err)}`, EXIT_FAIL);
+  }
+}
+
+/**
+ * A command with --log-format that fails reports it in that format: in json mode as one error
+ * record, so its standard error holds JSON only (loaded here, on failure, to keep main light).
+ */
+async function failureLine(message: string, code: number, flag: unknown): Promise<string> {
+  const { failureRecord, parseLogFormat } = await import('./lib/log-output.js');
+  try {
+    return parseLogFormat(typeof flag === 'string' ? flag : undefined) === 'json' ? failureRecord(message, code) : message;
+  } catch {
+    return message; // an invalid --log-format value: its usage error in plain text
   }
 }
 

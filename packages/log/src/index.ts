@@ -61,8 +61,8 @@ export { streamTransport, sortWitnessAnswer, tcpReachable } from './witness/http
 export type { StreamExchange, StreamAnswer, WitnessTransport, WitnessReply, ReachabilityProbe } from './witness/http.js';
 export { LogError, isLogError } from './errors.js';
 export type { LogErrorCode, LogErrorOptions } from './errors.js';
-export { jsonLogger, silentLogger, formatLogLine } from './logger.js';
-export type { Logger, LogFields, JsonLoggerOptions } from './logger.js';
+export { createLogger, jsonLogger, silentLogger, formatLogLine, formatTextLine, LOG_FORMATS } from './logger.js';
+export type { Level, Logger, LogFields, LogFormat, JsonLoggerOptions, LoggerOptions } from './logger.js';
 export {
   DEFAULT_CHECKPOINT_INTERVAL_MS,
   DEFAULT_MAX_BATCH_ENTRIES,

@@ -1,11 +1,15 @@
 /**
- * Structured logging for the log core: one JSON object per line.
+ * Structured logging: one record per line, in one of two formats with one time format (ISO 8601
+ * UTC with milliseconds, `Date.prototype.toISOString`).
+ *
+ * - `json` (for machines): one JSON object per line, `time`, `level`, `msg`, then the fields:
+ *   `{"time":"2026-01-02T03:04:05.000Z","level":"info","msg":"checkpoint signed","size":"42"}`
+ * - `text` (for people): `2026-01-02T03:04:05.000Z INFO checkpoint signed size=42`; a value with
+ *   a space, `"`, `=` or a control character, and every object, is written as JSON.
  *
  * The core only calls the {@link Logger} interface; the default writes JSON lines to stderr, and
- * tests or servers inject their own. Field values may be bigints (written as decimal strings) or
- * Uint8Arrays (written as base64).
- *
- * Example line: `{"time":"2026-01-02T03:04:05.000Z","level":"info","msg":"checkpoint signed","size":"42"}`
+ * tests or servers inject their own ({@link createLogger} picks the format). Field values may be
+ * bigints (written as decimal strings) or Uint8Arrays (written as base64).
  */
 
 /** Fields attached to a log line. */
@@ -19,7 +23,8 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
+/** The four levels, lowest first. */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 function replacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
@@ -40,6 +45,39 @@ export function formatLogLine(level: Level, msg: string, fields: LogFields | und
   }
 }
 
+/** The two line formats. */
+export type LogFormat = 'text' | 'json';
+/** Every log format, for validating a flag. */
+export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
+
+/** Formats one text log line (without the newline): `TIME LEVEL msg key=value …`. */
+export function formatTextLine(level: Level, msg: string, fields: LogFields | undefined, now: number): string {
+  let line = `${new Date(now).toISOString()} ${level.toUpperCase()} ${oneLine(msg)}`;
+  for (const [k, v] of Object.entries(fields ?? {})) {
+    if (v === undefined) continue;
+    line += ` ${oneLine(k)}=${textValue(v)}`;
+  }
+  return line;
+}
+
+/** Control characters (newlines above all) would split a record: escape them. */
+function oneLine(s: string): string {
+  return /[\u0000-\u001f\u007f]/.test(s) ? JSON.stringify(s).slice(1, -1) : s;
+}
+
+function textValue(v: unknown): string {
+  const r = replacer('', v);
+  if (typeof r === 'string') {
+    return r === '' || /[\s"=\u0000-\u001f\u007f]/.test(r) ? JSON.stringify(r) : r;
+  }
+  if (typeof r === 'number' || typeof r === 'boolean' || r === null) return String(r);
+  try {
+    return JSON.stringify(r, replacer) ?? 'undefined';
+  } catch {
+    return '"(unserialisable)"';
+  }
+}
+
 /** Options of {@link jsonLogger}. */
 export interface JsonLoggerOptions {
   /** Where lines go; default process.stderr. */
@@ -53,11 +91,22 @@ const ORDER: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 /** A logger that writes JSON lines (default: to stderr, level info and above). */
 export function jsonLogger(opts: JsonLoggerOptions = {}): Logger {
+  return createLogger({ ...opts, format: 'json' });
+}
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions extends JsonLoggerOptions {
+  readonly format: LogFormat;
+}
+
+/** The one logger factory: records in `format`, one per line (default: to stderr, info and above). */
+export function createLogger(opts: LoggerOptions): Logger {
   const write = opts.write ?? ((line: string) => void process.stderr.write(line + '\n'));
   const min = ORDER[opts.level ?? 'info'];
   const clock = opts.clock ?? Date.now;
+  const format = opts.format === 'text' ? formatTextLine : formatLogLine;
   const at = (level: Level) => (msg: string, fields?: LogFields) => {
-    if (ORDER[level] >= min) write(formatLogLine(level, msg, fields, clock()));
+    if (ORDER[level] >= min) write(format(level, msg, fields, clock()));
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

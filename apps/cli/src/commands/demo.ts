@@ -102,7 +102,7 @@ async function startWitnesses(setup: DemoSetup, say: (l: string) => void, useGos
   }
   const addr = (j: number) => `/ip4/127.0.0.1/tcp/${setup.ports.p2p[j]}/p2p/${peerIds![j]}`;
   const children = setup.witnesses.map((w, i) => {
-    const args = ['witness', 'serve', '--data', w.dataDir, '--key', w.keyFile, '--listen', `127.0.0.1:${setup.ports.witnesses[i]}`, '--log', setup.logVkey];
+    const args = ['witness', 'serve', '--log-format', 'text', '--data', w.dataDir, '--key', w.keyFile, '--listen', `127.0.0.1:${setup.ports.witnesses[i]}`, '--log', setup.logVkey];
     if (peerIds !== undefined) {
       args.push('--p2p-listen', p2pListen(setup.ports.p2p[i]!));
       setup.witnesses.forEach((o, j) => { if (j !== i) args.push('--peer', `${addr(j)}=${o.vkey}`); });
@@ -186,7 +186,7 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
     check();
 
     say(`log: starting (\`cairn log serve\` with ${w.witnessUrls.length} witnesses, quorum ${DEMO_QUORUM})`);
-    const logArgs = (port: number) => ['log', 'serve', '--data', setup.logData, '--key', setup.logKeyFile, '--listen', `127.0.0.1:${port}`, '--tokens', setup.tokensFile,
+    const logArgs = (port: number) => ['log', 'serve', '--log-format', 'text', '--data', setup.logData, '--key', setup.logKeyFile, '--listen', `127.0.0.1:${port}`, '--tokens', setup.tokensFile,
       ...w.witnessUrls.flatMap((u, i) => ['--witness', `${u}=${setup.witnesses[i]!.vkey}`]), '--quorum', String(DEMO_QUORUM)];
     let l: Record<'url' | 'vkey' | 'size', RegExpExecArray> | undefined;
     const taken = new Set([...setup.ports.witnesses, ...setup.ports.p2p]);

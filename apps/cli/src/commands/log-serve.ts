@@ -1,6 +1,6 @@
 /** `cairn log serve`: runs a log node (LevelDB data directory, tiles + tRPC on one port). */
 import { loadTokens, startLogServer, watchTokens, ApiError, DEFAULT_REQUEST_TIMEOUT_MS, TOKENS_RELOAD_DEBOUNCE_MS } from '@cairn/api';
-import { DEFAULT_WITNESS_INITIAL_BACKOFF_MS, DEFAULT_WITNESS_MAX_BACKOFF_MS, LogError, LogNode, jsonLogger, openLevelStorage } from '@cairn/log';
+import { DEFAULT_WITNESS_INITIAL_BACKOFF_MS, DEFAULT_WITNESS_MAX_BACKOFF_MS, LogError, LogNode, openLevelStorage } from '@cairn/log';
 import type { GossipHost } from '@cairn/gossip';
 import { CommandFailure, EXIT_IO, UsageError, defineCommand } from '../command.js';
 import { readKeyFile } from '../lib/files.js';
@@ -8,6 +8,7 @@ import { caOption, parseIntOption, parseListen, parseP2pAddr, parseP2pListen, pa
 import { onHangup, untilSignal } from '../lib/signals.js';
 import { leafSerial, readTlsFlags, reloadTls, trustCa } from '../lib/tls.js';
 import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
+import { LOG_OUTPUT_HELP, commandOutput, logFormatOption, parseLogFormat } from '../lib/log-output.js';
 
 /** Largest accepted witness retry delay (ms): one hour. */
 const MAX_WITNESS_RETRY_MS = 3_600_000;
@@ -20,7 +21,8 @@ Creates the log in --data on first start (origin = --origin or the key's name) a
 data directory's integrity on every start. Serves the C2SP tlog-tiles read path at the root
 (http://HOST:PORT/checkpoint, /tile/...), the tRPC API at /trpc and Prometheus metrics at
 /metrics. Submissions need a bearer token from --tokens (see \`cairn log tokens add\`); reads
-are public. Logs are JSON lines on standard error. SIGINT/SIGTERM stop it cleanly: what was
+are public. Start-up lines go to standard output, log records to standard error, both in
+--log-format (see below). SIGINT/SIGTERM stop it cleanly: what was
 acknowledged is integrated and signed.
 
 A witness is --witness URL=VKEY (HTTP, POST URL/add-checkpoint) or --witness MULTIADDR=VKEY with
@@ -52,6 +54,8 @@ on SIGHUP, so \`cairn log tokens add\` and \`cairn log tokens revoke\` take effe
 restart; a revoked token is refused from its next request. A file that fails to validate keeps
 the tokens in force and is logged naming the field. SIGHUP never stops the log.
 
+${LOG_OUTPUT_HELP}
+
 Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.yaml\`):
   data: log-data                 # paths are relative to the file's directory
   key: log.key
@@ -82,8 +86,10 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     ...listenerOptions(DEFAULT_REQUEST_TIMEOUT_MS),
     ...tlsServerOptions,
     ...caOption,
+    ...logFormatOption,
   },
   async run({ values, io }) {
+    const out = commandOutput(parseLogFormat(values['log-format']), io);
     const listen = parseListen('--listen', values.listen!);
     const interval = values['checkpoint-interval'] === undefined ? undefined
       : parseIntOption('--checkpoint-interval', values['checkpoint-interval'], 1, 3_600_000);
@@ -104,7 +110,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     const tls = await readTlsFlags(values);
     await trustCa(values.ca);
     const signerKey = await readKeyFile(values.key!);
-    const logger = jsonLogger();
+    const logger = out.logger;
     let host: GossipHost | undefined;
     // libp2p is loaded only when a witness is reached over it (it takes a while to import).
     const gossip = p2pWitnesses.length > 0 ? await import('@cairn/gossip') : undefined;
@@ -165,24 +171,26 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
       throw e;
     }
     const size = node.latestCheckpoint()?.size ?? 0n;
-    io.out(`cairn log listening on ${server.url}`);
-    io.out(`origin ${node.origin}`);
-    io.out(`vkey ${node.verifierKey}`);
-    io.out(`checkpoint ${server.url}/checkpoint (size ${size})`);
-    io.out(`trpc ${server.url}/trpc${tokens ? '' : ' (no --tokens: submissions are refused)'}`);
-    io.out(`metrics ${server.url}/metrics`);
-    io.out(limitsLine(bounds, DEFAULT_REQUEST_TIMEOUT_MS));
-    for (const w of witnesses) io.out(`witness ${w.url} ${w.vkey}`);
+    // Signal handlers go in before the first start-up line: whoever waits for it may stop us at once.
+    const stopSignal = untilSignal();
+    out.say(`cairn log listening on ${server.url}`, { url: server.url });
+    out.say(`origin ${node.origin}`, { origin: node.origin });
+    out.say(`vkey ${node.verifierKey}`, { vkey: node.verifierKey });
+    out.say(`checkpoint ${server.url}/checkpoint (size ${size})`, { size });
+    out.say(`trpc ${server.url}/trpc${tokens ? '' : ' (no --tokens: submissions are refused)'}`);
+    out.say(`metrics ${server.url}/metrics`);
+    out.say(limitsLine(bounds, DEFAULT_REQUEST_TIMEOUT_MS));
+    for (const w of witnesses) out.say(`witness ${w.url} ${w.vkey}`);
     if (p2p !== undefined) {
-      io.out(`p2p id ${p2p.peerId.toString()}`);
-      for (const a of p2p.multiaddrs()) io.out(`p2p listening on ${a.toString()}`);
+      out.say(`p2p id ${p2p.peerId.toString()}`);
+      for (const a of p2p.multiaddrs()) out.say(`p2p listening on ${a.toString()}`);
     }
-    if (witnesses.length > 0) io.out(`quorum ${quorum ?? witnesses.length} of ${witnesses.length}`);
-    if (tls !== undefined) io.out(`tls certificate ${values['tls-cert']} (serial ${leafSerial(tls)}), reloaded on SIGHUP`);
+    if (witnesses.length > 0) out.say(`quorum ${quorum ?? witnesses.length} of ${witnesses.length}`);
+    if (tls !== undefined) out.say(`tls certificate ${values['tls-cert']} (serial ${leafSerial(tls)}), reloaded on SIGHUP`);
     const tokensWatch = tokens === undefined || values.tokens === undefined ? undefined
       : watchTokens(values.tokens, tokens, { logger, debounceMs: TOKENS_RELOAD_DEBOUNCE_MS });
     if (tokensWatch !== undefined) {
-      io.out(`tokens ${values.tokens} (${tokens!.size}), reloaded when the file changes (watched, ${TOKENS_RELOAD_DEBOUNCE_MS} ms debounce) and on SIGHUP`);
+      out.say(`tokens ${values.tokens} (${tokens!.size}), reloaded when the file changes (watched, ${TOKENS_RELOAD_DEBOUNCE_MS} ms debounce) and on SIGHUP`);
     }
     const listening = server;
     const offHangup = onHangup(async () => {
@@ -191,7 +199,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
       await tokensWatch?.reload('SIGHUP');
     });
     logger.info('started', { url: server.url, origin: node.origin, size: size.toString(), data: values.data });
-    const sig = await untilSignal();
+    const sig = await stopSignal;
     logger.info('stopping', { signal: sig });
     tokensWatch?.close();
     await server.close();

@@ -8,6 +8,7 @@ import { caOption, parseIntOption, parseUrlOption } from '../lib/options.js';
 import { trustCa } from '../lib/tls.js';
 import { Progress } from '../lib/progress.js';
 import { untilSignal } from '../lib/signals.js';
+import { LOG_FORMAT_HELP, commandOutput, logFormatOption, parseLogFormat, type CommandOutput } from '../lib/log-output.js';
 
 /** Default time between two polls of the log's checkpoint. */
 export const DEFAULT_MONITOR_INTERVAL_MS = 5_000;
@@ -24,6 +25,7 @@ const options = {
   'stall-after': { type: 'string', value: 'S', description: `alarm when no new checkpoint for S seconds (default ${DEFAULT_STALL_AFTER_SECONDS})` },
   once: { type: 'boolean', description: 'one pass, then exit: 0 when all is well' },
   ...caOption,
+  ...logFormatOption,
 } as const;
 
 /** Parsed options of `cairn monitor` (every key present, undefined when not given). */
@@ -56,6 +58,7 @@ export async function runMonitor(
   until: () => Promise<string> = untilSignal,
   deps: { clock?: () => number; progressWrite?: (s: string) => void } = {},
 ): Promise<number> {
+  const out = commandOutput(parseLogFormat(values['log-format']), io, deps.clock);
   const url = parseUrlOption('--url', values.url!);
   const webhook = values['alert-webhook'] === undefined ? undefined : parseUrlOption('--alert-webhook', values['alert-webhook']);
   const interval = values.interval === undefined ? DEFAULT_MONITOR_INTERVAL_MS : parseIntOption('--interval', values.interval, 10, 86_400_000);
@@ -67,11 +70,13 @@ export async function runMonitor(
     if (e instanceof VerifyError) throw new UsageError(e.message);
     throw e;
   }
-  const write = deps.progressWrite ?? ((s: string) => process.stderr.write(s));
+  const write = deps.progressWrite ?? (out.format === 'json'
+    ? (s: string) => { if (s.trim() !== '') out.logger.info(s.trim()); }
+    : (s: string) => void process.stderr.write(s));
   let monitor: LogMonitor;
   try {
     monitor = await LogMonitor.open({
-      policy, url, stateDir: values.state!, webhook, stallAfterMs: stallAfter * 1000, io,
+      policy, url, stateDir: values.state!, webhook, stallAfterMs: stallAfter * 1000, io: monitorIo(out, io),
       progress: (label, total) => new Progress(label, write, total),
       ...(deps.clock !== undefined ? { clock: deps.clock } : {}),
     });
@@ -79,7 +84,7 @@ export async function runMonitor(
     if (e instanceof MonitorStateError) throw new CommandFailure(e.message, e.code === 'state-unreadable' ? EXIT_IO : EXIT_USAGE);
     throw e;
   }
-  io.err(`monitor: following ${url} under ${values.policy} (state in ${values.state}${values.once ? ', one pass' : `, every ${interval} ms`})`);
+  out.logger.info(`monitor: following ${url} under ${values.policy} (state in ${values.state}${values.once ? ', one pass' : `, every ${interval} ms`})`, { url });
 
   if (values.once) {
     const r = await monitor.pass();
@@ -90,7 +95,7 @@ export async function runMonitor(
 
   const stop = new AbortController();
   void until().then((why) => {
-    io.err(`monitor: stopping (${why})`);
+    out.logger.info(`monitor: stopping (${why})`, { signal: why });
     stop.abort();
   });
   const alarmed = await followLog(monitor, { intervalMs: interval, signal: stop.signal, exitOnAlarm: values['exit-on-alarm'] === true });
@@ -99,6 +104,25 @@ export async function runMonitor(
     return alarmed.alarms[0]!.exitCode;
   }
   return 0;
+}
+
+/**
+ * What the monitor engine prints, in --log-format: its report lines (stdout) unchanged; its
+ * stderr lines as log records, an alarm (a JSON object) as an error record carrying the alarm's
+ * fields, anything else as a warning.
+ */
+function monitorIo(out: CommandOutput, io: Io): Io {
+  return {
+    out: (line) => io.out(line),
+    err: (line) => {
+      if (line.startsWith('{')) {
+        const alarm = JSON.parse(line) as Record<string, unknown>;
+        out.logger.error(`alarm ${String(alarm['alarm'])}`, alarm);
+      } else {
+        out.logger.warn(line);
+      }
+    },
+  };
 }
 
 export const monitor = defineCommand({
@@ -114,13 +138,18 @@ malformed, or that the log answers is corrupt in its own storage, is bad data to
 verified checkpoint and how far the entries were verified (written atomically with fsync), so
 a restart resumes and still detects forks and rollbacks against what it saw before.
 
-Alarms: one JSON line each on standard error ({"alarm":"fork"|"rollback"|"lost-quorum"|
+Alarms: one error record each on standard error (with --log-format json one JSON object:
+{"time", "level":"error", "msg":"alarm fork", "alarm":"fork"|"rollback"|"lost-quorum"|
 "invalid-checkpoint"|"bad-data"|"stall", "code", "exitCode", "message", "evidence": {both
 notes, sizes, proof, ...}}), POSTed as JSON to --alert-webhook, and kept in DIR/evidence/ for
 forks and rollbacks. A "new checkpoint" for --stall-after is any verified note that differs
 from the last one (a larger tree or fresh cosignatures). Without --exit-on-alarm the monitor
 keeps running; SIGINT/SIGTERM stop it. With --once it makes one pass and exits with the status
 of the first alarm, 3 if the log could not be read, 0 when all is well (for cron and tests).
+
+The verification report (one line per new checkpoint and per verified range of entries) goes
+to standard output as plain lines in either format; log records go to standard error.
+${LOG_FORMAT_HELP}
 
 Exit status:
 ${exitTable()}

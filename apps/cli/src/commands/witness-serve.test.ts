@@ -43,13 +43,16 @@ async function serve(args: { data: string; key: string; log: string[] }) {
   const url = new Promise<string>((r) => { ready = r; });
   const io: Io = {
     out: (l) => {
-      lines.push(l);
-      const m = /^cairn witness listening on (\S+)$/.exec(l);
+      // --log-format json: each start-up line is a record whose msg is the line.
+      const rec = JSON.parse(l) as { time: string; msg: string };
+      assert.match(rec.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      lines.push(rec.msg);
+      const m = /^cairn witness listening on (\S+)$/.exec(rec.msg);
       if (m) ready(m[1]!);
     },
     err: (l) => { errs.push(l); },
   };
-  const done = runWitnessServe({ data: args.data, key: args.key, listen: '127.0.0.1:0', log: args.log, 'logs-file': undefined, 'p2p-listen': undefined, peer: undefined, 'allow-peer': undefined, 'max-connections': undefined, 'headers-timeout': undefined, 'request-timeout': undefined, 'peer-sync-timeout': undefined, 'tls-cert': undefined, 'tls-key': undefined, ca: undefined }, io, () => stopped, {});
+  const done = runWitnessServe({ data: args.data, key: args.key, listen: '127.0.0.1:0', log: args.log, 'logs-file': undefined, 'p2p-listen': undefined, peer: undefined, 'allow-peer': undefined, 'max-connections': undefined, 'headers-timeout': undefined, 'request-timeout': undefined, 'peer-sync-timeout': undefined, 'tls-cert': undefined, 'tls-key': undefined, ca: undefined, 'log-format': 'json' }, io, () => stopped, {});
   const u = await Promise.race([url, done.then((c) => { throw new Error(`exited ${c}: ${errs.join('\n')}`); })]);
   return { url: u, lines, errs, stop: async () => { stop('test'); return done; } };
 }

@@ -7,7 +7,6 @@ import { answerAddCheckpoint, startWitnessServer, WITNESS_REQUEST_TIMEOUT_MS, ty
 import { decodeSignerKey } from '@cairn/formats';
 import { nodeEd25519 } from '@cairn/formats/node';
 import { nodeBackend } from '@cairn/merkle/node';
-import { jsonLogger } from '@cairn/log';
 import {
   Witness,
   buildTrustedLogs,
@@ -26,6 +25,7 @@ import { caOption, parseIntOption, parseListen, parseP2pPeer, parsePeerIdOption,
 import { onHangup, untilSignal } from '../lib/signals.js';
 import { leafSerial, readTlsFlags, reloadTls, trustCa } from '../lib/tls.js';
 import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
+import { LOG_OUTPUT_HELP, commandOutput, logFormatOption, parseLogFormat } from '../lib/log-output.js';
 
 /**
  * Test-only: milliseconds to stall between the checks and the store of every add-checkpoint
@@ -61,6 +61,7 @@ const options = {
     type: 'string', value: 'MS',
     description: `at start, how long to wait for the --peer witnesses' snapshots before answering add-checkpoint (503 meanwhile; 0 = do not wait; default ${DEFAULT_PEER_SYNC_TIMEOUT_MS})`,
   },
+  ...logFormatOption,
 } as const;
 
 function parseStall(env: NodeJS.ProcessEnv): number | undefined {
@@ -80,6 +81,7 @@ export async function runWitnessServe(
   until: () => Promise<string> = untilSignal,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
+  const out = commandOutput(parseLogFormat(values['log-format']), io);
   const listen = values.listen === undefined ? undefined : parseListen('--listen', values.listen);
   const bounds = parseListenerOptions(values, WITNESS_REQUEST_TIMEOUT_MS);
   const p2pListen = (values['p2p-listen'] ?? []).map((v) => parseP2pListen('--p2p-listen', v));
@@ -124,7 +126,7 @@ export async function runWitnessServe(
     throw new UsageError(`--key ${values.key}: not a signer key (${(e as Error).message}); create one with \`pnpm cairn keygen --witness\``);
   }
   const stallMs = parseStall(env);
-  const logger = jsonLogger({ write: (line) => io.err(line) });
+  const logger = out.logger;
 
   let storage: WitnessStorage;
   try {
@@ -193,19 +195,21 @@ export async function runWitnessServe(
       throw new CommandFailure(`cannot listen on ${values.listen}: ${(e as Error).message}`, EXIT_IO);
     }
   }
-  io.out(`name ${witness.name}`);
-  io.out(`cosignature/v1 ${witness.cosignatureVkey}`);
+  // Signal handlers go in before the first start-up line: whoever waits for it may stop us at once.
+  const stopping = until();
+  out.say(`name ${witness.name}`, { name: witness.name });
+  out.say(`cosignature/v1 ${witness.cosignatureVkey}`, { vkey: witness.cosignatureVkey });
   if (net !== undefined) {
-    io.out(`p2p id ${net.peerId}`);
-    for (const a of net.multiaddrs()) io.out(`cairn witness p2p listening on ${a}`);
+    out.say(`p2p id ${net.peerId}`);
+    for (const a of net.multiaddrs()) out.say(`cairn witness p2p listening on ${a}`);
   }
   if (server !== undefined) {
-    io.out(`add-checkpoint ${server.url}/add-checkpoint`);
-    io.out(`trpc ${server.url}/trpc`);
-    io.out(`metrics ${server.url}/metrics`);
-    io.out(limitsLine(bounds, WITNESS_REQUEST_TIMEOUT_MS));
-    if (tls !== undefined) io.out(`tls certificate ${values['tls-cert']} (serial ${leafSerial(tls)}), reloaded on SIGHUP`);
-    io.out(`cairn witness listening on ${server.url}`);
+    out.say(`add-checkpoint ${server.url}/add-checkpoint`);
+    out.say(`trpc ${server.url}/trpc`);
+    out.say(`metrics ${server.url}/metrics`);
+    out.say(limitsLine(bounds, WITNESS_REQUEST_TIMEOUT_MS));
+    if (tls !== undefined) out.say(`tls certificate ${values['tls-cert']} (serial ${leafSerial(tls)}), reloaded on SIGHUP`);
+    out.say(`cairn witness listening on ${server.url}`, { url: server.url });
   }
   const listening = server;
   const offHangup = onHangup(async () => {
@@ -221,15 +225,15 @@ export async function runWitnessServe(
   if (net !== undefined && peers.length > 0) {
     for (const l of logs.values()) {
       if (l.url !== undefined) continue;
-      io.out(`warning: ${l.origin} has no log URL (--log VKEY@URL): a larger checkpoint learned from a peer cannot be proven from the log's tiles; this witness then cosigns only that checkpoint, when the log sends it`);
+      out.say(`warning: ${l.origin} has no log URL (--log VKEY@URL): a larger checkpoint learned from a peer cannot be proven from the log's tiles; this witness then cosigns only that checkpoint, when the log sends it`);
       logger.warn('no log URL: cannot catch up with checkpoints learned from peers', { origin: l.origin });
     }
-    io.out(`peer sync: asking ${peers.length} peer witness(es) what they hold; add-checkpoint answers 503 until done (at most ${peerSyncTimeoutMs} ms)`);
+    out.say(`peer sync: asking ${peers.length} peer witness(es) what they hold; add-checkpoint answers 503 until done (at most ${peerSyncTimeoutMs} ms)`);
     void net.initialSync.then((r) => {
-      for (const line of peerSyncLines(r)) io.out(line);
+      for (const line of peerSyncLines(r)) out.say(line);
     });
   }
-  const why = await until();
+  const why = await stopping;
   logger.info('stopping', { signal: why });
   await stopAll();
   offHangup(); // only now: a SIGHUP while stopping is ignored too
@@ -300,8 +304,10 @@ https://); SIGHUP re-reads both files for new connections (a pair that does not 
 and the current one kept) and never stops the witness. --ca FILE trusts a private CA for the
 logs' https:// tile URLs.
 
-Logs are JSON lines on standard error; SIGINT/SIGTERM stop it cleanly. The witness key's
-cosignature/v1 verifier key is printed at start (give it to logs, clients and peer witnesses).
+SIGINT/SIGTERM stop it cleanly. The witness key's cosignature/v1 verifier key is printed at
+start (give it to logs, clients and peer witnesses).
+
+${LOG_OUTPUT_HELP}
 
 Config file example (contrib/witness.yaml; run \`pnpm cairn witness serve --config witness.yaml\`):
   data: w1-data                  # paths are relative to the file's directory
