@@ -61,9 +61,19 @@ export async function cli(args: readonly string[]): Promise<{ code: number; out:
   return { code, out, err };
 }
 
-/** The alarm JSON lines of a monitor run. */
-export function alarmsOf(r: { err: string[] }): { alarm: string; code: string; exitCode: number; message: string; evidence: Record<string, unknown> }[] {
-  return r.err.filter((l) => l.startsWith('{"alarm"')).map((l) => JSON.parse(l));
+/** The alarms of a monitor run: its error records (--log-format json, the default here) that carry `alarm`. */
+export function alarmsOf(r: { err: string[] }): AlarmRecord[] {
+  return r.err.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((rec) => rec['level'] === 'error' && 'alarm' in rec) as unknown as AlarmRecord[];
+}
+
+/** What a test reads of an alarm record. */
+export interface AlarmRecord {
+  readonly alarm: string;
+  readonly code: string;
+  readonly exitCode: number;
+  readonly message: string;
+  readonly evidence: Record<string, unknown>;
 }
 
 /** One witness: a key made with `cairn keygen --witness`, a data directory and a fixed HTTP port. */
