@@ -21,6 +21,11 @@
  * | trpc | every log and witness tRPC procedure |
  * | witness-response | 200 cosignature lines and 409 size bodies |
  * | entry-bundle | parseEntryBundle |
+ * | k8s-audit | parseAuditEventList + mapAuditEvent |
+ * | otlp-proto, otlp-json | parseOtlpProto / parseOtlpJson + mapOtlpRecords |
+ * | syslog | parseSyslog + mapSyslog (built-in rules) |
+ * | syslog-framing | OctetCountingDecoder |
+ * | events-json | parseJsonEvents (HTTPS JSON bodies) |
  */
 import type { FuzzTarget } from './harness.js';
 import {
@@ -32,6 +37,7 @@ import { witnessHttpTarget, witnessTarget } from './targets/witness.js';
 import { tilesHttpTarget } from './targets/tiles.js';
 import { gossipCheckpointTarget, gossipEvidenceTarget } from './targets/gossip.js';
 import { trpcTarget } from './targets/trpc.js';
+import { eventsJsonTarget, k8sAuditTarget, otlpJsonTarget, otlpProtoTarget, syslogFramingTarget, syslogTarget } from './targets/ingest.js';
 
 export const TARGETS: readonly FuzzTarget<any>[] = [
   noteTarget,
@@ -50,6 +56,12 @@ export const TARGETS: readonly FuzzTarget<any>[] = [
   trpcTarget,
   witnessResponseTarget,
   entryBundleTarget,
+  k8sAuditTarget,
+  otlpProtoTarget,
+  otlpJsonTarget,
+  syslogTarget,
+  syslogFramingTarget,
+  eventsJsonTarget,
 ];
 
 /** The target called `name`, or undefined. */
