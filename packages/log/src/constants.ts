@@ -24,3 +24,5 @@ export const TILE_HEIGHT = 8;
 export const TILE_WIDTH = 256;
 /** SHA-256 output size. */
 export const HASH_SIZE = 32;
+/** The reserved source of the log's own events (erasure records); no caller may submit as it. */
+export const RESERVED_SOURCE = 'cairn';

@@ -39,7 +39,21 @@ export type LogErrorCode =
    * At start-up a witness holds a larger cosigned size than the log's latest signed checkpoint:
    * the data directory was restored or rolled back. The node refuses to start (details: sizes, witnesses).
    */
-  | 'rolled-back';
+  | 'rolled-back'
+  /** An event's `seq` is below the source's next one and the stored event there differs (details: event, source, expected). */
+  | 'seq-regression'
+  /** An event's `seq` is above the source's next one (details: event, source, expected). */
+  | 'seq-gap'
+  /** An idempotency key was used before for another event (details: event, source, index). */
+  | 'idempotency-conflict'
+  /** An index does not hold an event (a raw entry, or nothing stored there). */
+  | 'not-an-event'
+  /** The event was erased: its body is gone (a resend of it cannot be compared). */
+  | 'erased'
+  /** A source id is malformed, or the reserved `cairn`. */
+  | 'invalid-source'
+  /** Receipts were asked for but the node has no receipt key. */
+  | 'no-receipt-key';
 
 /** Options of the {@link LogError} constructor. */
 export interface LogErrorOptions {

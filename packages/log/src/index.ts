@@ -26,6 +26,18 @@
  * await node.stop();                                    // flushes, signs what is pending, closes the store
  * ```
  *
+ * Audit events (docs/design/event-store-contract.md): the leaf is public, the body stays in the
+ * event store, both in one synced write:
+ *
+ * ```ts
+ * import { parseEvent } from '@cairn/events';
+ * const node = await LogNode.open({ storage, signerKey, receiptSignerKey });   // key named <origin>/receipt
+ * await node.start();
+ * const r = await node.submitEvents('bastion', [{ event: parseEvent(bytes), seq: 0n, idempotencyKey: 'req-1' }], { receipts: true });
+ * r.indices[0]; r.seqs[0]; r.duplicate[0]; r.receipts?.[0];   // a resend of the same bytes: duplicate true, same answer
+ * await node.eraseEvents([r.indices[0]!], { reason: 'GDPR art. 17 request', by: 'admin-1' });  // the leaf and proofs stay
+ * ```
+ *
  * With witnesses (c2sp.org/tlog-witness), each new checkpoint is sent to every witness and the
  * note gathering a quorum of cosignatures is served instead of the plain signed one:
  *
@@ -59,6 +71,17 @@ export {
 export type { WitnessAlarm, WitnessAlarmKind, WitnessState } from './witness/client.js';
 export { streamTransport, sortWitnessAnswer, tcpReachable } from './witness/http.js';
 export type { StreamExchange, StreamAnswer, WitnessTransport, WitnessReply, ReachabilityProbe } from './witness/http.js';
+export type {
+  EventInput, EventSubmitOptions, EventSubmitResult, StoredEvent, EventSourceState, EraseReason, EraseResult,
+} from './events/types.js';
+export { RESERVED_SOURCE } from './constants.js';
+export { DEFAULT_RECEIPT_MMD_MS } from './events/store.js';
+export { IDEMPOTENCY_KEY_PATTERN } from './events/submit.js';
+export { MAX_ERASE_INDICES } from './events/erase.js';
+export {
+  parseRetentionPolicy, checkRetentionPolicy, DEFAULT_RETENTION_INTERVAL_MS, MAX_KEEP_DAYS, MAX_RETENTION_RULES,
+} from './events/retention.js';
+export type { RetentionPolicy, RetentionRule } from './events/retention.js';
 export { LogError, isLogError } from './errors.js';
 export type { LogErrorCode, LogErrorOptions } from './errors.js';
 export { createLogger, jsonLogger, silentLogger, formatLogLine, formatTextLine, LOG_FORMATS } from './logger.js';

@@ -16,6 +16,11 @@
  * new checkpoint is then sent to every witness, and once `quorum` of them cosigned one it becomes
  * the latest cosigned checkpoint: persisted, served by `servedCheckpoint()`, published to
  * `onCosignedCheckpoint` listeners and `wait: 'cosigned'` submitters.
+ *
+ * The event store (events/, contract docs/design/event-store-contract.md) shares the sequencer:
+ * `submitEvents` and `eraseEvents` run as builders in its single writer, so an event's leaf and
+ * body, or an erasure's tombstones and its record, are one synced write. With a retention policy
+ * the node erases expired events every `retentionIntervalMs` through the same path.
  */
 import { leafHash } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
@@ -38,6 +43,10 @@ import type { LogNodeOptions, LogStatus, SubmitOptions, SubmitResult } from './o
 import { resolveWitnesses } from './witness/config.js';
 import { loadCosigned, type CosignedCheckpoint } from './witness/cosigned.js';
 import { WitnessManager } from './witness/manager.js';
+import { DEFAULT_RECEIPT_MMD_MS, EventStore, receiptKey } from './events/store.js';
+import { MAX_ERASE_INDICES } from './events/erase.js';
+import { DEFAULT_RETENTION_INTERVAL_MS, checkRetentionPolicy, expiredEvents, type RetentionPolicy } from './events/retention.js';
+import type { EraseReason, EraseResult, EventInput, EventSourceState, EventSubmitOptions, EventSubmitResult, StoredEvent } from './events/types.js';
 
 /** Failed integration attempts stop() makes before giving up (the entries stay durable). */
 const STOP_STEP_ATTEMPTS = 3;
@@ -76,10 +85,15 @@ export class LogNode {
   #stepping: Promise<void> | undefined;
   #halted: LogError | undefined;
   readonly #witnesses: WitnessManager | undefined;
+  readonly #events: EventStore;
+  readonly #retention: { policy: RetentionPolicy; intervalMs: number } | undefined;
+  #retentionTimer: NodeJS.Timeout | undefined;
+  #retentionRun: Promise<unknown> | undefined;
 
   private constructor(p: {
     id: LogIdentity; storage: LogStorage; clock: () => number; logger: Logger; intervalMs: number; maxBatch: number;
     integrator: Integrator; sequencer: Sequencer; reader: LogReader; witnesses: WitnessManager | undefined;
+    events: EventStore; retention: { policy: RetentionPolicy; intervalMs: number } | undefined;
   }) {
     this.origin = p.id.origin;
     this.verifierKey = p.id.verifierKey;
@@ -93,6 +107,8 @@ export class LogNode {
     this.#reader = p.reader;
     this.#latest = p.integrator.checkpoint;
     this.#witnesses = p.witnesses;
+    this.#events = p.events;
+    this.#retention = p.retention;
   }
 
   /**
@@ -112,6 +128,13 @@ export class LogNode {
     const retryAfterMs = positiveInt('retryAfterMs', opts.retryAfterMs, DEFAULT_RETRY_AFTER_MS, 0);
     const cacheTiles = positiveInt('tileCacheTiles', opts.tileCacheTiles, DEFAULT_TILE_CACHE_TILES, 0);
     const id = identity(opts, logger);
+    const receipt = opts.receiptSignerKey === undefined ? undefined : receiptKey(opts.receiptSignerKey, id.origin, opts.ed25519);
+    const receiptMmdMs = positiveInt('receiptMmdMs', opts.receiptMmdMs, DEFAULT_RECEIPT_MMD_MS, 0);
+    const retention = opts.retention === undefined ? undefined : {
+      policy: checkRetentionPolicy(opts.retention),
+      intervalMs: positiveInt('retentionIntervalMs', opts.retentionIntervalMs, DEFAULT_RETENTION_INTERVAL_MS, 1),
+    };
+    const random = opts.random ?? ((b: Uint8Array) => crypto.getRandomValues(b));
     const witnessConfig = resolveWitnesses(opts.witnesses, opts.quorum, opts.witnessTiming, opts.ed25519);
     const { storage } = opts;
 
@@ -158,7 +181,8 @@ export class LogNode {
       },
       handoff,
     });
-    node = new LogNode({ id, storage, clock, logger, intervalMs, maxBatch, integrator, sequencer, reader, witnesses });
+    const events = new EventStore({ deps: { storage, backend, clock, random, receiptMmdMs }, origin: id.origin, sequencer, receipt, logger });
+    node = new LogNode({ id, storage, clock, logger, intervalMs, maxBatch, integrator, sequencer, reader, witnesses, events, retention });
     return node;
   }
 
@@ -167,12 +191,16 @@ export class LogNode {
     if (this.#state !== 'opened') throw new LogError('stopping', `cannot start a log node that is ${this.#state}`);
     this.#state = 'running';
     this.#witnesses?.offer();
+    this.#scheduleRetention(this.#retention?.intervalMs ?? 0);
   }
 
   /** Stops accepting, flushes the queue, integrates and signs what is pending, closes the store. */
   async stop(): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
+    if (this.#retentionTimer !== undefined) clearTimeout(this.#retentionTimer);
+    this.#retentionTimer = undefined;
+    await this.#retentionRun;
     await this.#sequencer.close();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -195,10 +223,97 @@ export class LogNode {
 
   /** Sequences `entries`; resolves once they are durable (or, with wait 'checkpoint', signed). */
   async submit(entries: Uint8Array[], opts: SubmitOptions = {}): Promise<SubmitResult> {
+    this.#checkRunning();
+    const seq = await this.#sequencer.submit(entries, opts.signal);
+    return this.#settle(seq, opts);
+  }
+
+  /**
+   * Submits events of `source` (docs/design/event-store-contract.md): all or nothing; resolves
+   * once the leaves and bodies are durable (or, with `wait`, covered by a checkpoint). Resends
+   * get the stored answer with `duplicate: true`. LogError 'invalid-source', 'seq-regression',
+   * 'seq-gap', 'idempotency-conflict', 'erased', 'no-receipt-key', and those of `submit`.
+   */
+  async submitEvents(source: string, events: EventInput[], opts: EventSubmitOptions = {}): Promise<EventSubmitResult> {
+    this.#checkRunning();
+    const r = await this.#events.submit(source, events, opts.receipts === true, opts.signal);
+    const settled = await this.#settle({ indices: r.answers.map((a) => a.index), leafHashes: r.answers.map((a) => a.leafHash) }, opts);
+    return {
+      ...settled,
+      seqs: r.answers.map((a) => a.seq),
+      duplicate: r.answers.map((a) => a.duplicate),
+      ...(r.receipts === undefined ? {} : { receipts: r.receipts }),
+    };
+  }
+
+  /** The vkey text of the receipt key `<origin>/receipt` (undefined: no receipt key configured). */
+  get receiptVerifierKey(): string | undefined {
+    return this.#events.receiptVerifierKey;
+  }
+
+  /** The event at `index`; undefined when it holds no event or lies beyond the latest signed checkpoint. */
+  async getEvent(index: bigint): Promise<StoredEvent | undefined> {
+    if (typeof index !== 'bigint' || index < 0n) throw new LogError('invalid-argument', 'index must be a bigint ≥ 0');
+    if (index >= this.#latest.size) return undefined;
+    return this.#events.get(index, (i) => this.#reader.getEntry(i));
+  }
+
+  /** Every source with events: its next sequence number and newest index. */
+  eventSources(): Promise<EventSourceState[]> {
+    return this.#events.sources();
+  }
+
+  /**
+   * Erases the bodies of events (tombstones) and appends the Event Log Activity record, in one
+   * synced write; then compacts the store. LogError 'not-an-event' (nothing erased) if an index
+   * holds no durable event.
+   */
+  async eraseEvents(indices: bigint[], why: EraseReason, opts: { signal?: AbortSignal } = {}): Promise<EraseResult> {
+    this.#checkRunning();
+    return this.#events.erase(indices, why, opts.signal);
+  }
+
+  /**
+   * Runs retention once now (the schedule calls it every `retentionIntervalMs`): erases the
+   * events the policy expired at the clock's time, at most MAX_ERASE_INDICES. Undefined without
+   * a policy or when nothing expired.
+   */
+  async runRetention(): Promise<EraseResult | undefined> {
+    this.#checkRunning();
+    if (this.#retention === undefined) return undefined;
+    const expired = await expiredEvents(this.#storage, this.#retention.policy, this.#clock(), MAX_ERASE_INDICES);
+    if (expired.length === 0) return undefined;
+    return this.#events.erase(expired, { reason: 'retention policy', by: 'retention' }, undefined);
+  }
+
+  #scheduleRetention(delayMs: number): void {
+    if (this.#retention === undefined || this.#state !== 'running') return;
+    this.#retentionTimer = setTimeout(() => {
+      this.#retentionTimer = undefined;
+      const run = this.runRetention().then(
+        (r) => (r !== undefined && r.erased.length + r.alreadyErased.length >= MAX_ERASE_INDICES ? 0 : (this.#retention as { intervalMs: number }).intervalMs),
+        (e: unknown) => {
+          if (this.#state === 'running') this.#logger.error('retention run failed; will retry', { error: e });
+          return (this.#retention as { intervalMs: number }).intervalMs;
+        },
+      );
+      this.#retentionRun = run;
+      void run.then((next) => {
+        this.#retentionRun = undefined;
+        this.#scheduleRetention(next);
+      });
+    }, delayMs);
+    this.#retentionTimer.unref?.();
+  }
+
+  #checkRunning(): void {
     if (this.#state === 'opened') throw new LogError('not-started', 'the log node is not started');
     if (this.#state !== 'running') throw new LogError('stopping', 'the log is stopping');
     if (this.#halted !== undefined) throw this.#halted;
-    const seq = await this.#sequencer.submit(entries, opts.signal);
+  }
+
+  /** Applies `opts.wait` to a durable result: waits for a covering checkpoint and adds the proofs. */
+  async #settle(seq: { indices: bigint[]; leafHashes: Uint8Array[] }, opts: SubmitOptions): Promise<SubmitResult> {
     if ((opts.wait !== 'checkpoint' && opts.wait !== 'cosigned') || seq.indices.length === 0) return seq;
     let need = 0n;
     for (const i of seq.indices) if (i + 1n > need) need = i + 1n;

@@ -9,6 +9,7 @@ import type { LogStorage } from './storage/types.js';
 import type { WitnessConfig, WitnessTiming } from './witness/config.js';
 import type { StreamExchange } from './witness/http.js';
 import type { WitnessAlarm, WitnessState } from './witness/client.js';
+import type { RetentionPolicy } from './events/retention.js';
 
 /** Options of `LogNode.open`. */
 export interface LogNodeOptions {
@@ -43,6 +44,20 @@ export interface LogNodeOptions {
    * (the caller runs the libp2p host, e.g. with @cairn/gossip `sendAddCheckpoint`).
    */
   readonly witnessStream?: StreamExchange;
+  /**
+   * The receipt key: `PRIVATE+KEY+<origin>/receipt+…` (Ed25519). A key with another name is
+   * refused (LogError 'config'). Without it, submitEvents with `receipts: true` fails with
+   * 'no-receipt-key'.
+   */
+  readonly receiptSignerKey?: string;
+  /** Receipt deadline = ⌊(commit time + receiptMmdMs) / 1000⌋ s; default DEFAULT_RECEIPT_MMD_MS. */
+  readonly receiptMmdMs?: number;
+  /** Retention rules applied every `retentionIntervalMs` (none: events are kept until erased). */
+  readonly retention?: RetentionPolicy;
+  /** How often retention runs, ms; default DEFAULT_RETENTION_INTERVAL_MS (1 h). */
+  readonly retentionIntervalMs?: number;
+  /** Fills its argument with random bytes (the event salts); default crypto.getRandomValues. */
+  readonly random?: (buf: Uint8Array) => Uint8Array;
 }
 
 /** Options of `LogNode.submit`. */

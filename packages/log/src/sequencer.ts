@@ -22,6 +22,15 @@
  * fifth of the integration cost). The buffer holds only durable entries (copied at submit, so a
  * caller mutating its arrays later changes nothing) and is bounded in bytes; whatever it does not
  * hold (after a restart, or past the bound) the integrator reads from storage as before.
+ *
+ * Builders (`submitBuilt`): a queued request may carry, instead of fixed entries, a function the
+ * single writer calls with the index its first entry will get and a per-group scratch map; it
+ * returns the entries to append, extra storage operations and its result, all of which go into
+ * the same synced write as the entries. The event store (events/) assigns per-source sequence
+ * numbers and writes event bodies this way, so a leaf and its body are never apart. Builders run
+ * one at a time in queue order, after the raw entries queued before them got their indices; a
+ * builder that throws refuses only its own request (its state changes must not reach the scratch
+ * map). Raw `submit` is the trivial builder: fixed entries, no extra ops.
  */
 import { LogError } from './errors.js';
 import { MAX_ENTRIES_PER_SUBMIT, MAX_ENTRY_SIZE } from './constants.js';
@@ -54,9 +63,39 @@ export interface SequencerOptions {
   readonly handoff?: SequencedBuffer;
 }
 
-interface Request {
+/** What the writer hands a {@link Builder}. */
+export interface BuildContext {
+  /** The index the builder's first entry gets. */
+  readonly start: bigint;
+  /**
+   * Scratch state shared by the builders of one group commit (empty at the start of each group):
+   * what earlier builders of the group decided but has not been written yet. A builder that
+   * throws must leave it unchanged.
+   */
+  readonly group: Map<string, unknown>;
+}
+
+/** What a {@link Builder} returns. */
+export interface Built<R> {
+  /** Entries appended at start, start + 1, … (may be empty). */
   readonly entries: readonly Uint8Array[];
-  readonly resolve: (r: Sequenced) => void;
+  /** Their leaf hashes, when the builder computed them (else the sequencer hashes). */
+  readonly leafHashes?: readonly Uint8Array[];
+  /** More operations for the same atomic, synced write. */
+  readonly ops?: readonly StorageOp[];
+  /** What the request resolves to once the write is durable. */
+  readonly result: R;
+}
+
+/** Runs in the single writer; see the module comment. May read storage. */
+export type Builder<R> = (ctx: BuildContext) => Promise<Built<R>> | Built<R>;
+
+interface Request {
+  /** Raw entries, or (with `build`) the most entries the builder may append (for back-pressure). */
+  readonly entries: readonly Uint8Array[];
+  readonly count: number;
+  readonly build: Builder<unknown> | undefined;
+  readonly resolve: (r: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly reject: (e: unknown) => void;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: (() => void) | undefined;
@@ -136,16 +175,28 @@ export class Sequencer {
 
   /** Queues `entries`; resolves once they are durable. */
   submit(entries: readonly Uint8Array[], signal?: AbortSignal): Promise<Sequenced> {
-    if (this.#closing) return Promise.reject(new LogError('stopping', 'the log is stopping'));
     try {
       validateEntries(entries);
     } catch (e) {
       return Promise.reject(e);
     }
+    if (entries.length === 0 && !this.#closing && !signal?.aborted) return Promise.resolve({ indices: [], leafHashes: [] });
+    return this.#enqueue<Sequenced>(copyEntries(entries), entries.length, undefined, signal);
+  }
+
+  /**
+   * Queues a builder that appends at most `maxEntries` entries (counted for back-pressure);
+   * resolves with its result once its write is durable, or rejects with what it threw.
+   */
+  submitBuilt<R>(build: Builder<R>, maxEntries: number, signal?: AbortSignal): Promise<R> {
+    return this.#enqueue<R>([], maxEntries, build as Builder<unknown>, signal);
+  }
+
+  #enqueue<R>(entries: Uint8Array[], count: number, build: Builder<unknown> | undefined, signal: AbortSignal | undefined): Promise<R> {
+    if (this.#closing) return Promise.reject(new LogError('stopping', 'the log is stopping'));
     if (signal?.aborted) return Promise.reject(new LogError('aborted', 'submit aborted', { cause: signal.reason }));
-    if (entries.length === 0) return Promise.resolve({ indices: [], leafHashes: [] });
     const backlog = Number(this.#next - this.#o.integratedSize());
-    if (this.queueDepth + backlog + entries.length > this.#o.maxQueueEntries) {
+    if (this.queueDepth + backlog + count > this.#o.maxQueueEntries) {
       return Promise.reject(
         new LogError('queue-full', `sequencing queue full (${this.queueDepth + backlog} entries waiting); retry later`, {
           retryAfterMs: this.#o.retryAfterMs,
@@ -153,8 +204,7 @@ export class Sequencer {
         }),
       );
     }
-    const copied = copyEntries(entries);
-    return new Promise<Sequenced>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       let req: Request;
       const onAbort =
         signal === undefined
@@ -163,14 +213,14 @@ export class Sequencer {
               const at = this.#queue.indexOf(req);
               if (at < 0) return; // already taken: it will be written and acknowledged
               this.#queue.splice(at, 1);
-              this.#queuedEntries -= req.entries.length;
+              this.#queuedEntries -= req.count;
               reject(new LogError('aborted', 'submit aborted before sequencing', { cause: signal.reason }));
               this.#checkIdle();
             };
-      req = { entries: copied, resolve, reject, signal, onAbort };
+      req = { entries, count, build, resolve, reject, signal, onAbort };
       signal?.addEventListener('abort', onAbort as () => void, { once: true });
       this.#queue.push(req);
-      this.#queuedEntries += entries.length;
+      this.#queuedEntries += count;
       this.#schedule();
     });
   }
@@ -237,7 +287,9 @@ export class Sequencer {
     const { storage, hashLeaf, dedupe } = this.#o;
     let next = this.#next;
     const ops: StorageOp[] = [];
-    const results: Sequenced[] = [];
+    const results: unknown[] = new Array(group.length);
+    /** Requests refused by their builder: answered with the error, never written. */
+    const refused: ({ error: unknown } | undefined)[] = new Array(group.length);
     const added: { hash: string; index: bigint }[] = [];
     const stored: Uint8Array[] = [];
     const storedHashes: Uint8Array[] = [];
@@ -245,8 +297,28 @@ export class Sequencer {
       const hashes = group.map((r) => r.entries.map((e) => hashLeaf(e)));
       const known = dedupe ? await this.#lookupIntegrated(hashes.flat()) : new Map<string, bigint>();
       const local = new Map<string, bigint>();
+      const scratch = new Map<string, unknown>();
       for (let g = 0; g < group.length; g++) {
         const req = group[g] as Request;
+        if (req.build !== undefined) {
+          let built: Built<unknown>;
+          try {
+            built = await req.build({ start: next, group: scratch });
+          } catch (e) {
+            refused[g] = { error: e };
+            continue;
+          }
+          for (let i = 0; i < built.entries.length; i++) {
+            const e = built.entries[i] as Uint8Array;
+            ops.push({ type: 'put', key: entryKey(next), value: e });
+            stored.push(e);
+            storedHashes.push(built.leafHashes?.[i] ?? hashLeaf(e));
+            next++;
+          }
+          if (built.ops !== undefined) for (const op of built.ops) ops.push(op);
+          results[g] = built.result;
+          continue;
+        }
         const hs = hashes[g] as Uint8Array[];
         const indices: bigint[] = new Array(hs.length);
         for (let i = 0; i < hs.length; i++) {
@@ -266,12 +338,10 @@ export class Sequencer {
           storedHashes.push(h);
           indices[i] = next++;
         }
-        results.push({ indices, leafHashes: hs });
+        results[g] = { indices, leafHashes: hs } satisfies Sequenced;
       }
-      if (next !== this.#next) {
-        ops.push({ type: 'put', key: KEY_NEXT, value: u64(next) });
-        await storage.write(ops, { sync: true });
-      }
+      if (next !== this.#next) ops.push({ type: 'put', key: KEY_NEXT, value: u64(next) });
+      if (ops.length > 0) await storage.write(ops, { sync: true });
     } catch (cause) {
       this.#o.logger.error('sequencing write failed', { error: cause, entries: this.#inFlightEntries });
       const err = new LogError('storage', 'could not store the entries durably', { cause });
@@ -285,7 +355,12 @@ export class Sequencer {
       this.#window.set(a.hash, a.index);
       this.#windowOrder.push(a);
     }
-    for (let g = 0; g < group.length; g++) (group[g] as Request).resolve(results[g] as Sequenced);
+    for (let g = 0; g < group.length; g++) {
+      const r = group[g] as Request;
+      const no = refused[g];
+      if (no !== undefined) r.reject(no.error);
+      else r.resolve(results[g]);
+    }
     if (next !== before) this.#o.onSequenced?.(next);
   }
 

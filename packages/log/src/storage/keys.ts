@@ -17,10 +17,19 @@
  * | `T` u8 level, u64 tile index          | the latest version of a hash tile (W·32 bytes)     |
  * | `H` 32-byte leaf hash                 | the first index with that leaf hash, u64 BE        |
  * | `I` u8 level, u64 tile index          | interior of a FULL tile: its levels 1..8, 255·32 B |
+ * | `V` u64 index                         | event record: body or tombstone (events/records.ts) |
+ * | `S` source                            | source state: u64 next seq, u64 last index         |
+ * | `Q` source 0x00 u64 seq               | the index of the source's event `seq`, u64 BE      |
+ * | `K` source 0x00 idempotency key       | the index of the event sent with that key, u64 BE  |
+ * | `R` u64 accepted ms, u64 index        | retention index: u32 class, source (until erased)  |
  *
  * Checkpoint record: `u64 size | 32-byte root | u64 signing time (ms) | note bytes`. The
  * integrated size is the checkpoint's size: tiles, bundles and the checkpoint of one integration
  * step are written in one atomic synced batch, so they never disagree.
+ *
+ * The event keys (`V S Q K R`) exist only for indices that hold events (submitEvents); a raw
+ * entry has none. A source id never contains 0x00, so `source 0x00` keys of two sources never
+ * share a prefix.
  *
  * Partial tiles are not stored per width: a partial tile of width W is exactly the first W·32
  * bytes of any wider version of the same tile, so the latest version serves every signed size.
@@ -35,6 +44,11 @@ const P_BUNDLE = 0x42; // 'B'
 const P_TILE = 0x54; // 'T'
 const P_HASH = 0x48; // 'H'
 const P_INTERIOR = 0x49; // 'I'
+const P_EVENT = 0x56; // 'V'
+const P_SOURCE = 0x53; // 'S'
+const P_SEQ = 0x51; // 'Q'
+const P_IDEMPOTENCY = 0x4b; // 'K'
+const P_RETENTION = 0x52; // 'R'
 
 /** The current layout version, stored under `Mformat`. */
 export const LAYOUT_VERSION = '1';
@@ -127,6 +141,56 @@ export function leafHashKey(leafHash: Uint8Array): Uint8Array {
   k.set(leafHash, 1);
   return k;
 }
+
+/** `V` + index: an event's record. */
+export const eventKey = (index: bigint): Uint8Array => prefixed(P_EVENT, index);
+/** The whole `V` family (for scans and compaction). */
+export const EVENT_KEYS = { gte: Uint8Array.of(P_EVENT), lt: Uint8Array.of(P_EVENT + 1) };
+
+/** `S` + source id: the source's state. */
+export function sourceKey(source: string): Uint8Array {
+  const s = ascii(source);
+  const k = new Uint8Array(1 + s.length);
+  k[0] = P_SOURCE;
+  k.set(s, 1);
+  return k;
+}
+/** The whole `S` family. */
+export const SOURCE_KEYS = { gte: Uint8Array.of(P_SOURCE), lt: Uint8Array.of(P_SOURCE + 1) };
+/** The source id of an `S` key. */
+export const sourceOfKey = (key: Uint8Array): string => new TextDecoder().decode(key.subarray(1));
+
+/** `Q` + source + 0x00 + seq. */
+export function seqKey(source: string, seq: bigint): Uint8Array {
+  const s = ascii(source);
+  const k = new Uint8Array(1 + s.length + 1 + 8);
+  k[0] = P_SEQ;
+  k.set(s, 1);
+  putU64(k, 2 + s.length, seq);
+  return k;
+}
+
+/** `K` + source + 0x00 + idempotency key (printable ASCII). */
+export function idempotencyKey(source: string, key: string): Uint8Array {
+  const s = ascii(source);
+  const i = ascii(key);
+  const k = new Uint8Array(1 + s.length + 1 + i.length);
+  k[0] = P_IDEMPOTENCY;
+  k.set(s, 1);
+  k.set(i, 2 + s.length);
+  return k;
+}
+
+/** `R` + accepted time (ms) + index. */
+export function retentionKey(acceptedMs: bigint, index: bigint): Uint8Array {
+  const k = new Uint8Array(17);
+  k[0] = P_RETENTION;
+  putU64(k, 1, acceptedMs);
+  putU64(k, 9, index);
+  return k;
+}
+/** `R` keys of events accepted before `ms`. */
+export const retentionKeysBefore = (ms: bigint) => ({ gte: Uint8Array.of(P_RETENTION), lt: retentionKey(ms, 0n) });
 
 /** The latest signed checkpoint as stored. */
 export interface CheckpointRecord {

@@ -82,6 +82,9 @@ export function memoryStorage(from?: Map<string, Uint8Array>): MemoryStorage {
         if (v !== undefined) yield [bytesOf(k), v.slice()] as const;
       }
     },
+    async compact() {
+      check(); // nothing old is kept: a put replaces, a del removes
+    },
     async close() {
       closed = true;
     },

@@ -25,6 +25,10 @@
  * - **Ownership.** The driver may keep the byte arrays passed to `write` only until the call
  *   resolves; arrays it returns belong to the caller.
  * - **Errors.** Driver failures reject with the driver's own error; the core wraps them.
+ * - **Compaction (optional).** `compact(range)` asks the driver to rewrite the keys in the range
+ *   so that overwritten and deleted values no longer exist in its files (the event store calls it
+ *   after an erasure). It resolves once that is done; a driver without it (memory) keeps nothing
+ *   old anyway. It never changes what reads return.
  * - **Closing.** After `close()` resolves, no method is called again.
  */
 
@@ -58,6 +62,8 @@ export interface LogStorage {
   write(ops: readonly StorageOp[], opts: StorageWriteOptions): Promise<void>;
   /** Key/value pairs in the range, ascending. */
   range(range: StorageRange): AsyncIterable<readonly [Uint8Array, Uint8Array]>;
+  /** Drops old versions of the keys in [gte, lt) from the files (see the module comment). */
+  compact?(range: { readonly gte: Uint8Array; readonly lt: Uint8Array }): Promise<void>;
   /** Releases the store. */
   close(): Promise<void>;
 }

@@ -1,0 +1,253 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { commitEvent, openReceipt, parseEvent, parseLeaf, receiptKeyName, validateEvent, type ValidatedEvent } from '@cairn/events';
+import { formatSignerKey, parseVerifierKey } from '@cairn/formats';
+import { leafHash, verifyInclusion } from '@cairn/merkle';
+import { LogNode, type LogNodeOptions } from '../node.js';
+import { memoryStorage, type MemoryStorage } from '../storage/memory.js';
+import { silentLogger } from '../logger.js';
+import { backend, enc, ORIGIN, testKey } from '../test-helpers.js';
+import type { EventInput } from './types.js';
+
+export const RECEIPT_KEY = formatSignerKey(receiptKeyName(ORIGIN), new Uint8Array(32).fill(9));
+const T0 = 1_767_225_600_000;
+
+/** A valid OCSF Authentication event for `user`. */
+export function authEvent(user: string, extra: Record<string, unknown> = {}): ValidatedEvent {
+  return validateEvent({
+    class_uid: 3002, category_uid: 3, activity_id: 1, type_uid: 300201, severity_id: 1, status_id: 1,
+    time: T0, metadata: { version: '1.3.0', product: { name: 'sshd' } }, user: { name: user }, ...extra,
+  });
+}
+const ev = (user: string, o: Omit<EventInput, 'event'> = {}): EventInput => ({ event: authEvent(user), ...o });
+
+/** A counter-based random source: salts are distinct and reproducible. */
+function counterRandom() {
+  let n = 0;
+  return (b: Uint8Array) => {
+    n++;
+    b.fill(0);
+    new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(0, n);
+    return b;
+  };
+}
+
+async function started(o: Partial<LogNodeOptions> = {}, storage: MemoryStorage = memoryStorage()) {
+  let now = T0;
+  const node = await LogNode.open({
+    storage, signerKey: testKey(), logger: silentLogger, checkpointIntervalMs: 0, receiptSignerKey: RECEIPT_KEY,
+    clock: () => now, random: counterRandom(), ...o,
+  });
+  await node.start();
+  return { node, storage, setNow: (t: number) => (now = t) };
+}
+
+test('events get contiguous per-source seqs, public leaves and stored bodies', async () => {
+  const { node } = await started();
+  try {
+    const [a, b, c] = await Promise.all([
+      node.submitEvents('bastion', [ev('alice'), ev('bob')]),
+      node.submitEvents('k8s', [ev('carol')]),
+      node.submitEvents('bastion', [ev('dave')]),
+    ]);
+    assert.deepEqual(a.seqs, [0n, 1n]);
+    assert.deepEqual(b.seqs, [0n]);
+    assert.deepEqual(c.seqs, [2n]);
+    assert.deepEqual([...a.duplicate, ...b.duplicate, ...c.duplicate], [false, false, false, false]);
+    const r = await node.submitEvents('bastion', [ev('erin')], { wait: 'checkpoint' });
+    assert.deepEqual(r.seqs, [3n]);
+    const cp = r.checkpoint!;
+    const all = [...a.indices, ...b.indices, ...c.indices, ...r.indices];
+    assert.deepEqual([...all].sort((x, y) => (x < y ? -1 : 1)), [0n, 1n, 2n, 3n, 4n]);
+    verifyInclusion(r.indices[0]!, cp.size, r.leafHashes[0]!, r.proofs![0]!, cp.rootHash, backend);
+
+    const users = ['alice', 'bob', 'carol', 'dave', 'erin'];
+    const sources = ['bastion', 'bastion', 'k8s', 'bastion', 'bastion'];
+    const seqs = [0n, 1n, 0n, 2n, 3n];
+    const results = [a, a, b, c, r];
+    const pos = [0, 1, 0, 0, 0];
+    for (let k = 0; k < users.length; k++) {
+      const index = results[k]!.indices[pos[k]!]!;
+      const got = (await node.getEvent(index))!;
+      assert.equal(got.source, sources[k]);
+      assert.equal(got.seq, seqs[k]);
+      assert.deepEqual(got.body!.canonical, authEvent(users[k]!).canonical);
+      const leaf = parseLeaf(got.leaf);
+      assert.equal(leaf.source, sources[k]);
+      assert.equal(leaf.seq, seqs[k]);
+      assert.equal(leaf.classUid, 3002n);
+      assert.deepEqual(leaf.commitment, commitEvent(got.body!.salt, got.body!.canonical));
+      assert.deepEqual(leafHash(got.leaf, backend), results[k]!.leafHashes[pos[k]!]);
+      assert.deepEqual(await node.getEntry(index), got.leaf, 'the leaf is the ordinary entry');
+      assert.equal(new TextDecoder().decode(got.leaf).includes(users[k]!), false, 'no personal data in the leaf');
+    }
+    const salts = await Promise.all(all.map(async (i) => Buffer.from((await node.getEvent(i))!.body!.salt).toString('hex')));
+    assert.equal(new Set(salts).size, salts.length, 'a fresh salt per event');
+    assert.deepEqual(await node.eventSources(), [
+      { source: 'bastion', nextSeq: 4n, lastIndex: r.indices[0] },
+      { source: 'k8s', nextSeq: 1n, lastIndex: b.indices[0] },
+    ]);
+    assert.equal(await node.getEvent(cp.size), undefined, 'beyond the signed tree');
+  } finally {
+    await node.stop();
+  }
+});
+
+test('raw entries and events share the tree; a raw index is not an event', async () => {
+  const { node } = await started();
+  try {
+    const raw = await node.submit([enc('raw entry')]);
+    const e = await node.submitEvents('bastion', [ev('alice')], { wait: 'checkpoint' });
+    assert.equal(e.indices[0], raw.indices[0]! + 1n);
+    assert.equal(await node.getEvent(raw.indices[0]!), undefined);
+    await assert.rejects(node.eraseEvents([raw.indices[0]!], { reason: 'test', by: 'admin' }), { code: 'not-an-event' });
+  } finally {
+    await node.stop();
+  }
+});
+
+test('explicit seqs: next accepted, resend answered from the store, regression and gap refused, batches all or nothing', async () => {
+  const { node } = await started();
+  try {
+    const first = await node.submitEvents('bastion', [ev('alice', { seq: 0n }), ev('bob', { seq: 1n })], { receipts: true });
+    assert.deepEqual(first.seqs, [0n, 1n]);
+    const again = await node.submitEvents('bastion', [ev('alice', { seq: 0n }), ev('bob', { seq: 1n }), ev('carol', { seq: 2n })], { receipts: true });
+    assert.deepEqual(again.duplicate, [true, true, false]);
+    assert.deepEqual(again.indices.slice(0, 2), first.indices);
+    assert.deepEqual(again.leafHashes.slice(0, 2), first.leafHashes);
+    assert.deepEqual(again.receipts!.slice(0, 2), first.receipts, 'byte-identical receipts');
+    assert.equal(again.indices[2], first.indices[1]! + 1n);
+
+    const size = node.status().sequencedSize;
+    await assert.rejects(node.submitEvents('bastion', [ev('dave', { seq: 3n }), ev('mallory', { seq: 1n })]), (e: any) => {
+      assert.equal(e.code, 'seq-regression');
+      assert.deepEqual(e.details, { event: 1, source: 'bastion', expected: 4n, index: first.indices[1] });
+      assert.doesNotMatch(e.message, /mallory|bob/);
+      return true;
+    });
+    await assert.rejects(node.submitEvents('bastion', [ev('dave', { seq: 3n }), ev('eve', { seq: 9n })]), (e: any) => {
+      assert.equal(e.code, 'seq-gap');
+      assert.deepEqual(e.details, { event: 1, source: 'bastion', expected: 4n });
+      return true;
+    });
+    assert.equal(node.status().sequencedSize, size, 'refused batches stored nothing');
+    const next = await node.submitEvents('bastion', [ev('dave', { seq: 3n }), ev('frank')]);
+    assert.deepEqual(next.seqs, [3n, 4n], 'the refused batches used no seq');
+    // Inside one batch, the rules apply in order.
+    const inBatch = await node.submitEvents('bastion', [ev('gina', { seq: 5n }), ev('gina', { seq: 5n })]);
+    assert.deepEqual(inBatch.duplicate, [false, true]);
+    assert.equal(inBatch.indices[0], inBatch.indices[1]);
+  } finally {
+    await node.stop();
+  }
+});
+
+test('idempotency keys: a resend gets the stored answer, other bytes are a conflict, also within one group commit', async () => {
+  const { node, storage } = await started();
+  try {
+    const a = await node.submitEvents('bastion', [ev('alice', { idempotencyKey: 'req 1' })]);
+    const b = await node.submitEvents('bastion', [ev('alice', { idempotencyKey: 'req 1' })]);
+    assert.deepEqual(b, { ...a, duplicate: [true] });
+    await assert.rejects(node.submitEvents('bastion', [ev('bob', { idempotencyKey: 'req 1' })]), (e: any) => {
+      assert.equal(e.code, 'idempotency-conflict');
+      assert.equal(e.details.event, 0);
+      assert.equal(e.details.index, a.indices[0]);
+      return true;
+    });
+    await assert.rejects(node.submitEvents('bastion', [ev('alice', { idempotencyKey: 'req 1', seq: 5n })]), { code: 'idempotency-conflict' });
+    // The same key in another source is another key.
+    const other = await node.submitEvents('k8s', [ev('bob', { idempotencyKey: 'req 1' })]);
+    assert.deepEqual(other.duplicate, [false]);
+    // Two batches in one group commit: the second sees the first's key before it is written.
+    const release = storage.holdWrites();
+    const p1 = node.submitEvents('bastion', [ev('carol', { idempotencyKey: 'req 2' })]);
+    const p2 = node.submitEvents('bastion', [ev('carol', { idempotencyKey: 'req 2' }), ev('dave')]);
+    const p3 = node.submitEvents('bastion', [ev('erin', { idempotencyKey: 'req 2' })]);
+    const p3done = p3.then(() => 'ok', (e) => e.code);
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const [r1, r2] = await Promise.all([p1, p2]);
+    assert.equal(await p3done, 'idempotency-conflict');
+    assert.deepEqual(r2.duplicate, [true, false]);
+    assert.equal(r2.indices[0], r1.indices[0]);
+    assert.deepEqual(r2.seqs, [r1.seqs[0], r1.seqs[0]! + 1n]);
+    await assert.rejects(node.submitEvents('bastion', [ev('x', { idempotencyKey: '' })]), { code: 'invalid-argument' });
+    await assert.rejects(node.submitEvents('bastion', [ev('x', { idempotencyKey: 'é' })]), { code: 'invalid-argument' });
+    await assert.rejects(node.submitEvents('bastion', [ev('x', { idempotencyKey: 'k'.repeat(129) })]), { code: 'invalid-argument' });
+  } finally {
+    await node.stop();
+  }
+});
+
+test('sources: a bad id and the reserved cairn are refused before anything is queued', async () => {
+  const { node } = await started();
+  try {
+    for (const s of ['', 'cairn', '-x', 'a b', 'x'.repeat(65), 'é']) {
+      await assert.rejects(node.submitEvents(s, [ev('alice')]), { code: 'invalid-source' }, JSON.stringify(s));
+    }
+    await assert.rejects(node.submitEvents('ok', [ev('a', { seq: -1n })]), { code: 'invalid-argument' });
+    await assert.rejects(node.submitEvents('ok', [{ event: { canonical: new Uint8Array(0), time: 0, classUid: 1 } }]), { code: 'invalid-argument' });
+    assert.equal(node.status().sequencedSize, 0n);
+  } finally {
+    await node.stop();
+  }
+});
+
+test('receipts: signed by <origin>/receipt, deadline = commit time + mmd, verifiable with receiptVerifierKey', async () => {
+  const { node, setNow } = await started({ receiptMmdMs: 30_000 });
+  try {
+    setNow(T0 + 1234);
+    const r = await node.submitEvents('bastion', [ev('alice'), ev('bob')], { receipts: true });
+    const vk = parseVerifierKey(node.receiptVerifierKey!);
+    assert.equal(vk.name, `${ORIGIN}/receipt`);
+    r.receipts!.forEach((note, i) => {
+      const { receipt } = openReceipt(note, vk);
+      assert.equal(receipt.index, r.indices[i]);
+      assert.deepEqual(receipt.leafHash, r.leafHashes[i]);
+      assert.equal(receipt.source, 'bastion');
+      assert.equal(receipt.seq, r.seqs[i]);
+      assert.equal(receipt.deadline, BigInt(Math.floor((T0 + 1234 + 30_000) / 1000)));
+    });
+    assert.throws(() => openReceipt(r.receipts![0]!, parseVerifierKey(node.verifierKey)), { code: 'wrong-key' });
+    // A resend later gets the stored deadline.
+    setNow(T0 + 999_999);
+    const again = await node.submitEvents('bastion', [ev('alice', { seq: 0n })], { receipts: true });
+    assert.equal(again.receipts![0], r.receipts![0]);
+  } finally {
+    await node.stop();
+  }
+  const plain = await LogNode.open({ storage: memoryStorage(), signerKey: testKey(), logger: silentLogger });
+  await plain.start();
+  assert.equal(plain.receiptVerifierKey, undefined);
+  await assert.rejects(plain.submitEvents('bastion', [ev('alice')], { receipts: true }), { code: 'no-receipt-key' });
+  assert.equal(plain.status().sequencedSize, 0n);
+  await plain.stop();
+  for (const wrong of [testKey(), formatSignerKey('other/receipt', new Uint8Array(32).fill(3)), 'junk']) {
+    await assert.rejects(LogNode.open({ storage: memoryStorage(), signerKey: testKey(), logger: silentLogger, receiptSignerKey: wrong }), { code: 'config' });
+  }
+});
+
+test('a failed write refuses every batch of the group and uses no seq', async () => {
+  const { node, storage } = await started();
+  try {
+    storage.failNextWrite(new Error('disk on fire'));
+    await assert.rejects(node.submitEvents('bastion', [ev('alice'), ev('bob')]), { code: 'storage' });
+    const r = await node.submitEvents('bastion', [ev('carol')]);
+    assert.deepEqual(r.seqs, [0n]);
+    assert.equal(r.indices[0], 0n);
+    assert.deepEqual(await node.eventSources(), [{ source: 'bastion', nextSeq: 1n, lastIndex: 0n }]);
+  } finally {
+    await node.stop();
+  }
+});
+
+test('parseEvent input works as well as validateEvent', async () => {
+  const { node } = await started();
+  try {
+    const bytes = enc(JSON.stringify({ class_uid: 3002, category_uid: 3, activity_id: 1, type_uid: 300201, severity_id: 1, time: T0, metadata: { version: '1.3.0', product: { name: 'x' } }, user: { name: 'zed' } }));
+    const r = await node.submitEvents('x', [{ event: parseEvent(bytes) }], { wait: 'checkpoint' });
+    assert.deepEqual((await node.getEvent(r.indices[0]!))!.body!.canonical, parseEvent(bytes).canonical);
+  } finally {
+    await node.stop();
+  }
+});
