@@ -127,14 +127,6 @@ export const ERROR_TABLE: Readonly<Record<LogApiErrorCode, ErrorRule>> = {
   storage: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the log failed to read or write its storage' },
   config: { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the log is misconfigured' },
   'rolled-back': { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'the log\'s storage is older than what its witnesses cosigned; it refuses to run' },
-  // The event store.
-  'seq-regression': { status: 409, trpc: 'CONFLICT', nothingStored: true },
-  'seq-gap': { status: 409, trpc: 'CONFLICT', nothingStored: true },
-  'idempotency-conflict': { status: 409, trpc: 'CONFLICT', nothingStored: true },
-  'not-an-event': NOT_FOUND,
-  erased: { status: 410, trpc: 'NOT_FOUND' },
-  'invalid-source': REFUSED,
-  'no-receipt-key': { status: 503, trpc: 'SERVICE_UNAVAILABLE', publicMessage: 'the log has no receipt key' },
 };
 
 const INTERNAL: ErrorRule = { status: 500, trpc: 'INTERNAL_SERVER_ERROR', publicMessage: 'internal server error' };

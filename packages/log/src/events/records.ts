@@ -24,7 +24,7 @@ export const SALT_BYTES = 32;
 const KIND_BODY = 1;
 const KIND_TOMBSTONE = 2;
 /** Longest erasure reason or `by`, bytes of UTF-8 (they are stored in a u16-framed field). */
-export const MAX_ERASE_TEXT_BYTES = 1024;
+export const MAX_ERASE_TEXT_BYTES = 4096;
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });

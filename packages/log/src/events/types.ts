@@ -52,7 +52,7 @@ export interface EventSourceState {
 
 /** Why events are erased (`LogNode.eraseEvents`). */
 export interface EraseReason {
-  /** Free text the admin gave (stored in the erasure record and the tombstones; at most 1024 bytes). */
+  /** Free text the admin gave (stored in the erasure record and the tombstones; at most 4096 bytes of UTF-8). */
   readonly reason: string;
   /** Who asked: the admin token's name, or 'retention'. */
   readonly by: string;
