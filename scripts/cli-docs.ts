@@ -12,19 +12,25 @@ import { replaceSection } from './doc-sections.js';
 
 export const CLI_DOC = fileURLToPath(new URL('../docs/cli.md', import.meta.url));
 
-/** The command list: one row per command, with its one-line summary. */
-export function commandsMarkdown(): string {
-  return ['| command | what it does |', '|---|---|', ...commands.map((c) => `| \`cairn ${c.name}\` | ${c.summary.replace(/\|/g, '\\|')} |`)].join('\n');
+/** The command list: one row per command, with its one-line summary and the common options it takes. */
+export async function commandsMarkdown(): Promise<string> {
+  const rows: string[] = [];
+  for (const entry of commands) {
+    const c = await entry.load();
+    const common = [c.options['json'] ? '`--json`' : '', c.options['ca'] ? '`--ca`' : '', c.configFile ? '`--config`' : ''].filter(Boolean).join(' ');
+    rows.push(`| \`cairn ${entry.name}\` | ${entry.summary.replace(/\|/g, '\\|')} | ${common} |`);
+  }
+  return ['| command | what it does | takes |', '|---|---|---|', ...rows].join('\n');
 }
 
 /** docs/cli.md as the generators would write it, from its current text. */
-export function renderCliDoc(current: string): string {
-  return replaceSection(replaceSection(current, 'commands', commandsMarkdown()), 'exit-codes', exitCodesMarkdown());
+export async function renderCliDoc(current: string): Promise<string> {
+  return replaceSection(replaceSection(current, 'commands', await commandsMarkdown()), 'exit-codes', exitCodesMarkdown());
 }
 
 async function main(): Promise<void> {
   const current = await readFile(CLI_DOC, 'utf8');
-  const next = renderCliDoc(current);
+  const next = await renderCliDoc(current);
   if (process.argv.includes('--check')) {
     if (next !== current) {
       process.stderr.write('docs/cli.md is out of date: run pnpm docs:cli\n');

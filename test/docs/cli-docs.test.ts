@@ -13,7 +13,7 @@ import { NOTE_EXIT_ROWS } from '../../apps/cli/src/commands/note-verify.js';
 
 test('docs/cli.md is up to date with the registry and the exit codes (else: run pnpm docs:cli)', async () => {
   const current = await readFile(CLI_DOC, 'utf8');
-  assert.equal(current, renderCliDoc(current), 'docs/cli.md is out of date: run pnpm docs:cli');
+  assert.equal(current, await renderCliDoc(current), 'docs/cli.md is out of date: run pnpm docs:cli');
 });
 
 test('the exit-status table has one row per status, and every verification cause is in it', () => {
