@@ -108,7 +108,7 @@ function optionSynopsis(c: Command): string {
 export async function parseCommandArgs<O extends Record<string, OptionSpec>>(
   c: Command<O>,
   argv: string[],
-): Promise<{ values: Values<O>; positionals: string[] } | undefined> {
+): Promise<{ values: Values<O>; positionals: string[]; config?: ConfigSource } | undefined> {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
   };
@@ -124,12 +124,15 @@ export async function parseCommandArgs<O extends Record<string, OptionSpec>>(
   let values = parsed.values as Record<string, unknown>;
   if (values['help']) return undefined;
   delete values['help'];
+  let config: ConfigSource | undefined;
   if (c.configFile && values['config'] !== undefined) {
     const file = values['config'] as string;
     if (file === '') throw new UsageError('option --config must not be empty');
     delete values['config'];
     try {
-      values = mergeConfig(values, await loadConfigFile(file, c.options));
+      const fromFile = await loadConfigFile(file, c.options);
+      config = { file, keys: Object.keys(fromFile).filter((k) => values[k] === undefined) };
+      values = mergeConfig(values, fromFile);
     } catch (e) {
       if (e instanceof ConfigError) throw new UsageError(e.message);
       throw e;
@@ -149,5 +152,21 @@ export async function parseCommandArgs<O extends Record<string, OptionSpec>>(
   if (parsed.positionals.length > pos.max) {
     throw new UsageError(`unexpected argument: ${parsed.positionals[pos.max]}`);
   }
-  return { values: values as Values<O>, positionals: parsed.positionals };
+  return { values: values as Values<O>, positionals: parsed.positionals, ...(config ? { config } : {}) };
+}
+
+/** Which options came from a --config file (not overridden on the command line). */
+export interface ConfigSource {
+  readonly file: string;
+  readonly keys: readonly string[];
+}
+
+/**
+ * A command's checks name the flag (`--quorum must be …`); when that option came from the config
+ * file, say so: `--quorum must be … (quorum: in log.yaml)`.
+ */
+export function withConfigSource(message: string, config: ConfigSource | undefined): string {
+  if (config === undefined) return message;
+  const m = /(?:^|[\s(])--([a-z0-9][a-z0-9-]*)/.exec(message);
+  return m !== undefined && m !== null && config.keys.includes(m[1]!) ? `${message} (${m[1]}: in ${config.file})` : message;
 }

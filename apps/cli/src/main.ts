@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import {
-  type CommandEntry, type Io, CommandFailure, EXIT_FAIL, EXIT_IO, EXIT_USAGE, UsageError, helpText, parseCommandArgs,
+  type CommandEntry, type Io, CommandFailure, EXIT_FAIL, EXIT_IO, EXIT_USAGE, UsageError, helpText, parseCommandArgs, withConfigSource, type ConfigSource,
 } from './command.js';
 import { commands } from './registry.js';
 
@@ -76,6 +76,7 @@ export async function runCli(argv: string[], io: Io, list: readonly CommandEntry
     return EXIT_USAGE;
   }
   let logFormat: unknown; // the --log-format value of a command that has one, once parsed
+  let config: ConfigSource | undefined; // the options that came from a --config file
   try {
     const cmd = await entry.load();
     const parsed = await parseCommandArgs(cmd, rest);
@@ -83,6 +84,7 @@ export async function runCli(argv: string[], io: Io, list: readonly CommandEntry
       io.out(helpText(cmd));
       return 0;
     }
+    config = parsed.config;
     if ('log-format' in cmd.options) logFormat = (parsed.values as Record<string, unknown>)['log-format'] ?? null;
     return await cmd.run({ ...parsed, io });
   } catch (e) {
@@ -91,7 +93,7 @@ export async function runCli(argv: string[], io: Io, list: readonly CommandEntry
       return code;
     };
     if (e instanceof UsageError) {
-      return fail(`cairn ${entry.name}: ${e.message}\nRun \`pnpm cairn ${entry.name} --help\` for usage.`, EXIT_USAGE);
+      return fail(`cairn ${entry.name}: ${withConfigSource(e.message, config)}\nRun \`pnpm cairn ${entry.name} --help\` for usage.`, EXIT_USAGE);
     }
     if (e instanceof CommandFailure) return fail(`cairn ${entry.name}: ${e.message}`, e.exitCode);
     const err = e as NodeJS.ErrnoException;

@@ -185,3 +185,22 @@ test('--help of a command with configFile documents --config; others do not take
   assert.doesNotMatch(helpText(plain as unknown as Command), /--config/);
   await assert.rejects(parseCommandArgs(plain, ['--config', 'f']), /Unknown option '--config'/);
 });
+
+test('a command\'s own check of a value from the file names the file too', async () => {
+  const { runCli } = await import('../main.js');
+  await withDir(async (dir) => {
+    const file = join(dir, 'log.yaml');
+    await writeFile(file, 'data: d\nkey: k.key\nlisten: 127.0.0.1:0\nquorum: many\nlog-format: text\n');
+    const run = async (argv: string[]) => {
+      const err: string[] = [];
+      const code = await runCli(argv, { out: () => {}, err: (l) => err.push(l) });
+      return { code, err: err.join('\n') };
+    };
+    const a = await run(['log', 'serve', '--config', file]);
+    assert.equal(a.code, 2);
+    assert.match(a.err, /--quorum must be an integer from 0 to 0, got "many" \(quorum: in .*log\.yaml\)/);
+    const b = await run(['log', 'serve', '--config', file, '--quorum', 'few']);
+    assert.equal(b.code, 2);
+    assert.match(b.err, /--quorum must be an integer from 0 to 0, got "few"\n/, 'a flag given on the command line is not blamed on the file');
+  });
+});
