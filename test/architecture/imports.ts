@@ -36,14 +36,15 @@ export const CORE_PACKAGES = ['merkle', 'formats', 'log', 'witness', 'client', '
  * formats → events) stands on `events`.
  */
 export const PURE_PACKAGES: Readonly<Record<string, readonly string[]>> = { merkle: [], formats: [], events: ['merkle', 'formats'], ingest: ['merkle', 'formats', 'events'] };
-/** Workspace packages a core package must not import: `ingest` stands on the cores, never the reverse. */
-export const OUTER_PACKAGES = ['api', 'gossip', 'ingest'];
+/** Workspace packages a core package must not import: `ingest` and `index` stand on the cores, never the reverse. */
+export const OUTER_PACKAGES = ['api', 'gossip', 'ingest', 'index'];
 /** Entries that must run in a browser: `package name → export`. */
 export const BROWSER_ENTRIES: ReadonlyArray<readonly [string, string]> = [
   ['merkle', '.'],
   ['formats', '.'],
   ['events', '.'],
   ['ingest', '.'],
+  ['index', './query'],
   ['client', './verify'],
 ];
 /** Node-only globals a browser-safe module must not use. */

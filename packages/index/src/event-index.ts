@@ -1,0 +1,326 @@
+/**
+ * The search index over the event store: derived data, rebuilt on demand, never trusted (every
+ * hit is proven against a checkpoint by whoever serves it). It reads the store through a small
+ * interface it owns ({@link IndexedStore}), keeps its rows in a PostgreSQL database (PGlite
+ * embedded, pglite.ts, or a server) and its own cursor beside them.
+ *
+ * Never skips: the indexer reads events `[cursor, cursor + batch)` from the store, and writes
+ * their rows **and** the new cursor in one transaction; the cursor update is a compare-and-swap
+ * on the old value, so two indexers on one database cannot both advance it. After a crash the
+ * database holds either the whole batch and the new cursor or neither, and indexing resumes from
+ * the cursor. A store error stops the run with the cursor where it was.
+ *
+ * Erasure: an erased event has no body and is never indexed; one erased after it was indexed is
+ * removed by {@link EventIndex.onErased} (the node calls it after `eraseEvents`) or found by
+ * {@link EventIndex.recheck} (the server calls it for hits whose body is gone).
+ *
+ * Lag: `store.size() − cursor`, the number of log entries not yet looked at.
+ */
+import { IndexError } from './errors.js';
+import { extractFields, type EventFields, type StoredEventLike } from './fields.js';
+import { parseQuery, type ParseOptions, type Query } from './query.js';
+import { ROW_COLUMNS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { compileWhere } from './sql.js';
+import { tsvectorText } from './text.js';
+
+/**
+ * What the index reads: the event store, owned by this consumer. `LogNode` of @cairn/log fits
+ * with `size` returning the size of its latest signed tree.
+ */
+export interface IndexedStore {
+  /**
+   * The number of log entries for which `getEvent` answers definitively (an entry below it is an
+   * event or is not, for good). The index never reads at or past it.
+   */
+  size(opts?: { signal?: AbortSignal }): Promise<bigint>;
+  /** The stored event at `index`; undefined: the entry is not an event (a raw entry). */
+  getEvent(index: bigint): Promise<StoredEventLike | undefined>;
+}
+
+/** The database the index writes: PGlite fits, and so does a thin adapter over `pg`. */
+export interface SqlDatabase extends SqlQueryable {
+  exec(sql: string): Promise<unknown>;
+  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+export interface SqlQueryable {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  query<T>(sql: string, params?: any[]): Promise<{ rows: T[] }>;
+}
+
+/** Events read and written per transaction. */
+export const DEFAULT_BATCH_SIZE = 500;
+/** Most events per batch (16 bound values per row stay far below PostgreSQL's 65,535). */
+export const MAX_BATCH_SIZE = 2000;
+/** Hits per page unless asked. */
+export const DEFAULT_SEARCH_LIMIT = 100;
+/** Most hits per page. */
+export const MAX_SEARCH_LIMIT = 1000;
+
+export interface EventIndexOptions {
+  batchSize?: number;
+  /** Test-only hooks, to crash at chosen points. */
+  hooks?: {
+    /** Inside the batch's transaction, after its rows are written and before the cursor moves. */
+    beforeCursor?(from: bigint, to: bigint): void | Promise<void>;
+    /** After a batch committed. */
+    afterBatch?(from: bigint, to: bigint): void | Promise<void>;
+  };
+}
+
+/** One hit: where the event is; its body and proof come from the store, not from the index. */
+export interface SearchHit {
+  readonly index: bigint;
+  readonly source: string;
+  readonly seq: bigint;
+  readonly time: number;
+  readonly classUid: number;
+}
+
+export interface SearchOptions extends ParseOptions {
+  /** Hits per page, 1..{@link MAX_SEARCH_LIMIT}. */
+  readonly limit?: number;
+  /** Only events with a log index below this (the `next` of the previous page). */
+  readonly before?: bigint;
+  readonly signal?: AbortSignal;
+}
+
+export interface SearchPage {
+  /** Newest first (log index descending). */
+  readonly hits: SearchHit[];
+  /** Pass as `before` for the next page; absent on the last page. */
+  readonly next?: bigint;
+  /** The cursor when the page was read: entries at or past it were not yet indexed. */
+  readonly indexedTo: bigint;
+}
+
+export interface IndexStatus {
+  /** First log index not yet looked at. */
+  readonly cursor: bigint;
+  /** The store's size when asked. */
+  readonly size: bigint;
+  /** `size − cursor`. */
+  readonly lag: bigint;
+  /** Rows in the index. */
+  readonly rows: bigint;
+  /** Entries that held an event leaf the index could not read (counted, not indexed). */
+  readonly skipped: bigint;
+}
+
+export class EventIndex {
+  private readonly batchSize: number;
+  private writing: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly db: SqlDatabase,
+    private readonly store: IndexedStore,
+    private readonly opts: EventIndexOptions,
+  ) {
+    const b = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!Number.isSafeInteger(b) || b < 1 || b > MAX_BATCH_SIZE) throw new IndexError('bad-option', `batchSize: an integer 1..${MAX_BATCH_SIZE}`);
+    this.batchSize = b;
+  }
+
+  /** Opens the index in `db` (creating the schema if it is new) over `store`. */
+  static async open(db: SqlDatabase, store: IndexedStore, opts: EventIndexOptions = {}): Promise<EventIndex> {
+    const index = new EventIndex(db, store, opts);
+    await dbCall(async () => {
+      await db.exec(SCHEMA_SQL);
+      await db.query(`INSERT INTO search_state (id, schema_version, next_index) VALUES (1, $1, 0) ON CONFLICT (id) DO NOTHING`, [SCHEMA_VERSION]);
+    });
+    const rows = await dbCall(() => db.query<{ schema_version: number }>(`SELECT schema_version FROM search_state WHERE id = 1`));
+    const v = rows.rows[0]?.schema_version;
+    if (v !== SCHEMA_VERSION) throw new IndexError('schema', `the index database holds schema version ${String(v)}, not ${SCHEMA_VERSION}: rebuild it in a new directory`);
+    return index;
+  }
+
+  /** The first log index not yet looked at. */
+  async cursor(): Promise<bigint> {
+    this.check();
+    const r = await dbCall(() => this.db.query<{ next_index: bigint }>(`SELECT next_index FROM search_state WHERE id = 1`));
+    return BigInt(r.rows[0]!.next_index);
+  }
+
+  /** Cursor, store size, lag, rows, skipped. */
+  async status(opts: { signal?: AbortSignal } = {}): Promise<IndexStatus> {
+    this.check();
+    const size = await storeCall(() => this.store.size(opts));
+    const r = await dbCall(() =>
+      this.db.query<{ next_index: bigint; skipped: bigint; rows: bigint }>(
+        `SELECT next_index, skipped, (SELECT count(*) FROM search_events) AS rows FROM search_state WHERE id = 1`,
+      ),
+    );
+    const row = r.rows[0]!;
+    const cursor = BigInt(row.next_index);
+    return { cursor, size, lag: size > cursor ? size - cursor : 0n, rows: BigInt(row.rows), skipped: BigInt(row.skipped) };
+  }
+
+  /**
+   * Indexes everything the store holds past the cursor, batch by batch; returns how many events
+   * were indexed and the new cursor. Serialised with the other writers of this object.
+   */
+  catchUp(opts: { signal?: AbortSignal; maxBatches?: number } = {}): Promise<{ indexed: number; cursor: bigint }> {
+    return this.serial(() => this.runCatchUp(opts));
+  }
+
+  private async runCatchUp(opts: { signal?: AbortSignal; maxBatches?: number }): Promise<{ indexed: number; cursor: bigint }> {
+    let indexed = 0;
+    let cursor = await this.cursor();
+    const size = await storeCall(() => this.store.size(opts.signal === undefined ? {} : { signal: opts.signal }));
+    let batches = 0;
+    while (cursor < size && (opts.maxBatches === undefined || batches < opts.maxBatches)) {
+      opts.signal?.throwIfAborted();
+      const to = cursor + BigInt(this.batchSize) < size ? cursor + BigInt(this.batchSize) : size;
+      const rows: EventFields[] = [];
+      let skipped = 0;
+      for (let i = cursor; i < to; i++) {
+        const e = await storeCall(() => this.store.getEvent(i));
+        if (e === undefined || e.body === undefined) continue; // not an event, or erased
+        if (e.index !== i) throw new IndexError('store', `the store answered index ${e.index} for ${i}`);
+        const f = extractFields(e);
+        if (f === undefined) skipped++;
+        else rows.push(f);
+      }
+      await this.commitBatch(cursor, to, rows, skipped);
+      await this.opts.hooks?.afterBatch?.(cursor, to);
+      indexed += rows.length;
+      cursor = to;
+      batches++;
+    }
+    return { indexed, cursor };
+  }
+
+  private async commitBatch(from: bigint, to: bigint, rows: EventFields[], skipped: number): Promise<void> {
+    await dbCall(() =>
+      this.db.transaction(async (tx) => {
+        if (rows.length > 0) {
+          const { sql, params } = insertRows(rows);
+          await tx.query(sql, params);
+        }
+        await this.opts.hooks?.beforeCursor?.(from, to);
+        const r = await tx.query<{ next_index: bigint }>(
+          `UPDATE search_state SET next_index = $1::bigint, skipped = skipped + $2::bigint WHERE id = 1 AND next_index = $3::bigint RETURNING next_index`,
+          [to, skipped, from],
+        );
+        if (r.rows.length !== 1) throw new IndexError('database', `the cursor moved under this indexer (expected ${from}): is another indexer writing this database?`);
+      }),
+    );
+  }
+
+  /** Removes erased events from the index (the node calls it after an erasure). */
+  onErased(indices: readonly bigint[]): Promise<number> {
+    return this.serial(async () => {
+      if (indices.length === 0) return 0;
+      const r = await dbCall(() => this.db.query<{ idx: bigint }>(`DELETE FROM search_events WHERE idx = ANY($1::bigint[]) RETURNING idx`, [indices.map(String)]));
+      return r.rows.length;
+    });
+  }
+
+  /** Asks the store again about these indexed events and removes those that are erased or gone. */
+  async recheck(indices: readonly bigint[]): Promise<number> {
+    const gone: bigint[] = [];
+    for (const i of indices) {
+      const e = await storeCall(() => this.store.getEvent(i));
+      if (e === undefined || e.body === undefined) gone.push(i);
+    }
+    return this.onErased(gone);
+  }
+
+  /** Empties the index and sets the cursor to 0, in one transaction; then catches up. */
+  rebuild(opts: { signal?: AbortSignal } = {}): Promise<{ indexed: number; cursor: bigint }> {
+    return this.serial(async () => {
+      await dbCall(() =>
+        this.db.transaction(async (tx) => {
+          await tx.query(`DELETE FROM search_events`);
+          await tx.query(`UPDATE search_state SET next_index = 0, skipped = 0 WHERE id = 1`);
+        }),
+      );
+      return this.runCatchUp(opts);
+    });
+  }
+
+  /** One page of hits, newest first. `query` is text (parsed here, {@link QueryError}) or parsed. */
+  async search(query: string | Query, opts: SearchOptions = {}): Promise<SearchPage> {
+    this.check();
+    const limit = opts.limit ?? DEFAULT_SEARCH_LIMIT;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) throw new IndexError('bad-option', `limit: an integer 1..${MAX_SEARCH_LIMIT}`);
+    if (opts.before !== undefined && (typeof opts.before !== 'bigint' || opts.before < 0n)) throw new IndexError('bad-option', 'before: a log index');
+    const q = typeof query === 'string' ? parseQuery(query, opts) : query;
+    opts.signal?.throwIfAborted();
+    const where = compileWhere(q, 1);
+    const params: unknown[] = [...where.params];
+    let sql = `SELECT idx, source, seq, event_time, class_uid FROM search_events WHERE ${where.sql}`;
+    if (opts.before !== undefined) {
+      params.push(String(opts.before));
+      sql += ` AND idx < $${params.length}::bigint`;
+    }
+    params.push(limit);
+    sql += ` ORDER BY idx DESC LIMIT $${params.length}::integer`;
+    const { hits, cursor } = await dbCall(() =>
+      this.db.transaction(async (tx) => {
+        const r = await tx.query<{ idx: bigint; source: string; seq: bigint; event_time: bigint; class_uid: number }>(sql, params);
+        const c = await tx.query<{ next_index: bigint }>(`SELECT next_index FROM search_state WHERE id = 1`);
+        return { hits: r.rows, cursor: BigInt(c.rows[0]!.next_index) };
+      }),
+    );
+    const out: SearchHit[] = hits.map((h) => ({ index: BigInt(h.idx), source: h.source, seq: BigInt(h.seq), time: Number(h.event_time), classUid: h.class_uid }));
+    const last = out[out.length - 1];
+    return out.length === limit && last !== undefined ? { hits: out, next: last.index, indexedTo: cursor } : { hits: out, indexedTo: cursor };
+  }
+
+  /** Waits for the running writer, then closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writing.catch(() => undefined);
+    await this.db.close();
+  }
+
+  private check(): void {
+    if (this.closed) throw new IndexError('closed', 'the index is closed');
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    this.check();
+    const run = this.writing.catch(() => undefined).then(fn);
+    this.writing = run;
+    return run;
+  }
+}
+
+/** A multi-row INSERT of `rows`, every value bound; a row already there is replaced. */
+function insertRows(rows: readonly EventFields[]): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const tuples: string[] = [];
+  for (const f of rows) {
+    const values = [
+      String(f.index), f.source, String(f.seq), f.time, f.class_uid, f.activity_id, f.status_id, f.severity_id, f.api_operation,
+      f.actors, f.users, f.src_ips, f.resource_types, f.resource_names, f.resource_namespaces, tsvectorText(f.text),
+    ];
+    tuples.push(`(${values.map((v, i) => { params.push(v); return `$${params.length}::${ROW_COLUMNS[i]![1]}`; }).join(', ')})`);
+  }
+  const cols = ROW_COLUMNS.map(([c]) => c);
+  const update = cols.filter((c) => c !== 'idx').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+  return { sql: `INSERT INTO search_events (${cols.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (idx) DO UPDATE SET ${update}`, params };
+}
+
+async function dbCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (cause) {
+    if (cause instanceof IndexError) throw cause;
+    // The SQLSTATE only: a database message may quote a value (personal data) of a row.
+    const code = (cause as { code?: unknown }).code;
+    throw new IndexError('database', `index database failed${typeof code === 'string' ? ` (SQLSTATE ${code})` : ''}`, { cause });
+  }
+}
+
+async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (cause) {
+    if (cause instanceof IndexError || (cause as Error).name === 'AbortError') throw cause;
+    throw new IndexError('store', `event store: ${(cause as Error).message}`, { cause });
+  }
+}

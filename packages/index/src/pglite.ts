@@ -1,0 +1,13 @@
+/**
+ * The embedded index database: PGlite (PostgreSQL compiled to WebAssembly, in this process),
+ * persisted to a directory, or in memory without one. Nothing to compile at install. 64-bit
+ * integers come back as `bigint`. One process may open a directory at a time.
+ */
+import { PGlite, types } from '@electric-sql/pglite';
+import type { SqlDatabase } from './event-index.js';
+
+/** Opens (creating if needed) a PGlite database in `dir`, or in memory when `dir` is undefined. */
+export async function openPglite(dir?: string): Promise<SqlDatabase> {
+  const db = await PGlite.create(dir, { parsers: { [types.INT8]: (x: string) => BigInt(x) } });
+  return db as unknown as SqlDatabase;
+}
