@@ -51,9 +51,11 @@ export function mapAuditEvent(e: AuditEvent): ValidatedEvent {
   const code = e.responseStatus?.code;
   const status = e.stage === 'Panic' ? STATUS.FAILURE : code === undefined ? STATUS.UNKNOWN : code >= 400 ? STATUS.FAILURE : STATUS.SUCCESS;
   const rest: JsonObject = {};
-  for (const [k, v] of Object.entries(e.raw)) {
-    // defineProperty: a `__proto__` member of the received JSON stays an ordinary member.
-    if (k !== 'requestObject' && k !== 'responseObject') Object.defineProperty(rest, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const k of Object.keys(e.raw)) {
+    if (k === 'requestObject' || k === 'responseObject') continue;
+    // A `__proto__` member of the received JSON stays an ordinary member (defineProperty).
+    if (k === '__proto__') Object.defineProperty(rest, k, { value: e.raw[k]!, enumerable: true, writable: true, configurable: true });
+    else rest[k] = e.raw[k]!;
   }
   const rawData = JSON.stringify(rest);
   const ref = e.objectRef;
