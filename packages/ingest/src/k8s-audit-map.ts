@@ -28,7 +28,7 @@
  */
 import type { JsonObject, ValidatedEvent } from '@cairn/events';
 import { auditDedupeKey, type AuditEvent, type AuditUser } from './k8s-audit.js';
-import { baseAttributes, CLASS, compact, finishEvent, OCSF_VERSION, SEVERITY, STATUS } from './ocsf.js';
+import { CLASS, finishEvent, OCSF_VERSION, SEVERITY, STATUS } from './ocsf.js';
 
 /** API Activity `activity_id` of each Kubernetes verb the apiserver authorizes. */
 export const VERB_ACTIVITY: Readonly<Record<string, number>> = Object.freeze({
@@ -59,74 +59,80 @@ export function mapAuditEvent(e: AuditEvent): ValidatedEvent {
   }
   const rawData = JSON.stringify(rest);
   const ref = e.objectRef;
+  // Built by assignment, not spread and compacted: this runs for every audit event.
   const build = (bodies: boolean, raw: boolean): JsonObject => {
-    const truncated = !bodies && (e.requestObject !== undefined || e.responseObject !== undefined) || !raw;
-    return compact({
-      ...baseAttributes(CLASS.API_ACTIVITY, activity),
+    const truncated = (!bodies && (e.requestObject !== undefined || e.responseObject !== undefined)) || !raw;
+    const metadata: JsonObject = {
+      version: OCSF_VERSION,
+      product: { name: 'kube-apiserver', vendor_name: 'Kubernetes' },
+      log_name: 'audit.k8s.io/v1',
+      uid: auditDedupeKey(e),
+      correlation_uid: e.auditID,
+    };
+    if (truncated) {
+      metadata.is_truncated = true;
+      metadata.untruncated_size = encoder.encode(JSON.stringify(e.raw)).length;
+    }
+    const request: JsonObject = { uid: e.auditID };
+    if (bodies && e.requestObject !== undefined) request.data = e.requestObject;
+    const api: JsonObject = { operation: e.verb, service: { name: 'kube-apiserver' }, request };
+    const rs = e.responseStatus;
+    if (rs !== undefined || (bodies && e.responseObject !== undefined)) {
+      const response: JsonObject = {};
+      if (code !== undefined) response.code = code;
+      if (rs?.reason !== undefined) response.error = rs.reason;
+      if (rs?.message !== undefined) response.message = rs.message;
+      if (bodies && e.responseObject !== undefined) response.data = e.responseObject;
+      api.response = response;
+    }
+    const src: JsonObject = {};
+    if (e.sourceIPs.length > 0) src.ip = e.sourceIPs[0]!;
+    if (e.sourceIPs.length > 1) src.intermediate_ips = e.sourceIPs.slice(1);
+    const http: JsonObject = {};
+    if (e.userAgent !== undefined) http.user_agent = e.userAgent;
+    if (e.requestURI !== '') http.url = { url_string: e.requestURI };
+    const k8s: JsonObject = { level: e.level, stage: e.stage, request_received_timestamp_us: e.requestReceivedMicros, stage_timestamp_us: e.stageMicros };
+    if (e.impersonatedUser !== undefined) k8s.impersonated_user = user(e.impersonatedUser);
+    if (e.annotations !== undefined) k8s.annotations = e.annotations;
+    const ev: JsonObject = {
+      class_uid: CLASS.API_ACTIVITY,
+      category_uid: Math.floor(CLASS.API_ACTIVITY / 1000),
+      activity_id: activity,
+      type_uid: CLASS.API_ACTIVITY * 100 + activity,
       severity_id: e.stage === 'Panic' ? SEVERITY.HIGH : SEVERITY.INFORMATIONAL,
       status_id: status,
-      status_code: code === undefined ? undefined : String(code),
-      status_detail: e.responseStatus?.message,
       time: Math.floor(e.stageMicros / 1000),
       start_time: Math.floor(e.requestReceivedMicros / 1000),
-      metadata: compact({
-        version: OCSF_VERSION,
-        product: { name: 'kube-apiserver', vendor_name: 'Kubernetes' },
-        log_name: 'audit.k8s.io/v1',
-        uid: auditDedupeKey(e),
-        correlation_uid: e.auditID,
-        is_truncated: truncated ? true : undefined,
-        untruncated_size: truncated ? encoder.encode(JSON.stringify(e.raw)).length : undefined,
-      }),
+      metadata,
       actor: { user: user(e.user) },
-      api: compact({
-        operation: e.verb,
-        service: { name: 'kube-apiserver' },
-        request: compact({ uid: e.auditID, data: bodies ? e.requestObject : undefined }),
-        response: e.responseStatus === undefined && (!bodies || e.responseObject === undefined) ? undefined : compact({
-          code,
-          error: e.responseStatus?.reason,
-          message: e.responseStatus?.message,
-          data: bodies ? e.responseObject : undefined,
-        }),
-      }),
-      src_endpoint: compact({
-        ip: e.sourceIPs[0],
-        intermediate_ips: e.sourceIPs.length > 1 ? e.sourceIPs.slice(1) : undefined,
-      }),
-      http_request: compact({
-        user_agent: e.userAgent,
-        url: e.requestURI === '' ? undefined : { url_string: e.requestURI },
-      }),
-      resources: ref === undefined ? undefined : [compact({
-        type: ref.resource === undefined ? undefined : ref.subresource ? `${ref.resource}/${ref.subresource}` : ref.resource,
-        name: ref.name,
-        namespace: ref.namespace,
-        uid: ref.uid,
-        group: ref.apiGroup ? { name: ref.apiGroup } : undefined,
-        version: ref.apiVersion,
-      })],
-      raw_data: raw ? rawData : undefined,
-      unmapped: {
-        k8s: compact({
-          level: e.level,
-          stage: e.stage,
-          request_received_timestamp_us: e.requestReceivedMicros,
-          stage_timestamp_us: e.stageMicros,
-          impersonated_user: e.impersonatedUser === undefined ? undefined : user(e.impersonatedUser),
-          annotations: e.annotations,
-        }),
-      },
-    });
+      api,
+      src_endpoint: src,
+      http_request: http,
+      unmapped: { k8s },
+    };
+    if (code !== undefined) ev.status_code = String(code);
+    if (rs?.message !== undefined) ev.status_detail = rs.message;
+    if (ref !== undefined) {
+      const res: JsonObject = {};
+      if (ref.resource !== undefined) res.type = ref.subresource ? `${ref.resource}/${ref.subresource}` : ref.resource;
+      if (ref.name !== undefined) res.name = ref.name;
+      if (ref.namespace !== undefined) res.namespace = ref.namespace;
+      if (ref.uid !== undefined) res.uid = ref.uid;
+      if (ref.apiGroup) res.group = { name: ref.apiGroup };
+      if (ref.apiVersion !== undefined) res.version = ref.apiVersion;
+      ev.resources = [res];
+    }
+    if (raw) ev.raw_data = rawData;
+    return ev;
   };
   return finishEvent('k8s-audit', e.path, build(true, true), () => build(false, true), () => build(false, false));
 }
 
 function user(u: AuditUser): JsonObject {
-  return compact({
-    name: u.username,
-    uid: u.uid,
-    groups: u.groups === undefined || u.groups.length === 0 ? undefined : u.groups.map((name) => ({ name })),
-  });
+  const out: JsonObject = {};
+  if (u.username !== undefined) out.name = u.username;
+  if (u.uid !== undefined) out.uid = u.uid;
+  if (u.groups !== undefined && u.groups.length > 0) out.groups = u.groups.map((name) => ({ name }));
+  return out;
 }
 

@@ -68,6 +68,10 @@ export function finishEvent(format: IngestFormat, at: string, event: JsonObject,
 /** Removes `undefined` members so that an object literal with optional parts is plain JSON. */
 export function compact<T extends Record<string, JsonValue | undefined>>(o: T): JsonObject {
   const out: JsonObject = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  // for…in over an object literal: no entry arrays allocated (this runs per event, several times).
+  for (const k in o) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out;
 }
