@@ -138,3 +138,43 @@ test('close() refuses new calls and flushes queued ones', async () => {
   assert.equal((await p).indices.length, 5);
   assert.equal(sequencer.sequencedSize, 5n);
 });
+
+test('builders: called in queue order with their start index, ops in the same write, a throwing builder refuses only itself', async () => {
+  const storage = memoryStorage();
+  const { sequencer } = await makeCore(storage);
+  const release = storage.holdWrites();
+  const writes = storage.writes;
+  const raw = sequencer.submit(entries(2, 'raw'));
+  const seen: { start: bigint; before: unknown }[] = [];
+  const built = (tag: string, n: number) =>
+    sequencer.submitBuilt(async (ctx) => {
+      seen.push({ start: ctx.start, before: ctx.group.get('tags') });
+      const tags = [...((ctx.group.get('tags') as string[] | undefined) ?? []), tag];
+      ctx.group.set('tags', tags);
+      return { entries: entries(n, tag), ops: [{ type: 'put', key: enc(`X${tag}`), value: enc(tag) }], result: { tag, start: ctx.start } };
+    }, n);
+  const a = built('a', 3);
+  const bad = sequencer.submitBuilt(() => {
+    throw new LogError('seq-gap', 'refused');
+  }, 1);
+  const b = built('b', 1);
+  const empty = sequencer.submitBuilt(() => ({ entries: [], result: 'nothing' }), 1);
+  const badDone = bad.then(() => 'ok', (e) => e.code);
+  await new Promise((r) => setTimeout(r, 10));
+  release();
+  assert.deepEqual(await raw.then((r) => r.indices), [0n, 1n]);
+  assert.deepEqual(await a, { tag: 'a', start: 2n });
+  assert.equal(await badDone, 'seq-gap');
+  assert.deepEqual(await b, { tag: 'b', start: 5n });
+  assert.equal(await empty, 'nothing');
+  assert.deepEqual(seen, [{ start: 2n, before: undefined }, { start: 5n, before: ['a'] }]);
+  assert.equal(storage.writes - writes, 1, 'one group commit');
+  assert.equal(sequencer.sequencedSize, 6n);
+  assert.deepEqual(await storage.get(entryKey(2n)), enc('a-0'));
+  assert.deepEqual(await storage.get(entryKey(5n)), enc('b-0'));
+  assert.deepEqual(await storage.get(enc('Xa')), enc('a'));
+  assert.deepEqual(await storage.get(enc('Xb')), enc('b'));
+  // The next group starts with empty scratch state.
+  const c = await sequencer.submitBuilt((ctx) => ({ entries: [], result: ctx.group.get('tags') }), 0);
+  assert.equal(c, undefined);
+});

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leafHash, treeHash, type HashBackend } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
+import { validateEvent, type ValidatedEvent } from '@cairn/events';
 import { formatSignerKey, parseSignerKey, parseVerifierKey, verifierKeyFromSigner } from '@cairn/formats';
 import { HASH_SIZE, TILE_HEIGHT } from './constants.js';
 import { FullTileCache } from './tiles.js';
@@ -77,3 +78,14 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
 
 /** `n` distinct entries with a prefix. */
 export const entries = (n: number, prefix = 'e'): Uint8Array[] => Array.from({ length: n }, (_, i) => enc(`${prefix}-${i}`));
+
+/** A fixed event time (2026-01-01), ms. */
+export const T0 = 1_767_225_600_000;
+
+/** A valid OCSF Authentication event (class 3002) of `user`. */
+export function authEvent(user: string, extra: Record<string, unknown> = {}): ValidatedEvent {
+  return validateEvent({
+    class_uid: 3002, category_uid: 3, activity_id: 1, type_uid: 300201, severity_id: 1, status_id: 1,
+    time: T0, metadata: { version: '1.3.0', product: { name: 'sshd' } }, user: { name: user }, ...extra,
+  });
+}

@@ -1,24 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commitEvent, openReceipt, parseEvent, parseLeaf, receiptKeyName, validateEvent, type ValidatedEvent } from '@cairn/events';
+import { commitEvent, openReceipt, parseEvent, parseLeaf, receiptKeyName } from '@cairn/events';
 import { formatSignerKey, parseVerifierKey } from '@cairn/formats';
 import { leafHash, verifyInclusion } from '@cairn/merkle';
 import { LogNode, type LogNodeOptions } from '../node.js';
 import { memoryStorage, type MemoryStorage } from '../storage/memory.js';
 import { silentLogger } from '../logger.js';
-import { backend, enc, ORIGIN, testKey } from '../test-helpers.js';
+import { authEvent, backend, enc, ORIGIN, T0, testKey } from '../test-helpers.js';
 import type { EventInput } from './types.js';
 
-export const RECEIPT_KEY = formatSignerKey(receiptKeyName(ORIGIN), new Uint8Array(32).fill(9));
-const T0 = 1_767_225_600_000;
-
-/** A valid OCSF Authentication event for `user`. */
-export function authEvent(user: string, extra: Record<string, unknown> = {}): ValidatedEvent {
-  return validateEvent({
-    class_uid: 3002, category_uid: 3, activity_id: 1, type_uid: 300201, severity_id: 1, status_id: 1,
-    time: T0, metadata: { version: '1.3.0', product: { name: 'sshd' } }, user: { name: user }, ...extra,
-  });
-}
+const RECEIPT_KEY = formatSignerKey(receiptKeyName(ORIGIN), new Uint8Array(32).fill(9));
 const ev = (user: string, o: Omit<EventInput, 'event'> = {}): EventInput => ({ event: authEvent(user), ...o });
 
 /** A counter-based random source: salts are distinct and reproducible. */
@@ -247,6 +238,94 @@ test('parseEvent input works as well as validateEvent', async () => {
     const bytes = enc(JSON.stringify({ class_uid: 3002, category_uid: 3, activity_id: 1, type_uid: 300201, severity_id: 1, time: T0, metadata: { version: '1.3.0', product: { name: 'x' } }, user: { name: 'zed' } }));
     const r = await node.submitEvents('x', [{ event: parseEvent(bytes) }], { wait: 'checkpoint' });
     assert.deepEqual((await node.getEvent(r.indices[0]!))!.body!.canonical, parseEvent(bytes).canonical);
+  } finally {
+    await node.stop();
+  }
+});
+
+test('erasure: tombstones and an Event Log Activity record in one write; leaves and proofs unchanged', async () => {
+  const { node, setNow } = await started();
+  try {
+    const r = await node.submitEvents('bastion', [ev('alice', { idempotencyKey: 'k1' }), ev('bob'), ev('carol')], { wait: 'checkpoint' });
+    const [ia, ib, ic] = r.indices as [bigint, bigint, bigint];
+    const before = (await node.getEvent(ia))!;
+    setNow(T0 + 5000);
+    const e = await node.eraseEvents([ic, ia, ia], { reason: 'GDPR art. 17 request #12', by: 'admin-1' });
+    assert.deepEqual(e.erased, [ia, ic]);
+    assert.deepEqual(e.alreadyErased, []);
+    assert.equal(e.record, ic + 1n);
+    const cp = (await node.submitEvents('bastion', [ev('dave')], { wait: 'checkpoint' })).checkpoint!;
+
+    const gone = (await node.getEvent(ia))!;
+    assert.equal(gone.body, undefined);
+    assert.deepEqual(gone.erased, { record: e.record, time: T0 + 5000, reason: 'GDPR art. 17 request #12', by: 'admin-1' });
+    assert.deepEqual(gone.leaf, before.leaf, 'the leaf stays');
+    assert.equal(gone.seq, before.seq);
+    assert.equal(gone.deadline, before.deadline);
+    assert.ok((await node.getEvent(ib))!.body !== undefined, 'others keep their bodies');
+    for (const i of [ia, ib, ic]) {
+      const proof = await node.inclusionProof(i, cp.size);
+      verifyInclusion(i, cp.size, leafHash(await node.getEntry(i), backend), proof, cp.rootHash, backend);
+    }
+
+    // The record: an event of the reserved source, a valid OCSF Event Log Activity (Delete).
+    const rec = (await node.getEvent(e.record!))!;
+    assert.equal(rec.source, 'cairn');
+    assert.equal(rec.seq, 0n);
+    const body = parseEvent(rec.body!.canonical);
+    assert.equal(body.classUid, 1008);
+    assert.equal(body.activityId, 2);
+    assert.equal(body.time, T0 + 5000);
+    const o = body.event as any;
+    assert.equal(o.type_uid, 100802);
+    assert.equal(o.metadata.product.name, 'Cairn');
+    assert.equal(o.status_detail, 'GDPR art. 17 request #12');
+    assert.equal(o.actor.user.name, 'admin-1');
+    assert.deepEqual(o.unmapped.erased_indices, [String(ia), String(ic)]);
+    const text = new TextDecoder().decode(rec.body!.canonical);
+    for (const personal of ['alice', 'carol', 'k1']) assert.equal(text.includes(personal), false, `${personal} is not in the record`);
+    assert.deepEqual(parseLeaf(rec.leaf).source, 'cairn');
+    assert.deepEqual((await node.eventSources()).find((s) => s.source === 'cairn'), { source: 'cairn', nextSeq: 1n, lastIndex: e.record });
+
+    // Again: nothing new recorded.
+    const sized = node.status().sequencedSize;
+    const again = await node.eraseEvents([ia, ib], { reason: 'again', by: 'admin-2' });
+    assert.deepEqual(again.erased, [ib]);
+    assert.deepEqual(again.alreadyErased, [ia]);
+    assert.equal(node.status().sequencedSize, sized + 1n);
+    const none = await node.eraseEvents([ia], { reason: 'again', by: 'admin-2' });
+    assert.deepEqual(none, { erased: [], alreadyErased: [ia], record: undefined });
+    assert.equal(node.status().sequencedSize, sized + 1n, 'no record when nothing was erased');
+
+    // A resend of an erased event cannot be compared.
+    await assert.rejects(node.submitEvents('bastion', [ev('alice', { idempotencyKey: 'k1' })]), { code: 'erased' });
+    await assert.rejects(node.submitEvents('bastion', [ev('carol', { seq: 2n })]), { code: 'erased' });
+    // Bad calls.
+    await assert.rejects(node.eraseEvents([999n], { reason: 'x', by: 'y' }), { code: 'not-an-event' });
+    await assert.rejects(node.eraseEvents([], { reason: 'x', by: 'y' }), { code: 'invalid-argument' });
+    await assert.rejects(node.eraseEvents([ib], { reason: '', by: 'y' }), { code: 'invalid-argument' });
+    await assert.rejects(node.eraseEvents([ib], { reason: 'a\nb', by: 'y' }), { code: 'invalid-argument' });
+    await assert.rejects(node.eraseEvents(Array.from({ length: 1001 }, (_, i) => BigInt(i)), { reason: 'x', by: 'y' }), { code: 'invalid-argument' });
+  } finally {
+    await node.stop();
+  }
+});
+
+test('two erasures of one event in the same group commit record it once', async () => {
+  const { node, storage } = await started();
+  try {
+    const r = await node.submitEvents('bastion', [ev('alice'), ev('bob')]);
+    const release = storage.holdWrites();
+    const p1 = node.eraseEvents([r.indices[0]!], { reason: 'one', by: 'a' });
+    const p2 = node.eraseEvents([r.indices[0]!, r.indices[1]!], { reason: 'two', by: 'b' });
+    await new Promise((res) => setTimeout(res, 20));
+    release();
+    const [e1, e2] = await Promise.all([p1, p2]);
+    assert.deepEqual(e1.erased, [r.indices[0]]);
+    assert.deepEqual(e2.erased, [r.indices[1]]);
+    assert.deepEqual(e2.alreadyErased, [r.indices[0]]);
+    assert.equal(e2.record, e1.record! + 1n);
+    assert.deepEqual((await node.eventSources()).find((s) => s.source === 'cairn')?.nextSeq, 2n);
   } finally {
     await node.stop();
   }

@@ -112,21 +112,28 @@ export class EventStore {
     return out;
   }
 
-  /** Erases events (see erase.ts), then compacts their keys so the old bytes leave the files. */
+  /**
+   * Erases events (see erase.ts) and has the store compact their keys before and after the
+   * write (LogStorage.compact), so that the old bytes leave the files on disk.
+   */
   async erase(indices: readonly bigint[], why: EraseReason, signal: AbortSignal | undefined): Promise<EraseResult> {
     const sorted = validateErase(indices, why);
+    const range = { gte: eventKey(sorted[0] as bigint), lt: eventKey((sorted[sorted.length - 1] as bigint) + 1n) };
+    await this.#compact(range);
     const r = await this.#sequencer.submitBuilt(eraseBuilder(this.#deps, this.#origin, sorted, why), 1, signal);
     if (r.erased.length > 0) {
       this.#logger.info('events erased', { count: r.erased.length, record: r.record });
-      const first = r.erased[0] as bigint;
-      const last = r.erased[r.erased.length - 1] as bigint;
-      try {
-        await this.#deps.storage.compact?.({ gte: eventKey(first), lt: eventKey(last + 1n) });
-      } catch (e) {
-        // The erasure is durable; LevelDB's own compactions will drop the old values later.
-        this.#logger.error('compaction after erasure failed', { error: e });
-      }
+      await this.#compact(range);
     }
     return r;
+  }
+
+  async #compact(range: { gte: Uint8Array; lt: Uint8Array }): Promise<void> {
+    try {
+      await this.#deps.storage.compact?.(range);
+    } catch (e) {
+      // The erasure itself is durable; LevelDB's own compactions drop the old values later.
+      this.#logger.error('compaction for an erasure failed', { error: e });
+    }
   }
 }

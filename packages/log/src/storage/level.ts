@@ -20,9 +20,18 @@ function plain(b: Uint8Array | undefined): Uint8Array | undefined {
   return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : b;
 }
 
+/** Options of {@link openLevelStorage}. */
+export interface LevelStorageOptions {
+  /**
+   * Snappy-compress table blocks (default true). Tests that look for bytes in the files turn it
+   * off, so that a value that is still there shows literally.
+   */
+  readonly compression?: boolean;
+}
+
 /** Opens (creating if needed) the LevelDB store in `dir`. */
-export async function openLevelStorage(dir: string): Promise<LogStorage> {
-  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+export async function openLevelStorage(dir: string, opts: LevelStorageOptions = {}): Promise<LogStorage> {
+  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view', compression: opts.compression ?? true });
   try {
     await db.open();
   } catch (cause) {
@@ -78,9 +87,14 @@ class LevelStorage implements LogStorage {
   }
 
   /**
-   * LevelDB's CompactRange: flushes the memtable and rewrites every level overlapping the range,
-   * so an overwritten or deleted value survives in no table file; the write-ahead log that held
-   * it is deleted with the memtable flush.
+   * LevelDB's CompactRange: flushes the memtable to a table file (the write-ahead log holding it
+   * is deleted), then compacts levels 0 … L−1 over the range, where L is the deepest level that
+   * held a file overlapping the range BEFORE the flush. One call cannot merge two versions that
+   * were in the memtable together (the flush may put them both in one table at level L), hence
+   * the two calls of the contract: after the first, the old value is in one table at some level
+   * L1; the replacement flushed by the second lands above L1 (LevelDB places a flushed table
+   * above any overlapping level), and levels 0 … L1−1 are compacted down onto L1, where the
+   * newer version drops the older one.
    */
   async compact(r: { readonly gte: Uint8Array; readonly lt: Uint8Array }): Promise<void> {
     await this.#db.compactRange(r.gte, r.lt);

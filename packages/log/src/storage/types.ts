@@ -25,10 +25,15 @@
  * - **Ownership.** The driver may keep the byte arrays passed to `write` only until the call
  *   resolves; arrays it returns belong to the caller.
  * - **Errors.** Driver failures reject with the driver's own error; the core wraps them.
- * - **Compaction (optional).** `compact(range)` asks the driver to rewrite the keys in the range
- *   so that overwritten and deleted values no longer exist in its files (the event store calls it
- *   after an erasure). It resolves once that is done; a driver without it (memory) keeps nothing
- *   old anyway. It never changes what reads return.
+ * - **Compaction (optional).** `compact(range)` flushes what is buffered in memory and rewrites
+ *   the table files overlapping the range, merging old versions of a key into its newest one.
+ *   The event store calls it around an erasure: once BEFORE the write that replaces the erased
+ *   values (so each old value sits in one table file and nowhere else, not in a write-ahead log
+ *   or a buffer shared with its replacement), and once AFTER it. When the second call resolves,
+ *   no value replaced or deleted by that write remains in the driver's files, as long as no
+ *   iterator opened before the write was still open (an open iterator pins the versions it may
+ *   read; they then go at a later compaction). It never changes what reads return. A driver
+ *   without it (memory) keeps nothing old anyway.
  * - **Closing.** After `close()` resolves, no method is called again.
  */
 
