@@ -148,6 +148,16 @@ test('huge bodies are shed, said so, and the event still passes', () => {
   refused(() => mapAuditEvent(e2!), 'event-too-large', '$.items[0]');
 });
 
+test('a body nested deeper than an event may be is shed like a large one', () => {
+  let deep: unknown = { leaf: true };
+  for (let i = 0; i < 30; i++) deep = { spec: deep };
+  const [e] = parseAuditEventList(list([{ ...fx.PATCH_DEPLOYMENT, responseObject: deep }]));
+  const ev = mapAuditEvent(e!).event;
+  assert.equal((ev.metadata as JsonObject).is_truncated, true);
+  assert.equal(((ev.api as JsonObject).response as JsonObject).data, undefined);
+  assert.equal(((ev.api as JsonObject).response as JsonObject).code, 200);
+});
+
 test('hostile envelopes are refused with a code and a path, never the value', () => {
   refused(() => parseAuditEventList(body({ kind: 'EventList', apiVersion: 'audit.k8s.io/v1beta1', items: [] })), 'wrong-api-version', '$.apiVersion');
   refused(() => parseAuditEventList(body({ kind: 'PodList', apiVersion: 'audit.k8s.io/v1', items: [] })), 'wrong-kind', '$.kind');
