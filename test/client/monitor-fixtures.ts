@@ -4,6 +4,7 @@
  * scripted /checkpoint and proxies /tile/... to whichever real log it is told to, a webhook
  * receiver, and an in-process runner for the command.
  */
+import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -144,7 +145,8 @@ export async function monitorOnce(args: string[]): Promise<MonitorRun> {
   const err: string[] = [];
   const code = await runCli(['monitor', '--once', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
   // --log-format json (the default off a terminal): every stderr line is a record; alarms carry `alarm`.
-  const alarms = err.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+  for (const l of err) assert.match(String((JSON.parse(l) as { time?: unknown }).time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, l);
+  const alarms = err.map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((r) => 'alarm' in r)
     .map(({ level: _level, msg: _msg, ...alarm }) => alarm); // the record's header; `time` is the alarm's own
   return { code, out, err, alarms };

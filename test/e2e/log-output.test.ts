@@ -65,6 +65,28 @@ test('json: every stdout and stderr line is a JSON record with an ISO 8601 UTC t
   }
 });
 
+test('json: witness serve too — every line a record, the vkey and URL as fields', async () => {
+  const tmp = await tempDir('cairn-logfmt-');
+  try {
+    const fx = await makeLogFixture(tmp.dir, 'logfmt.example/log');
+    const key = join(tmp.dir, 'w.key');
+    const kg = await runCli(['keygen', '--name', 'w.logfmt.example', '--out', key, '--witness']);
+    assert.equal(kg.code, 0, kg.stderr);
+    const r = await serveUntil(['witness', 'serve', '--data', join(tmp.dir, 'w'), '--key', key, '--listen', '127.0.0.1:0',
+      '--log', fx.vkey, '--log-format', 'json'], /"msg":"started"/);
+    assert.equal(r.code, 0, r.err.join('\n'));
+    const out = r.out.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const errs = r.err.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const rec of [...out, ...errs]) assert.match(String(rec['time']), ISO_UTC);
+    const vkey = out.find((x) => String(x['msg']).startsWith('cosignature/v1 '))!;
+    assert.equal(vkey['msg'], `cosignature/v1 ${String(vkey['vkey'])}`);
+    assert.ok(out.some((x) => /^cairn witness listening on http:\/\/127\.0\.0\.1:\d+$/.test(String(x['msg']))));
+    assert.ok(errs.some((x) => x['msg'] === 'stopped'));
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
 test('json: a failure after the options were read is a JSON error record too', async () => {
   const tmp = await tempDir('cairn-logfmt-');
   try {
