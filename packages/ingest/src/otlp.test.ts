@@ -53,7 +53,7 @@ function toProtoObject(o: unknown, key = ''): unknown {
   if (typeof o === 'object' && o !== null) return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, toProtoObject(v, k)]));
   if ((key === 'traceId' || key === 'spanId') && typeof o === 'string') return Buffer.from(o, 'hex');
   if (key === 'bytesValue' && typeof o === 'string') return Buffer.from(o, 'base64');
-  if (key === 'doubleValue' && o === 'NaN') return NaN;
+  if (key === 'doubleValue' && typeof o === 'string') return Number(o);
   return o;
 }
 const protoBytes = (o: unknown): Uint8Array => Request.encode(Request.fromObject(toProtoObject(o) as Record<string, unknown>)).finish();
@@ -214,5 +214,33 @@ test('property: no bytes make the protobuf or JSON parser throw anything but Ing
       }
     }),
     { numRuns: 2000 },
+  );
+});
+
+test('property: random attribute values give the same events in JSON and in protobuf', () => {
+  const leaf: fc.Arbitrary<JsonObject> = fc.oneof(
+    fc.string({ maxLength: 12 }).map((v) => ({ stringValue: v })),
+    fc.boolean().map((v) => ({ boolValue: v })),
+    fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }).map((v) => ({ intValue: v.toString() })),
+    fc.double().map((v) => ({ doubleValue: Number.isFinite(v) ? v : String(v) })),
+    fc.uint8Array({ maxLength: 8 }).map((v) => ({ bytesValue: Buffer.from(v).toString('base64') })),
+    fc.constant({}),
+  );
+  const { value } = fc.letrec<{ value: JsonObject }>((tie) => ({
+    value: fc.oneof({ depthSize: 'small', withCrossShrink: true },
+      leaf,
+      fc.array(tie('value'), { maxLength: 3 }).map((values) => ({ arrayValue: { values } })),
+      fc.uniqueArray(fc.tuple(fc.string({ maxLength: 6 }), tie('value')), { selector: (t) => t[0], maxLength: 3 })
+        .map((kvs) => ({ kvlistValue: { values: kvs.map(([key, v]) => ({ key, value: v })) } }))),
+  }));
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.tuple(fc.string({ maxLength: 8 }), value), { selector: (t) => t[0], maxLength: 4 }), fc.option(value, { nil: undefined }), (attrs, body) => {
+      const req = { resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: '1767261600000000000', attributes: attrs.map(([key, v]) => ({ key, value: v })), ...(body === undefined ? {} : { body }) }] }] }] };
+      const a = mapOtlpRecords(parseOtlpJson(enc.encode(JSON.stringify(req))), RECEIVED).results[0]!;
+      const b = mapOtlpRecords(parseOtlpProto(protoBytes(req)), RECEIVED).results[0]!;
+      if (a.ok && b.ok) assert.equal(new TextDecoder().decode(b.event.canonical), new TextDecoder().decode(a.event.canonical));
+      else assert.deepEqual([a.ok, a.ok ? '' : a.error.code], [b.ok, b.ok ? '' : b.error.code]);
+    }),
+    { numRuns: 300 },
   );
 });

@@ -284,3 +284,33 @@ test('the rsyslog template of docs/ingest/rsyslog-cairn.conf writes what the par
   const r = mapSyslog(parseSyslog(b(line)), DEFAULT_SYSLOG_RULES, RECEIVED);
   assert.equal(r.kind === 'event' && r.rule, 'sshd-accepted');
 });
+
+test('property: a message built from valid fields parses back to those fields', () => {
+  const printable = (max: number) => fc.string({ unit: fc.integer({ min: 33, max: 126 }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: max }).filter((s) => s !== '-');
+  const sdName = fc.string({ unit: fc.integer({ min: 33, max: 126 }).filter((c) => c !== 0x3d && c !== 0x5d && c !== 0x22 && c !== 0x20).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 32 });
+  const escape = (v: string) => v.replace(/[\\"\]]/g, (c) => `\\${c}`);
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 191 }),
+      fc.option(fc.date({ min: new Date(Date.UTC(1980, 0, 1)), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true }), { nil: undefined }),
+      fc.option(printable(255), { nil: undefined }), fc.option(printable(48), { nil: undefined }),
+      fc.option(printable(128), { nil: undefined }), fc.option(printable(32), { nil: undefined }),
+      fc.uniqueArray(fc.record({ id: sdName, params: fc.array(fc.tuple(sdName, fc.string({ maxLength: 20 })), { maxLength: 3 }) }), { selector: (e) => e.id, maxLength: 3 }),
+      fc.option(fc.string({ maxLength: 60 }), { nil: undefined }), fc.boolean(),
+      (pri, date, host, app, procid, msgid, sd, msg, bom) => {
+        const ts = date === undefined ? '-' : date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+        const sdText = sd.length === 0 ? '-' : sd.map((e) => `[${e.id}${e.params.map(([n, v]) => ` ${n}="${escape(v)}"`).join('')}]`).join('');
+        const text = `<${pri}>1 ${ts} ${host ?? '-'} ${app ?? '-'} ${procid ?? '-'} ${msgid ?? '-'} ${sdText}${msg === undefined ? '' : ` ${bom ? '\uFEFF' : ''}${msg}`}`;
+        const m = parseSyslog(b(text));
+        assert.equal(m.facility * 8 + m.severity, pri);
+        assert.equal(m.timestamp?.ms, date?.getTime());
+        assert.deepEqual([m.hostname, m.appName, m.procId, m.msgId], [host, app, procid, msgid]);
+        assert.deepEqual(m.structuredData, sd.map((e) => ({ id: e.id, params: e.params })));
+        assert.equal(m.msg, msg);
+        assert.equal(m.bom, msg !== undefined && bom);
+        assert.equal(m.text, text);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
