@@ -9,14 +9,18 @@
  * Design and mapping tables: docs/design/ingest.md.
  *
  * ```ts
- * import { parseAuditEventList, mapAuditEvent, auditDedupeKey } from '@cairn/ingest';
+ * import { parseAuditEventList, mapAuditBatch, parseSyslog, mapSyslog, DEFAULT_SYSLOG_RULES } from '@cairn/ingest';
  *
- * // POST /k8s/audit from kube-apiserver:
- * for (const item of parseAuditEventList(body)) {
- *   const event = mapAuditEvent(item);    // ValidatedEvent: OCSF API Activity 6003
- *   const key = auditDedupeKey(item);     // the idempotency key: a resent batch adds nothing
- *   // … append event.canonical under `key` …
+ * // POST /k8s/audit from kube-apiserver (IngestError → 400 for the whole batch):
+ * for (const { key, event, refused } of mapAuditBatch(parseAuditEventList(body))) {
+ *   // event: OCSF API Activity 6003 (or, if `refused`, the record of the refusal);
+ *   // key = auditDedupeKey(item), the idempotency key: a resent batch adds nothing.
+ *   // … submit event.canonical under `key` …
  * }
+ *
+ * // One RFC 5424 frame from a syslog connection (OctetCountingDecoder cuts the stream):
+ * const r = mapSyslog(parseSyslog(frame), DEFAULT_SYSLOG_RULES, Date.now());
+ * if (r.kind === 'event') { … r.event.canonical … } else { … count r.app as unmatched … }
  * ```
  */
 export * from './errors.js';

@@ -27,6 +27,7 @@
  * always small.
  */
 import type { JsonObject, ValidatedEvent } from '@cairn/events';
+import { IngestError } from './errors.js';
 import { auditDedupeKey, type AuditEvent, type AuditUser } from './k8s-audit.js';
 import { CLASS, finishEvent, OCSF_VERSION, SEVERITY, STATUS } from './ocsf.js';
 
@@ -136,3 +137,45 @@ function user(u: AuditUser): JsonObject {
   return out;
 }
 
+
+/** One item of a batch, mapped: its event (or the record of its refusal) and its dedupe key. */
+export interface MappedAuditItem {
+  readonly key: string;
+  readonly event: ValidatedEvent;
+  /** Set when the item could not be mapped: `event` is then the refusal record. */
+  readonly refused?: IngestError;
+}
+
+/**
+ * Maps a parsed batch item by item. The apiserver has no partial success: refusing a batch for one
+ * item it cannot fix would make it drop all 400 after its retries. So an item that parses but does
+ * not map (an event too large even without bodies and raw data, a value the events layer refuses)
+ * is replaced by a record of its refusal, under the same dedupe key: an Event Log Activity (1008),
+ * activity 99 Other, status 2 Failure, time = the item's stage time, with the auditID, stage and
+ * the error's code and path (never its values) in `unmapped.k8s`. The batch is acknowledged and
+ * the loss is on record, in the log itself.
+ */
+export function mapAuditBatch(events: readonly AuditEvent[]): MappedAuditItem[] {
+  return events.map((e) => {
+    const key = auditDedupeKey(e);
+    try {
+      return { key, event: mapAuditEvent(e) };
+    } catch (err) {
+      if (!(err instanceof IngestError)) throw err;
+      const record: JsonObject = {
+        class_uid: CLASS.EVENT_LOG_ACTIVITY,
+        category_uid: Math.floor(CLASS.EVENT_LOG_ACTIVITY / 1000),
+        activity_id: OTHER,
+        type_uid: CLASS.EVENT_LOG_ACTIVITY * 100 + OTHER,
+        severity_id: SEVERITY.MEDIUM,
+        status_id: STATUS.FAILURE,
+        status_code: err.code,
+        status_detail: 'a Kubernetes audit event was received but could not be mapped to OCSF',
+        time: Math.floor(e.stageMicros / 1000),
+        metadata: { version: OCSF_VERSION, product: { name: 'kube-apiserver', vendor_name: 'Kubernetes' }, log_name: 'audit.k8s.io/v1', uid: key, correlation_uid: e.auditID },
+        unmapped: { k8s: { audit_id: e.auditID, stage: e.stage, verb: e.verb, error: { code: err.code, at: err.at } } },
+      };
+      return { key, event: finishEvent('k8s-audit', e.path, record), refused: err };
+    }
+  });
+}

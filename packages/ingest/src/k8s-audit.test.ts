@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { parseEvent, type JsonObject } from '@cairn/events';
 import { IngestError } from './errors.js';
 import { auditDedupeKey, parseAuditEventList } from './k8s-audit.js';
-import { mapAuditEvent } from './k8s-audit-map.js';
+import { mapAuditBatch, mapAuditEvent } from './k8s-audit-map.js';
 import * as fx from './k8s-fixtures.js';
 
 const enc = new TextEncoder();
@@ -195,6 +195,20 @@ test('hostile events are refused with the path of the member', () => {
   bad({ annotations: { a: 1 } }, 'wrong-type', '$.items[1].annotations.a');
   bad({ objectRef: { name: 42 } }, 'wrong-type', '$.items[1].objectRef.name');
   bad({ auditID: 'a'.repeat(101) }, 'too-long', '$.items[1].auditID');
+});
+
+test('a batch maps item by item: an item that cannot be mapped becomes the record of its refusal, under its key', () => {
+  const huge: JsonObject = { ...fx.IMPERSONATED_DELETE_FORBIDDEN, annotations: { 'example.com/note': 'x'.repeat(20_000) } };
+  const items = mapAuditBatch(parseAuditEventList(list([fx.LIST_PODS, huge, fx.EXEC_PANIC])));
+  assert.deepEqual(items.map((i) => i.refused?.code), [undefined, 'event-too-large', undefined]);
+  assert.deepEqual(items.map((i) => i.key), [fx.LIST_PODS, huge, fx.EXEC_PANIC].map((o) => `k8s/${o.stage}/${o.auditID}`));
+  const r = items[1]!.event;
+  assert.equal(r.classUid, 1008);
+  assert.equal(r.event.status_id, 2);
+  assert.deepEqual(((r.event.unmapped as JsonObject).k8s as JsonObject).error, { code: 'event-too-large', at: '$.items[1]' });
+  assert.ok(!new TextDecoder().decode(r.canonical).includes('xxxx'), 'the refusal record quotes nothing of the item');
+  assert.ok(!new TextDecoder().decode(r.canonical).includes('kubernetes-admin'));
+  assert.equal(items[0]!.event.classUid, 6003);
 });
 
 test('a source IP that is not an IP address fails the mapping, not silently', () => {
