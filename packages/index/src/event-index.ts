@@ -11,8 +11,10 @@
  * the cursor. A store error stops the run with the cursor where it was.
  *
  * Erasure: an erased event has no body and is never indexed; one erased after it was indexed is
- * removed by {@link EventIndex.onErased} (the node calls it after `eraseEvents`) or found by
- * {@link EventIndex.recheck} (the server calls it for hits whose body is gone).
+ * removed when the indexer reads the log's erasure record (fields.ts, `erases`: in the same
+ * transaction as that record's batch), and sooner by {@link EventIndex.onErased} (the node can
+ * call it after `eraseEvents`) or {@link EventIndex.recheck} (a server that finds a hit's body
+ * gone).
  *
  * Lag: `store.size() − cursor`, the number of log entries not yet looked at.
  */
@@ -182,7 +184,7 @@ export class EventIndex {
         if (f === undefined) skipped++;
         else rows.push(f);
       }
-      await this.commitBatch(cursor, to, rows, skipped);
+      await this.commitBatch(cursor, to, rows, rows.flatMap((f) => f.erases), skipped);
       await this.opts.hooks?.afterBatch?.(cursor, to);
       indexed += rows.length;
       cursor = to;
@@ -191,13 +193,14 @@ export class EventIndex {
     return { indexed, cursor };
   }
 
-  private async commitBatch(from: bigint, to: bigint, rows: EventFields[], skipped: number): Promise<void> {
+  private async commitBatch(from: bigint, to: bigint, rows: EventFields[], erases: bigint[], skipped: number): Promise<void> {
     await dbCall(() =>
       this.db.transaction(async (tx) => {
         if (rows.length > 0) {
           const { sql, params } = insertRows(rows);
           await tx.query(sql, params);
         }
+        if (erases.length > 0) await tx.query(`DELETE FROM search_events WHERE idx = ANY($1::bigint[])`, [erases.map(String)]);
         await this.opts.hooks?.beforeCursor?.(from, to);
         const r = await tx.query<{ next_index: bigint }>(
           `UPDATE search_state SET next_index = $1::bigint, skipped = skipped + $2::bigint WHERE id = 1 AND next_index = $3::bigint RETURNING next_index`,

@@ -21,7 +21,7 @@ function columns(f: EventFields | undefined): Omit<EventFields, 'text'> {
   return rest;
 }
 
-const base = { index: 5n, source: 'src-a', seq: 3n, api_operation: '', actors: [], users: [], src_ips: [], resource_types: [], resource_names: [], resource_namespaces: [] };
+const base = { index: 5n, source: 'src-a', seq: 3n, api_operation: '', actors: [], users: [], src_ips: [], resource_types: [], resource_names: [], resource_namespaces: [], erases: [] };
 
 test('Authentication: the user who logs on is the actor', () => {
   const f = extractFields(stored({
@@ -98,4 +98,14 @@ test('values PostgreSQL text cannot hold are left out of the columns', () => {
   const canonical = new TextEncoder().encode(JSON.stringify({ ...event, src_endpoint: { ip: 'not-an-ip' } }));
   const f = extractFields({ ...s, body: { canonical, salt: new Uint8Array(32) } })!;
   assert.deepEqual([f.actors, f.users, f.src_ips], [[], [], []]);
+});
+
+test('an erasure record of the log names the indices it erases; the same event from another source names none', () => {
+  const record = {
+    class_uid: 1008, category_uid: 1, activity_id: 2, type_uid: 100802, severity_id: 1, status_id: 1, time: T, metadata: meta,
+    actor: { user: { name: 'admin' } }, unmapped: { erased_indices: ['3', '07', '12', 'x', '40', '9223372036854775808'] },
+  };
+  assert.deepEqual(extractFields(stored(record, 40n, 'cairn', 0n))!.erases, [3n, 12n]);
+  assert.deepEqual(extractFields(stored(record, 40n, 'bastion', 0n))!.erases, []);
+  assert.deepEqual(extractFields(stored({ ...record, activity_id: 1, type_uid: 100801 }, 40n, 'cairn', 0n))!.erases, []);
 });

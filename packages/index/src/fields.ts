@@ -15,7 +15,11 @@
  *   in one spelling (ip.ts); a value that is not an address is left out;
  * - `resource_types` / `_names` / `_namespaces`: `resources[].type` / `.name` / `.namespace`;
  * - the full text: every string and number value of the event, depth first in canonical key
- *   order (text.ts).
+ *   order (text.ts);
+ * - `erases`: for the log's own erasure records (source {@link LOG_SOURCE}, Event Log Activity,
+ *   activity 2 Delete), the indices named in `unmapped.erased_indices`, so the index drops them
+ *   as it reads the record, even after a rebuild. No writer can forge one: the log refuses the
+ *   source name `cairn` to every token.
  * An erased event has no body: it is not indexed at all.
  */
 import { parseLeaf, type JsonObject, type JsonValue } from '@cairn/events';
@@ -50,7 +54,16 @@ export interface EventFields {
   readonly resource_names: readonly string[];
   readonly resource_namespaces: readonly string[];
   readonly text: WordPositions;
+  /** Indices this event erases (an erasure record of the log); empty for every other event. */
+  readonly erases: readonly bigint[];
 }
+
+/** The log's reserved source: its own records (erasures) come from it, and no token may use it. */
+export const LOG_SOURCE = 'cairn';
+const EVENT_LOG_ACTIVITY = 1008;
+const ACTIVITY_DELETE = 2;
+const INDEX = /^(0|[1-9][0-9]{0,18})$/;
+const MAX_INDEX = (1n << 63n) - 1n;
 
 const AUTHENTICATION = 3002;
 const DETECTION_FINDING = 2004;
@@ -101,7 +114,19 @@ export function extractFields(e: StoredEventLike): EventFields | undefined {
     resource_names: strs('name'),
     resource_namespaces: strs('namespace'),
     text: wordPositions(textValues(ev)),
+    erases: leaf.source === LOG_SOURCE && classUid === EVENT_LOG_ACTIVITY && ev['activity_id'] === ACTIVITY_DELETE ? erasedIndices(ev, e.index) : [],
   };
+}
+
+/** `unmapped.erased_indices` of an erasure record: canonical decimals of earlier indices. */
+function erasedIndices(ev: JsonObject, self: bigint): bigint[] {
+  const out: bigint[] = [];
+  for (const v of arr(obj(ev['unmapped'])['erased_indices'])) {
+    if (typeof v !== 'string' || !INDEX.test(v)) continue;
+    const i = BigInt(v);
+    if (i <= MAX_INDEX && i < self) out.push(i);
+  }
+  return out;
 }
 
 /** Every string and number value of a JSON value, depth first, keys in their order. */

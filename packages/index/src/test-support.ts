@@ -167,3 +167,13 @@ export const queryText: fc.Arbitrary<string> = fc.letrec<{ q: string }>((tie) =>
     tie('q').map((a) => `NOT (${a})`),
   ),
 })).q;
+
+/** The same store in every process: `count` events from a seed, a raw entry every 7th. */
+export function seededStore(count: number, seed: number): MemoryStore {
+  const store = new MemoryStore();
+  fc.sample(eventSpec, { numRuns: count, seed }).forEach((s, i) => {
+    if (i % 7 === 3) store.addRaw();
+    store.add(s.source, eventOf(s));
+  });
+  return store;
+}
