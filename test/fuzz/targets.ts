@@ -21,7 +21,7 @@
  * | trpc | every log and witness tRPC procedure |
  * | witness-response | 200 cosignature lines and 409 size bodies |
  * | entry-bundle | parseEntryBundle |
- * | k8s-audit | parseAuditEventList + mapAuditEvent |
+ * | k8s-audit | parseAuditEventList + mapAuditBatch |
  * | otlp-proto, otlp-json | parseOtlpProto / parseOtlpJson + mapOtlpRecords |
  * | syslog | parseSyslog + mapSyslog (built-in rules) |
  * | syslog-framing | OctetCountingDecoder |

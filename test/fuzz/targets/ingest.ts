@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { parseEvent, type ValidatedEvent } from '@cairn/events';
 import {
   IngestError, MAX_JSON_BODY_BYTES, MAX_SYSLOG_MESSAGE, OctetCountingDecoder, DEFAULT_SYSLOG_RULES,
-  mapAuditEvent, mapOtlpRecords, mapSyslog, parseAuditEventList, parseJsonEvents, parseOtlpJson, parseOtlpProto, parseSyslog,
+  mapAuditBatch, mapOtlpRecords, mapSyslog, parseAuditEventList, parseJsonEvents, parseOtlpJson, parseOtlpProto, parseSyslog,
 } from '@cairn/ingest';
 import { accepted, invariant, only, type FuzzTarget, type Outcome } from '../harness.js';
 import { fuzzBytes, pool, utf8 } from '../mutate.js';
@@ -38,10 +38,10 @@ const auditSeeds = [
 
 export const k8sAuditTarget: FuzzTarget<Uint8Array> = {
   name: 'k8s-audit',
-  description: 'parseAuditEventList + mapAuditEvent (only IngestError; mapped events re-validate)',
+  description: 'parseAuditEventList + mapAuditBatch (only IngestError; mapped events and refusal records re-validate)',
   arbitrary: fuzzBytes(pool(auditSeeds)),
   run: (body) => only([IngestError], 'k8s-audit', () => {
-    for (const e of parseAuditEventList(body)) sound(mapAuditEvent(e));
+    for (const item of mapAuditBatch(parseAuditEventList(body))) sound(item.event);
   }),
 };
 
