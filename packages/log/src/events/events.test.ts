@@ -74,6 +74,9 @@ test('events get contiguous per-source seqs, public leaves and stored bodies', a
     }
     const salts = await Promise.all(all.map(async (i) => Buffer.from((await node.getEvent(i))!.body!.salt).toString('hex')));
     assert.equal(new Set(salts).size, salts.length, 'a fresh salt per event');
+    const injected = new Uint8Array(32);
+    injected[3] = 1; // the first value of the injected random source
+    assert.deepEqual((await node.getEvent(a.indices[0]!))!.body!.salt, injected, 'salts come from the injected source');
     assert.deepEqual(await node.eventSources(), [
       { source: 'bastion', nextSeq: 4n, lastIndex: r.indices[0] },
       { source: 'k8s', nextSeq: 1n, lastIndex: b.indices[0] },
@@ -326,6 +329,24 @@ test('two erasures of one event in the same group commit record it once', async 
     assert.deepEqual(e2.alreadyErased, [r.indices[0]]);
     assert.equal(e2.record, e1.record! + 1n);
     assert.deepEqual((await node.eventSources()).find((s) => s.source === 'cairn')?.nextSeq, 2n);
+  } finally {
+    await node.stop();
+  }
+});
+
+test('an aborted batch still queued is dropped and uses no seq', async () => {
+  const { node, storage } = await started();
+  try {
+    const release = storage.holdWrites();
+    const first = node.submitEvents('bastion', [ev('alice')]);
+    await new Promise((r) => setTimeout(r, 10)); // the writer took the first batch and waits on its write
+    const ac = new AbortController();
+    const second = node.submitEvents('bastion', [ev('bob')], { signal: ac.signal });
+    ac.abort();
+    await assert.rejects(second, { code: 'aborted' });
+    release();
+    assert.deepEqual((await first).seqs, [0n]);
+    assert.deepEqual((await node.submitEvents('bastion', [ev('carol')])).seqs, [1n]);
   } finally {
     await node.stop();
   }

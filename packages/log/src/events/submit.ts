@@ -157,10 +157,10 @@ export async function planEvents(ctx: BuildContext, deps: EventDeps, source: str
     if (v === undefined) throw new LogError('integrity', `source ${source} has no event with seq ${seq} below its next ${nextSeq}`, { details: { source, seq } });
     return stored(decodeIndex(v));
   };
-  const resend = (i: number, e: EventInput, p: Pending): void => {
+  /** The stored answer (the leaf is rebuilt from the stored salt: same bytes, same leaf). */
+  const resend = (e: EventInput, p: Pending): void => {
     const leafHash = buildLeaf({ source, seq: p.seq, event: e.event, salt: p.salt, backend: deps.backend }).leafHash;
     answers.push({ index: p.index, seq: p.seq, leafHash, deadline: p.deadline, duplicate: true });
-    void i;
   };
 
   for (let i = 0; i < events.length; i++) {
@@ -172,7 +172,7 @@ export async function planEvents(ctx: BuildContext, deps: EventDeps, source: str
         if (!bytesEqual(p.canonical, e.event.canonical) || (e.seq !== undefined && e.seq !== p.seq)) {
           throw fail('idempotency-conflict', i, 'its idempotency key was used for another event', { index: p.index });
         }
-        resend(i, e, p);
+        resend(e, p);
         continue;
       }
     }
@@ -181,7 +181,7 @@ export async function planEvents(ctx: BuildContext, deps: EventDeps, source: str
       const p = await bySeqLookup(e.seq);
       if (p === 'erased') throw fail('erased', i, `resends seq ${e.seq}, which was erased`);
       if (!bytesEqual(p.canonical, e.event.canonical)) throw fail('seq-regression', i, `seq ${e.seq} was used for another event; the next is ${nextSeq}`, { index: p.index });
-      resend(i, e, p);
+      resend(e, p);
       continue;
     }
     const seq = nextSeq++;
