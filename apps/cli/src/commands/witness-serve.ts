@@ -225,7 +225,7 @@ export async function runWitnessServe(
   if (net !== undefined && peers.length > 0) {
     for (const l of logs.values()) {
       if (l.url !== undefined) continue;
-      out.say(`warning: ${l.origin} has no log URL (--log VKEY@URL): a larger checkpoint learned from a peer cannot be proven from the log's tiles; this witness then cosigns only that checkpoint, when the log sends it`);
+      out.say(`warning: ${l.origin} has no log URL (--log VKEY@URL): a larger checkpoint learned from a peer cannot be proven from the log's tiles; this witness then cosigns only that checkpoint, when the log sends it`, { origin: l.origin }, 'warn');
       logger.warn('no log URL: cannot catch up with checkpoints learned from peers', { origin: l.origin });
     }
     out.say(`peer sync: asking ${peers.length} peer witness(es) what they hold; add-checkpoint answers 503 until done (at most ${peerSyncTimeoutMs} ms)`);

@@ -204,3 +204,37 @@ test('a command\'s own check of a value from the file names the file too', async
     assert.match(b.err, /--quorum must be an integer from 0 to 0, got "few"\n/, 'a flag given on the command line is not blamed on the file');
   });
 });
+
+test('property: any text, YAML-ish or JSON-ish, is accepted or refused with a ConfigError, never anything else', async () => {
+  const fc = (await import('fast-check')).default;
+  const { ConfigError, parseConfigText, validateConfig } = await import('./config.js');
+  const key = fc.constantFrom('data', 'listen', 'quorum', 'witness', 'tls-cert', 'dedupe', 'lisen', 'config', '<<', '');
+  const scalar = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+  const value = fc.oneof(scalar, fc.array(scalar, { maxLength: 4 }), fc.dictionary(fc.string(), scalar, { maxKeys: 3 }));
+  const yamlLine = fc.tuple(key, fc.constantFrom(': ', ':', ' - ', ': &a ', ': *a', ': !!binary ', ': [', ': {'), fc.string())
+    .map(([k, sep, v]) => `${k}${sep}${v}`);
+  const text = fc.oneof(
+    fc.string(),
+    fc.array(yamlLine, { maxLength: 8 }).map((ls) => ls.join('\n')),
+    fc.dictionary(key, value).map((o) => JSON.stringify(o)),
+    fc.dictionary(key, value).map((o) => JSON.stringify(o).replace(/,"/, ',"data":1,"')),
+  );
+  let accepted = 0;
+  fc.assert(fc.property(text, fc.constantFrom('c.yaml', 'c.json', 'c.conf'), (t, name) => {
+    try {
+      const v = validateConfig(name, parseConfigText(name, t), cmd.options, '/base');
+      accepted++;
+      for (const [k, x] of Object.entries(v)) {
+        const o = cmd.options[k as keyof typeof cmd.options];
+        assert.ok(o !== undefined, k);
+        if (o.type === 'boolean') assert.equal(typeof x, 'boolean');
+        else if ('multiple' in o && o.multiple) assert.ok(Array.isArray(x) && x.every((s) => typeof s === 'string' && s !== ''));
+        else assert.ok(typeof x === 'string' && x !== '');
+      }
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      assert.match(e.message, new RegExp(`^${name.replace('.', '\\.')}: `));
+    }
+  }), { numRuns: 400 });
+  assert.ok(accepted > 0, 'some inputs are accepted');
+});

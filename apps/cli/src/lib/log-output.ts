@@ -41,7 +41,7 @@ export interface CommandOutput {
   /** Log records, to standard error. */
   readonly logger: Logger;
   /** A start-up line, to standard output: as is (text) or as a record with `msg` = the line (json). */
-  say(line: string, fields?: LogFields): void;
+  say(line: string, fields?: LogFields, level?: 'info' | 'warn'): void;
 }
 
 /** Builds the output of a command from its `--log-format` value. */
@@ -49,7 +49,7 @@ export function commandOutput(format: LogFormat, io: Io, clock: () => number = D
   return {
     format,
     logger: createLogger({ format, write: (l) => io.err(l), clock }),
-    say: format === 'text' ? (line) => io.out(line) : (line, fields) => io.out(formatLogLine('info', line, fields, clock())),
+    say: format === 'text' ? (line) => io.out(line) : (line, fields, level = 'info') => io.out(formatLogLine(level, line, fields, clock())),
   };
 }
 
