@@ -29,6 +29,7 @@ interface DemoRun {
   witnesses: { url: string; vkey: string }[];
   startSize: bigint;
   verifyCommand: string[];
+  eventVerifyCommand: string[];
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>;
 }
 
@@ -80,6 +81,7 @@ function startDemo(dir: string): Promise<DemoRun> {
         witnesses,
         startSize: BigInt(one(/\(tree size (\d+) at start\)/)),
         verifyCommand: one(/^ {2}pnpm cairn (verify --policy \S+ --bundle .*)$/m).split(/\s+/),
+        eventVerifyCommand: one(/^ {2}pnpm cairn (verify --policy \S+ --event \S+)$/m).split(/\s+/),
         stop,
       });
     });
@@ -108,6 +110,12 @@ test('demo: starts, answers, verifies, stops on SIGINT, and a re-run reuses its 
       const verified = await runCli(first.verifyCommand);
       assert.equal(verified.code, 0, verified.stderr);
       assert.match(verified.stdout, /^verified: entry \d+ is in demo\.cairn\.local\/audit/m);
+      // Five OCSF events went through the events API; their receipts' promise was kept; the event proof verifies.
+      assert.equal(first.out.match(/^ {2}event \d+ \(seq \d+\): /gm)?.length, 5, first.out);
+      assert.match(first.out, /^receipts: .*: kept, kept, kept, kept, kept$/m);
+      const ev = await runCli(first.eventVerifyCommand);
+      assert.equal(ev.code, 0, ev.stderr);
+      assert.match(ev.stdout, /^verified: event \d+ is in demo\.cairn\.local\/audit/m);
     } finally {
       const stopped = await first.stop();
       assert.equal(stopped.code, 0, stopped.out);

@@ -1,7 +1,8 @@
 /**
  * `cairn demo`: a whole Cairn deployment on 127.0.0.1 in one command — a log and three
- * witnesses as child processes of this CLI (joined over libp2p in a full mesh), a few audit
- * events submitted and cosigned, a proof bundle exported and verified under a 2-of-3 policy —
+ * witnesses as child processes of this CLI (joined over libp2p in a full mesh), five OCSF audit
+ * events submitted through the events API with receipts and cosigned, an event proof exported
+ * and verified under a 2-of-3 policy —
  * then every URL, key and ready-to-paste command, until SIGINT/SIGTERM.
  *
  * The demo drives the other commands only as child processes, through their command lines: it
@@ -9,7 +10,8 @@
  */
 import { resolve as resolvePath, join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
-import { utf8Encode } from '@cairn/formats';
+import { parseVerifierKey, utf8Encode } from '@cairn/formats';
+import { checkReceiptPromise, openReceipt, verifyEventProof } from '@cairn/events';
 import { createLogClient, createLogFetcher, createTilesFetcher, fetchAndVerifyEntry, loadPolicy, verifyCheckpoint } from '@cairn/client';
 import { CommandFailure, defineCommand, EXIT_IO, type Io, type Values } from '../command.js';
 import { cliDisplayName, runCliChild, spawnCli, type Child } from '../lib/demo-children.js';
@@ -35,6 +37,7 @@ const PEER_SYNC_DONE = /^peer sync: .*answering add-checkpoint/m;
 const LOG_LISTENING = /^cairn log listening on (http:\/\/\S+)$/m;
 const LOG_VKEY = /^vkey (\S+)$/m;
 const LOG_SIZE = /^checkpoint \S+ \(size (\d+)\)$/m;
+const LOG_RECEIPT_VKEY = /^receipt vkey (\S+)/m;
 const PRINTED_PEER_ID = /^cairn witness p2p listening on \S*\/p2p\/(\S+)$/m;
 const PEER_ID = /\b((?:12D3KooW|16Uiu2HAm|Qm)[1-9A-HJ-NP-Za-km-z]{20,})\b/;
 
@@ -188,13 +191,13 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
     say(`log: starting (\`cairn log serve\` with ${w.witnessUrls.length} witnesses, quorum ${DEMO_QUORUM})`);
     const logArgs = (port: number) => ['log', 'serve', '--log-format', 'text', '--data', setup.logData, '--key', setup.logKeyFile, '--listen', `127.0.0.1:${port}`, '--tokens', setup.tokensFile,
       ...w.witnessUrls.flatMap((u, i) => ['--witness', `${u}=${setup.witnesses[i]!.vkey}`]), '--quorum', String(DEMO_QUORUM)];
-    let l: Record<'url' | 'vkey' | 'size', RegExpExecArray> | undefined;
+    let l: Record<'url' | 'vkey' | 'size' | 'receipt', RegExpExecArray> | undefined;
     const taken = new Set([...setup.ports.witnesses, ...setup.ports.p2p]);
     for (let attempt = 1; l === undefined; attempt++) {
       const log = spawnCli('log', logArgs(setup.ports.log), join(logs, 'log.log'));
       children.push(log);
       try {
-        l = await log.waitFor({ url: LOG_LISTENING, vkey: LOG_VKEY, size: LOG_SIZE });
+        l = await log.waitFor({ url: LOG_LISTENING, vkey: LOG_VKEY, size: LOG_SIZE, receipt: LOG_RECEIPT_VKEY });
       } catch (e) {
         // The port was free when chosen but another program took it since: take another one.
         const inUse = log.proc.exitCode !== null && /EADDRINUSE/.test(log.stderrTail());
@@ -219,16 +222,16 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
     say(`policy: wrote ${setup.policyFile} (the log key + ${setup.witnesses.length} witnesses, quorum ${DEMO_QUORUM})`);
     check();
 
-    // Submit, and wait for the witnesses' cosignatures.
+    // Submit the events (OCSF, through events.submit with receipts), and wait for the witnesses' cosignatures.
     const events = demoEvents(Date.now());
-    const entries = events.map((e) => utf8Encode(JSON.stringify(e)));
-    say(`submit: ${entries.length} audit events, waiting for ${DEMO_QUORUM} cosignatures`);
+    say(`events: submitting ${events.length} OCSF audit events, waiting for ${DEMO_QUORUM} cosignatures`);
     const client = createLogClient(logUrl, { token: setup.token });
-    const res = await client.log.submit.mutate(
-      { entries: entries.map((e) => Buffer.from(e).toString('base64')), wait: 'cosigned' },
+    const res = await client.events.submit.mutate(
+      { events: events.map((e) => JSON.stringify(e.event)), wait: 'cosigned' },
       { signal: AbortSignal.timeout(DEMO_COSIGN_TIMEOUT_MS) },
     );
-    res.indices.forEach((idx, i) => io.out(`  entry ${idx}: ${events[i]!.actor.user} ${events[i]!.action} ${events[i]!.resource} (${events[i]!.outcome})`));
+    res.indices.forEach((idx, i) => io.out(`  event ${idx} (seq ${res.seqs[i]}): ${events[i]!.summary}`));
+    for (const [i, idx] of res.indices.entries()) await writeFile(join(dir, 'receipts', `${idx}.receipt`), res.receipts![i]!);
 
     const now = Math.floor(Date.now() / 1000);
     const note = await createTilesFetcher(logUrl).checkpoint();
@@ -237,19 +240,35 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
     io.out(`cosigned checkpoint (${logUrl}/checkpoint): size ${cp.size}, cosigned by ${cp.witnesses.map((x) => x.name).join(', ')}`);
     for (const line of note.replace(/\n$/, '').split('\n')) io.out(`  | ${line}`);
 
-    // Export one proof bundle and verify it offline under the policy.
-    const index = BigInt(res.indices[0]!);
-    const got = await fetchAndVerifyEntry(createLogFetcher(logUrl), index, policy, { entry: entries[0]!, now });
-    const bundleFile = join(dir, 'proofs', `entry-${index}.tlog-proof`);
-    const entryFile = join(dir, 'proofs', `entry-${index}.json`);
-    await writeFile(bundleFile, got.bundle);
-    await writeFile(entryFile, entries[0]!);
+    // The receipts' promise, judged against that checkpoint.
+    const receiptVerifier = parseVerifierKey(l.receipt[1]!);
+    const cosignedAt = cp.witnesses.reduce((m, x) => (x.timestamp > m ? x.timestamp : m), 0n);
+    const verdicts = res.receipts!.map((r) => checkReceiptPromise(openReceipt(r, receiptVerifier), [{ origin: cp.origin, size: cp.size, time: cosignedAt, note }]));
     io.out('');
-    io.out(`proof bundle: ${bundleFile}`);
-    io.out(`verified: entry ${got.index} is in ${got.checkpoint.origin} at tree size ${got.checkpoint.size}, ` +
-      `log key ${got.checkpoint.logKeys.join(', ')}, cosigned by ${got.checkpoint.witnesses.map((x) => `${x.name} at ${x.timestamp}`).join(', ')}`);
+    io.out(`receipts: ${join(dir, 'receipts')} (signed by ${l.receipt[1]}): ${verdicts.map((v) => v.status).join(', ')}`);
 
-    printGuide(io, setup, logUrl, w.witnessUrls, w.gossip, index, bundleFile, entryFile);
+    // One event proof (the kubectl exec), fetched with the reader token and verified offline under the policy.
+    const eventIndex = BigInt(res.indices[2] ?? res.indices[0]!);
+    const reader = createLogClient(logUrl, { token: setup.readerToken });
+    const { proof } = await reader.events.prove.query({ index: eventIndex.toString() });
+    const eventProofFile = join(dir, 'proofs', `event-${eventIndex}.event-proof`);
+    await writeFile(eventProofFile, proof, { mode: 0o600 });
+    const ev = verifyEventProof(utf8Encode(proof), { verifyCheckpoint: (n) => verifyCheckpoint(n, policy, { now }) });
+    io.out('');
+    io.out(`event proof: ${eventProofFile}`);
+    io.out(`verified: event ${ev.index} (class ${ev.event.classUid}, source ${ev.leaf.source} seq ${ev.leaf.seq}) is in ${ev.checkpoint.origin} at tree size ${ev.checkpoint.size}; ` +
+      'its salt opens the public leaf\'s commitment, and the leaf holds no personal data');
+
+    // The leaf's own tlog-proof bundle, which any tlog tool checks (and which outlives an erasure).
+    const index = eventIndex;
+    const got = await fetchAndVerifyEntry(createLogFetcher(logUrl), index, policy, { now });
+    const bundleFile = join(dir, 'proofs', `entry-${index}.tlog-proof`);
+    const entryFile = join(dir, 'proofs', `entry-${index}.leaf`);
+    await writeFile(bundleFile, got.bundle);
+    await writeFile(entryFile, ev.leafBytes);
+    io.out(`leaf bundle: ${bundleFile} (verified: entry ${got.index}, cosigned by ${got.checkpoint.witnesses.map((x) => `${x.name} at ${x.timestamp}`).join(', ')})`);
+
+    printGuide(io, setup, logUrl, w.witnessUrls, w.gossip, index, bundleFile, entryFile, eventProofFile, l.receipt[1]!);
     io.out('');
     io.out(DEMO_READY_LINE);
 
@@ -276,7 +295,8 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
   }
 }
 
-function printGuide(io: Io, s: DemoSetup, logUrl: string, witnessUrls: string[], gossip: boolean, index: bigint, bundle: string, entry: string): void {
+function printGuide(io: Io, s: DemoSetup, logUrl: string, witnessUrls: string[], gossip: boolean, index: bigint, bundle: string, entry: string,
+  eventProof: string, receiptVkey: string): void {
   const o = (l = '') => io.out(l);
   o('');
   o('Cairn demo');
@@ -285,12 +305,25 @@ function printGuide(io: Io, s: DemoSetup, logUrl: string, witnessUrls: string[],
   s.witnesses.forEach((w, i) => o(`  ${w.name.padEnd(14)} ${witnessUrls[i]}    cosignature/v1 ${w.vkey}`));
   o(`  gossip         ${gossip ? `libp2p full mesh on 127.0.0.1 ports ${s.ports.p2p.join(', ')}` : 'off (witnesses run without libp2p gossip)'}`);
   o(`  policy         ${s.policyFile}`);
-  o(`  token file     ${s.tokenFile}    (source "demo"; tokens in ${s.tokensFile})`);
+  o(`  token file     ${s.tokenFile}    (source "demo", writer; tokens in ${s.tokensFile})`);
+  o(`  reader token   ${s.readerTokenFile}    admin token ${s.adminTokenFile}`);
+  o(`  receipt vkey   ${receiptVkey}`);
   o(`  data and logs  ${s.dir}`);
   o('');
   o(CAIRN === 'pnpm cairn' ? 'Try (from the repository root):' : 'Try:');
   const p = (l: string) => o(`  ${l}`);
-  p(`echo '{"actor":{"user":"you"},"action":"demo.try","outcome":"success"}' | CAIRN_TOKEN=$(cat ${q(s.tokenFile)}) ${CAIRN} submit --url ${logUrl} --wait checkpoint`);
+  const ev = JSON.stringify({
+    class_uid: 3002, category_uid: 3, activity_id: 1, type_uid: 300201, severity_id: 1, status_id: 1, time: 1767225600000,
+    metadata: { version: '1.3.0', product: { name: 'sshd' } }, user: { name: 'you' }, src_endpoint: { ip: '192.0.2.1' },
+  });
+  const reader = `CAIRN_TOKEN=$(cat ${q(s.readerTokenFile)})`;
+  p(`echo '${ev}' | CAIRN_TOKEN=$(cat ${q(s.tokenFile)}) ${CAIRN} events submit --url ${logUrl} --wait checkpoint --receipts ${q(join(s.dir, 'receipts'))} -`);
+  p(`${reader} ${CAIRN} events get --url ${logUrl} --index ${index}`);
+  p(`${reader} ${CAIRN} events prove --url ${logUrl} --index ${index} --out ${q(join(s.dir, 'proofs', 'mine.event-proof'))}`);
+  p(`${CAIRN} verify --policy ${q(s.policyFile)} --event ${q(eventProof)}`);
+  p(`${CAIRN} receipts check --policy ${q(s.policyFile)} --url ${logUrl} --receipt-key ${receiptVkey} ${q(join(s.dir, 'receipts'))}/*.receipt`);
+  p(`${reader} ${CAIRN} events sources --url ${logUrl}`);
+  p(`CAIRN_TOKEN=$(cat ${q(s.adminTokenFile)}) ${CAIRN} events erase --url ${logUrl} --reason 'demo erasure' ${index}`);
   p(`${CAIRN} get --url ${logUrl} --index ${index} --json`);
   p(`${CAIRN} prove --url ${logUrl} --index ${index} --out ${q(join(s.dir, 'proofs', 'mine.tlog-proof'))}`);
   p(`${CAIRN} verify --policy ${q(s.policyFile)} --bundle ${q(bundle)} --entry-file ${q(entry)}`);
@@ -308,9 +341,12 @@ Starts on 127.0.0.1, as child processes of this CLI, three witnesses (\`witness 
 over libp2p in a full mesh) and a log (\`log serve\` with the
 three witnesses, quorum ${DEMO_QUORUM}). On the first run it creates the keys, a submission token and
 LevelDB data directories in --dir; a re-run reuses them (same keys, the tree keeps growing,
-the same ports when free; a busy port is replaced by a free one, and it says which). It submits a few audit events, waits for the cosigned checkpoint and
-prints it, exports one tlog-proof bundle and verifies it under a tlog-policy file it writes
-(the log key and the 3 witnesses, quorum ${DEMO_QUORUM}), then prints every URL, key and a ready-to-paste
+the same ports when free; a busy port is replaced by a free one, and it says which). It submits five OCSF audit events (a logon with MFA from a
+managed laptop, a failed logon, a \`kubectl exec\` into production, a secret read, a role grant)
+through the events API, keeps their signed receipts in DIR/receipts, waits for the cosigned
+checkpoint and prints it, checks the receipts' promise against it, exports one event proof
+(with a reader token) and its leaf's tlog-proof bundle and verifies both under a tlog-policy file
+it writes (the log key and the 3 witnesses, quorum ${DEMO_QUORUM}), then prints every URL, key and a ready-to-paste
 command for the other commands, and runs until SIGINT/SIGTERM, which stop the children
 cleanly. The children's output goes to DIR/logs/.`,
   options,

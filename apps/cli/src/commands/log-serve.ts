@@ -1,9 +1,14 @@
 /** `cairn log serve`: runs a log node (LevelDB data directory, tiles + tRPC on one port). */
 import { loadTokens, startLogServer, watchTokens, ApiError, DEFAULT_REQUEST_TIMEOUT_MS, TOKENS_RELOAD_DEBOUNCE_MS } from '@cairn/api';
-import { DEFAULT_WITNESS_INITIAL_BACKOFF_MS, DEFAULT_WITNESS_MAX_BACKOFF_MS, LogError, LogNode, openLevelStorage } from '@cairn/log';
+import {
+  DEFAULT_RETENTION_INTERVAL_MS, DEFAULT_WITNESS_INITIAL_BACKOFF_MS, DEFAULT_WITNESS_MAX_BACKOFF_MS, LogError, LogNode, openLevelStorage,
+  parseRetentionPolicy, type RetentionPolicy,
+} from '@cairn/log';
 import type { GossipHost } from '@cairn/gossip';
+import { FormatError, parseSignerKey } from '@cairn/formats';
 import { CommandFailure, EXIT_IO, UsageError, defineCommand } from '../command.js';
-import { readKeyFile } from '../lib/files.js';
+import { readBounded, readKeyFile } from '../lib/files.js';
+import { loadReceiptKey, RECEIPT_KEY_FILE } from '../lib/receipt-key.js';
 import { caOption, parseIntOption, parseListen, parseP2pAddr, parseP2pListen, parseUrlOption, tlsServerOptions } from '../lib/options.js';
 import { onHangup, untilSignal } from '../lib/signals.js';
 import { leafSerial, readTlsFlags, reloadTls, trustCa } from '../lib/tls.js';
@@ -54,6 +59,15 @@ on SIGHUP, so \`cairn log tokens add\` and \`cairn log tokens revoke\` take effe
 restart; a revoked token is refused from its next request. A file that fails to validate keeps
 the tokens in force and is logged naming the field. SIGHUP never stops the log.
 
+Audit events (\`cairn events submit\`) are kept beside the tree: the public leaf in the tiles,
+the event itself in the data directory, readable with a reader or admin token. Each accepted
+event gets a receipt signed by the log's receipt key, a separate Ed25519 key named
+<origin>/receipt: --receipt-key FILE, or DATA/${RECEIPT_KEY_FILE}, created (mode 0600) on the first
+start. Its verifier key is printed as "receipt vkey …" (\`cairn receipts check --receipt-key\`).
+--retention FILE (JSON: {"rules":[{"source":"bastion","class":3002,"keepDays":30},{"keepDays":365}]},
+the first matching rule governs an event) erases event bodies that old every hour, through the
+same path as \`cairn events erase\` (recorded, by "retention"); leaves and proofs stay.
+
 ${LOG_OUTPUT_HELP}
 
 Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.yaml\`):
@@ -73,6 +87,8 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     'checkpoint-interval': { type: 'string', value: 'MS', description: 'integrate and sign every MS milliseconds (default 100)' },
     tokens: { type: 'string', value: 'FILE', description: 'tokens file for submissions (without it, submit is refused)' },
     dedupe: { type: 'boolean', description: 'identical entries get the index of the earlier one' },
+    retention: { type: 'string', value: 'FILE', description: 'retention policy (JSON rules by source and class: keepDays); expired event bodies are erased hourly' },
+    'receipt-key': { type: 'string', value: 'FILE', description: `signer key of event receipts, named <origin>/receipt (default DATA/${RECEIPT_KEY_FILE}, made on the first start)` },
     witness: {
       type: 'string', multiple: true, value: 'URL=VKEY',
       description: 'a witness: its URL (or /…/p2p/<peer ID> multiaddr for libp2p) and cosignature/v1 verifier key',
@@ -110,6 +126,8 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     const tls = await readTlsFlags(values);
     await trustCa(values.ca);
     const signerKey = await readKeyFile(values.key!);
+    const retention = values.retention === undefined ? undefined : await readRetention(values.retention);
+    const receipt = await loadReceiptKey(values.data!, values['receipt-key'], values.origin ?? keyNameOf(signerKey));
     const logger = out.logger;
     let host: GossipHost | undefined;
     // libp2p is loaded only when a witness is reached over it (it takes a while to import).
@@ -136,7 +154,8 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     try {
       const storage = await openLevelStorage(values.data!);
       node = await LogNode.open({
-        storage, signerKey, logger,
+        storage, signerKey, logger, receiptSignerKey: receipt.signerKey,
+        ...(retention !== undefined ? { retention } : {}),
         ...(values.origin !== undefined ? { origin: values.origin } : {}),
         ...(interval !== undefined ? { checkpointIntervalMs: interval } : {}),
         ...(values.dedupe ? { dedupe: true } : {}),
@@ -161,7 +180,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     p2p?.node.addEventListener('peer:connect', (evt) => node.witnessReachable(evt.detail.toString()));
     let server;
     try {
-      server = await startLogServer({ node, listen, tokens, logger, tls, ...bounds });
+      server = await startLogServer({ node, events: node, listen, tokens, logger, tls, ...bounds });
     } catch (e) {
       await node.stop();
       await host?.stop();
@@ -176,6 +195,8 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     out.say(`cairn log listening on ${server.url}`, { url: server.url });
     out.say(`origin ${node.origin}`, { origin: node.origin });
     out.say(`vkey ${node.verifierKey}`, { vkey: node.verifierKey });
+    out.say(`receipt vkey ${receipt.vkey} (${receipt.path}${receipt.created ? ', created now' : ''})`, { receiptVkey: receipt.vkey });
+    if (retention !== undefined) out.say(`retention ${values.retention} (${retention.rules.length} rules, applied every ${DEFAULT_RETENTION_INTERVAL_MS / 60_000} minutes)`);
     out.say(`checkpoint ${server.url}/checkpoint (size ${size})`, { size });
     out.say(`trpc ${server.url}/trpc${tokens ? '' : ' (no --tokens: submissions are refused)'}`);
     out.say(`metrics ${server.url}/metrics`);
@@ -210,6 +231,30 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     return 0;
   },
 });
+
+/** Largest retention policy file read (bytes). */
+const MAX_RETENTION_FILE = 1 << 20;
+
+/** Reads and validates `--retention FILE`; errors name the field. */
+async function readRetention(file: string): Promise<RetentionPolicy> {
+  const text = new TextDecoder().decode(await readBounded(file, MAX_RETENTION_FILE));
+  try {
+    return parseRetentionPolicy(text);
+  } catch (e) {
+    if (e instanceof LogError) throw new UsageError(`--retention ${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The name of a signer key (the default origin); a bad key is reported by LogNode.open. */
+function keyNameOf(signerKey: string): string {
+  try {
+    return parseSignerKey(signerKey).name;
+  } catch (e) {
+    if (e instanceof FormatError) throw new UsageError(`--key: not a signer key: ${e.message}`);
+    throw e;
+  }
+}
 
 /**
  * `URL=VKEY`: the witness's base URL (its add-checkpoint endpoint is URL/add-checkpoint), or

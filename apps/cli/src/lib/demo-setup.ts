@@ -8,7 +8,10 @@
  *                        the witnesses' libp2p peer IDs (checked against what they print)
  *   keys/log.key         the log's signer key (origin demo.cairn.local/audit), mode 0600
  *   keys/witness-N.key   the witnesses' signer keys (N = 1..3), mode 0600
- *   tokens.json, token   the submission tokens file and the demo source's token (0600)
+ *   tokens.json, token   the tokens file and the demo source's writer token (0600)
+ *   token-reader         a reader token (reads events, event proofs), source demo-auditor (0600)
+ *   token-admin          an admin token (reads and erases events), source demo-dpo (0600)
+ *   receipts/            the receipts of the events the demo submitted
  *   log/ witness-N/      LevelDB data directories
  *   policy.txt           tlog-policy: the log key + 3 witnesses, quorum 2
  *   proofs/ logs/        exported bundles; the children's output
@@ -33,6 +36,9 @@ export const DEMO_QUORUM = 2;
 export const DEMO_DEFAULT_PORTS = { log: 7380, witnesses: [7381, 7382, 7383], p2p: [7391, 7392, 7393] } as const;
 /** The token's source name. */
 export const DEMO_SOURCE = 'demo';
+/** Source names of the demo's reader and admin tokens. */
+export const DEMO_READER = 'demo-auditor';
+export const DEMO_ADMIN = 'demo-dpo';
 
 export interface DemoPorts {
   log: number;
@@ -57,6 +63,11 @@ export interface DemoSetup {
   readonly tokensFile: string;
   readonly tokenFile: string;
   readonly token: string;
+  /** Reader and admin tokens and their files. */
+  readonly readerTokenFile: string;
+  readonly readerToken: string;
+  readonly adminTokenFile: string;
+  readonly adminToken: string;
   readonly witnesses: DemoWitnessIdentity[];
   readonly policyFile: string;
   readonly ports: DemoPorts;
@@ -136,6 +147,7 @@ export async function prepareDemo(dir: string, say: (line: string) => void): Pro
   await mkdir(join(dir, 'keys'), { recursive: true, mode: 0o700 });
   await mkdir(join(dir, 'logs'), { recursive: true });
   await mkdir(join(dir, 'proofs'), { recursive: true });
+  await mkdir(join(dir, 'receipts'), { recursive: true });
   const logKeyFile = join(dir, 'keys', 'log.key');
   const log = await keyFile(logKeyFile, DEMO_ORIGIN);
   const opts = { ed25519: nodeEd25519 };
@@ -160,6 +172,18 @@ export async function prepareDemo(dir: string, say: (line: string) => void): Pro
     await writeSecretFileExclusive(tokenFile, token + '\n');
     say(`token: created a submission token for source "${DEMO_SOURCE}" in ${tokenFile}`);
   }
+  // Reader and admin tokens (a directory from before roles existed gets them now).
+  const roleToken = async (file: string, source: string, role: 'reader' | 'admin'): Promise<string> => {
+    if (await exists(file)) return (await readKeyFile(file)).trim();
+    const t = await createToken(tokensFile, source, { role, replace: true });
+    await writeSecretFileExclusive(file, t + '\n');
+    say(`token: created ${role === 'admin' ? 'an' : 'a'} ${role} token for "${source}" in ${file}`);
+    return t;
+  };
+  const readerTokenFile = join(dir, 'token-reader');
+  const readerToken = await roleToken(readerTokenFile, DEMO_READER, 'reader');
+  const adminTokenFile = join(dir, 'token-admin');
+  const adminToken = await roleToken(adminTokenFile, DEMO_ADMIN, 'admin');
 
   const stateFile = join(dir, 'demo.json');
   let saved: Partial<DemoPorts> = {};
@@ -188,7 +212,7 @@ export async function prepareDemo(dir: string, say: (line: string) => void): Pro
   say(`ports: log ${ports.log}, witnesses ${ports.witnesses.join(', ')}, libp2p ${ports.p2p.join(', ')} (all on 127.0.0.1)`);
   const setup: DemoSetup = {
     dir, created, logKeyFile, logVkey: verifierKeyFromSigner(log.skey, undefined, opts), logData: join(dir, 'log'),
-    tokensFile, tokenFile, token, witnesses, policyFile: join(dir, 'policy.txt'), ports, peerIds,
+    tokensFile, tokenFile, token, readerTokenFile, readerToken, adminTokenFile, adminToken, witnesses, policyFile: join(dir, 'policy.txt'), ports, peerIds,
   };
   await saveDemoJson(setup);
   return setup;
