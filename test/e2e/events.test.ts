@@ -134,4 +134,14 @@ describe('audit events end to end (log + witness processes)', () => {
     for (const s of SECRETS) assert.ok(!all.includes(s), `${s} is public`);
     assert.match(all, /cairn\.dev\/event-leaf\/v1\nsource e2e\n/, 'the scan saw the leaves');
   });
+
+  test('log serve refuses a bad --retention (naming the field) and a --receipt-key that is not the origin\'s receipt key', async () => {
+    const bad = await c.file('retention.json', JSON.stringify({ rules: [{ source: 'bastion', keepDays: 0 }] }));
+    const r = await c.log.refuse({ data: join(c.dir, 'other-data'), extra: ['--retention', bad] });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--retention .*rules\[0\]\.keepDays/);
+    const k = await c.log.refuse({ data: join(c.dir, 'other-data'), extra: ['--receipt-key', c.log.keyFile] });
+    assert.equal(k.code, 2, k.stderr);
+    assert.match(k.stderr, /the receipt key of this log must be named \\?"e2e\.example\/events\/receipt\\?"/);
+  });
 });
