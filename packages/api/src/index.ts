@@ -113,5 +113,5 @@ export {
   METRICS_PATH, METRICS_CONTENT_TYPE, formatLogMetrics, createMetricsRegistry, registerLogMetrics, registerListenerMetrics,
   type ListenerMetrics, type ListenerLimits, type RequestTimeoutPhase,
 } from './http/metrics.js';
-export { DEFAULT_MAX_CONNECTIONS, DEFAULT_HEADERS_TIMEOUT_MS, REFUSAL_LOG_INTERVAL_MS, rateLimited, type HttpListener, type TlsMaterial } from './http/listen.js';
+export { DEFAULT_MAX_CONNECTIONS, DEFAULT_HEADERS_TIMEOUT_MS, REFUSAL_LOG_INTERVAL_MS, listenHttp, rateLimited, type HttpListener, type ListenOptions, type TlsMaterial } from './http/listen.js';
 export { DEFAULT_READY_PROBE_TIMEOUT_MS, HEALTHZ_PATH, READYZ_PATH, logReadiness, witnessReadiness, type Readiness } from './http/health.js';

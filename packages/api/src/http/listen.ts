@@ -50,8 +50,8 @@ export interface TlsMaterial {
   readonly key: string | Uint8Array;
 }
 
-function secureOptions(tls: TlsMaterial): { cert: Buffer; key: Buffer } {
-  const o = { cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) };
+function secureOptions(tls: TlsMaterial, clientCa?: string | Uint8Array): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  const o = { cert: Buffer.from(tls.cert), key: Buffer.from(tls.key), ...(clientCa === undefined ? {} : { ca: Buffer.from(clientCa) }) };
   createSecureContext(o); // throws on an unparsable certificate/key or a key that does not match
   return o;
 }
@@ -70,6 +70,13 @@ export interface ListenOptions {
   readonly metrics?: ListenerMetrics | undefined;
   /** Serve HTTPS with this certificate and key (default: plain HTTP). */
   readonly tls?: TlsMaterial | undefined;
+  /**
+   * With `tls`: ask every client for a certificate and verify it against these PEM CA
+   * certificates. A client without one (or with one the CA did not issue) still connects; the
+   * handler sees `socket.authorized` and decides (the ingestion listener takes a bearer token
+   * instead). Kept across {@link HttpListener.setTls}.
+   */
+  readonly clientCa?: string | Uint8Array | undefined;
   readonly logger?: {
     error(msg: string, fields?: Record<string, unknown>): void;
     warn?(msg: string, fields?: Record<string, unknown>): void;
@@ -140,7 +147,9 @@ export async function listenHttp(opts: ListenOptions): Promise<HttpListener> {
       res.end('internal server error\n');
     });
   };
-  const https = opts.tls === undefined ? undefined : createHttpsServer({ ...httpOptions, ...secureOptions(opts.tls) }, onRequest);
+  if (opts.clientCa !== undefined && opts.tls === undefined) throw new TypeError('clientCa needs tls');
+  const clientAuth = opts.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false };
+  const https = opts.tls === undefined ? undefined : createHttpsServer({ ...httpOptions, ...clientAuth, ...secureOptions(opts.tls, opts.clientCa) }, onRequest);
   const server = https ?? createServer(httpOptions, onRequest);
   // A failed TLS handshake (e.g. a client that does not trust the certificate) only closes that connection.
   https?.on('tlsClientError', (_err, socket) => socket.destroy());
@@ -187,7 +196,7 @@ export async function listenHttp(opts: ListenOptions): Promise<HttpListener> {
     port,
     setTls(tls) {
       if (https === undefined) throw new TypeError('this listener serves plain HTTP: start it with tls to reload a certificate');
-      https.setSecureContext(secureOptions(tls));
+      https.setSecureContext(secureOptions(tls, opts.clientCa));
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
