@@ -26,6 +26,8 @@ export const commands: readonly CommandEntry[] = [
     async () => as((await import('./commands/log-tokens-add.js')).logTokensAdd)),
   entry('log tokens revoke', 'Revoke the submission token of a source',
     async () => as((await import('./commands/log-tokens-revoke.js')).logTokensRevoke)),
+  entry('log sources add', 'Add a producer of the ingestion listener: print its writer token, or map its client certificate',
+    async () => as((await import('./commands/log-sources-add.js')).logSourcesAdd)),
   entry('events submit', 'Submit OCSF audit events (JSON lines) to a log; prints each event\'s index, one per line, in input order',
     async () => as((await import('./commands/events-submit.js')).eventsSubmit)),
   entry('events get', 'Fetch one event by index: its canonical JSON (or, once erased, the record of its erasure)',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createToken, loadTokens, parseTokensFile, revokeToken, TOKEN_PREFIX, TokenAuthenticator } from './auth.js';
+import { createToken, loadTokens, mapCertificateSubject, parseTokensFile, revokeToken, TOKEN_PREFIX, TokenAuthenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -158,4 +158,27 @@ test('roles: absent means writer; createToken --role stores it; the source name 
   assert.equal(code(() => parseTokensFile(rec({ role: 'root' }))), 'bad-input');
   assert.match((() => { try { parseTokensFile(rec({ role: 'root' })); } catch (e) { return (e as Error).message; } return ''; })(), /tokens\[0\]\.role/);
   assert.match((() => { try { parseTokensFile(rec({ source: 'cairn' })); } catch (e) { return (e as Error).message; } return ''; })(), /tokens\[0\]\.source: "cairn" is reserved/);
+});
+
+test('a client certificate subject maps to a writer source, with or without a token; subjects are unique', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-auth-cert-'));
+  try {
+    const file = join(dir, 'tokens.json');
+    const token = await createToken(file, 'k8s');
+    await mapCertificateSubject(file, 'rsyslog', 'CN=rsyslog.example.org,O=Example');
+    const auth = await loadTokens(file);
+    assert.equal(auth.sourceOfCertificate('CN=rsyslog.example.org,O=Example'), 'rsyslog');
+    assert.equal(auth.sourceOfCertificate('CN=rsyslog.example.org'), undefined);
+    assert.equal(auth.principal(`Bearer ${token}`).source, 'k8s');
+    assert.equal(auth.size, 1, 'the certificate-only source has no token');
+    const rec = JSON.parse(await readFile(file, 'utf8')).tokens[1];
+    assert.equal(rec.sha256, undefined);
+    await assert.rejects(mapCertificateSubject(file, 'other', 'CN=rsyslog.example.org,O=Example'), /already mapped to source rsyslog/);
+    await assert.rejects(mapCertificateSubject(file, 'rsyslog', 'CN=x'), /already exists/);
+    await assert.rejects(mapCertificateSubject(file, 'x', 'not a subject'), /TYPE=value/);
+    assert.throws(() => parseTokensFile(JSON.stringify({ version: 1, tokens: [{ source: 'a', quota: { entriesPerMinute: 1 } }] })), /needs sha256 \(a token\) or clientCertSubject/);
+    assert.throws(() => parseTokensFile(JSON.stringify({ version: 1, tokens: [{ source: 'a', role: 'reader', clientCertSubject: 'CN=a', quota: { entriesPerMinute: 1 } }] })), /client certificate source is a writer/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -17,6 +17,11 @@
  * the file keeps only its SHA-256, so a leaked file grants nothing. Authentication hashes the
  * presented token and compares it with every stored hash in constant time.
  *
+ * A source may instead (or also) be named by a **client certificate**: `clientCertSubject` maps the
+ * subject of a certificate that the ingestion listener's client CA verified (`CN=…,O=…`, the RDNs
+ * in the certificate's order) to the record's source, always as a writer. Such a record may have
+ * no `sha256` (no bearer token at all); `cairn log sources add --client-cert-subject` writes one.
+ *
  * Quota: **entries per minute** (an event counts as one entry), enforced per source by a token bucket that holds up to `burst`
  * entries (default: one minute's worth) and refills continuously at `entriesPerMinute / 60` per
  * second. A submit of n entries takes n; when fewer are left the call fails with
@@ -60,6 +65,8 @@ export const MAX_AUTHORIZATION_LENGTH = 512;
 
 const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
+/** A certificate subject as the ingestion listener writes it: `TYPE=value` RDNs joined by `,`. */
+const CERT_SUBJECT = /^(?=.{3,1024}$)[A-Za-z][A-Za-z0-9.]*=[^,=\x00-\x1f\x7f]*(,[A-Za-z][A-Za-z0-9.]*=[^,=\x00-\x1f\x7f]*)*$/;
 
 /** Source name of the records the log writes itself; no token may carry it. */
 export const RESERVED_SOURCE = 'cairn';
@@ -85,10 +92,12 @@ const tokenRecordSchema = z.strictObject({
   source: z.string().regex(SOURCE_NAME, 'must be 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit')
     .refine((s) => s !== RESERVED_SOURCE, `"${RESERVED_SOURCE}" is reserved for the log's own records`),
   role: z.enum(TOKEN_ROLES, { error: `must be one of ${TOKEN_ROLES.join(', ')}` }).optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters (the SHA-256 of the token)'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters (the SHA-256 of the token)').optional(),
+  clientCertSubject: z.string().regex(CERT_SUBJECT, 'must be TYPE=value pairs joined by commas (CN=host.example.org,O=Example), at most 1024 characters').optional(),
   quota: quotaSchema,
   created: z.string().max(64).optional(),
-});
+}).refine((t) => t.sha256 !== undefined || t.clientCertSubject !== undefined, { message: 'needs sha256 (a token) or clientCertSubject (a client certificate)', path: ['sha256'] })
+  .refine((t) => t.clientCertSubject === undefined || (t.role ?? DEFAULT_ROLE) === 'writer', { message: 'a client certificate source is a writer', path: ['role'] });
 
 const tokensFileSchema = z
   .strictObject({
@@ -97,9 +106,14 @@ const tokensFileSchema = z
   })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
+    const subjects = new Set<string>();
     file.tokens.forEach((t, i) => {
       if (seen.has(t.source)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'source'], message: `duplicate source name ${t.source}` });
       seen.add(t.source);
+      if (t.clientCertSubject !== undefined) {
+        if (subjects.has(t.clientCertSubject)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'clientCertSubject'], message: 'a certificate subject is mapped to two sources' });
+        subjects.add(t.clientCertSubject);
+      }
     });
   });
 
@@ -144,6 +158,7 @@ interface Bucket {
 export class TokenAuthenticator {
   #hashes: Buffer[] = [];
   #principals: Principal[] = [];
+  #subjects = new Map<string, string>();
   #buckets = new Map<string, Bucket>();
   readonly #clock: () => number;
 
@@ -169,14 +184,21 @@ export class TokenAuthenticator {
         : { capacity, perMs, level: capacity, at: now });
     }
     // Assigned together, synchronously: no request sees a mix of the old and new sets.
-    this.#hashes = file.tokens.map((t) => Buffer.from(t.sha256, 'hex'));
-    this.#principals = file.tokens.map((t) => Object.freeze({ source: t.source, role: t.role ?? DEFAULT_ROLE }));
+    const withToken = file.tokens.filter((t) => t.sha256 !== undefined);
+    this.#hashes = withToken.map((t) => Buffer.from(t.sha256!, 'hex'));
+    this.#principals = withToken.map((t) => Object.freeze({ source: t.source, role: t.role ?? DEFAULT_ROLE }));
+    this.#subjects = new Map(file.tokens.filter((t) => t.clientCertSubject !== undefined).map((t) => [t.clientCertSubject!, t.source]));
     this.#buckets = buckets;
   }
 
   /** Number of tokens. */
   get size(): number {
     return this.#hashes.length;
+  }
+
+  /** The (writer) source a verified client certificate's subject is mapped to, if any. */
+  sourceOfCertificate(subject: string): string | undefined {
+    return this.#subjects.get(subject);
   }
 
   /**
@@ -272,6 +294,36 @@ export async function revokeToken(file: string, source: string): Promise<void> {
   const current = await readTokensFile(file);
   const tokens = current.tokens.filter((t) => t.source !== source);
   if (tokens.length === current.tokens.length) throw new ApiError('bad-input', `${file}: source ${JSON.stringify(source)} has no token`);
+  await writeFileAtomic(file, JSON.stringify({ version: 1, tokens }, null, 2) + '\n');
+}
+
+/**
+ * Maps the client certificate subject `subject` to `source` (a writer) in `file`, created if
+ * absent: the ingestion listener then takes a certificate with that subject, verified by its
+ * client CA, as that source. Refuses a source that exists (unless `replace`) and a subject
+ * mapped to another source.
+ */
+export async function mapCertificateSubject(
+  file: string, source: string, subject: string,
+  opts: { quota?: Quota; replace?: boolean; clock?: () => number } = {},
+): Promise<void> {
+  if (!SOURCE_NAME.test(source)) {
+    throw new ApiError('bad-input', `source name ${JSON.stringify(source)} must be 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit`);
+  }
+  if (source === RESERVED_SOURCE) throw new ApiError('bad-input', `source name "${RESERVED_SOURCE}" is reserved for the log's own records (erasures)`);
+  if (!CERT_SUBJECT.test(subject)) throw new ApiError('bad-input', 'the certificate subject must be TYPE=value pairs joined by commas (CN=host.example.org,O=Example), at most 1024 characters');
+  const quota = quotaSchema.safeParse(opts.quota ?? { entriesPerMinute: DEFAULT_ENTRIES_PER_MINUTE });
+  if (!quota.success) throw new ApiError('bad-input', `quota: ${describeIssues(quota.error.issues)}`);
+  const text = await readTokensText(file);
+  const current: TokensFile = text === undefined ? { version: 1, tokens: [] } : parseTokensFile(text, file);
+  if (current.tokens.some((t) => t.source === source) && opts.replace !== true) {
+    throw new ApiError('bad-input', `${file}: source ${source} already exists; pass replace to revoke its credentials and map the certificate instead`);
+  }
+  const other = current.tokens.find((t) => t.clientCertSubject === subject && t.source !== source);
+  if (other !== undefined) throw new ApiError('bad-input', `${file}: that certificate subject is already mapped to source ${other.source}`);
+  const tokens = current.tokens.filter((t) => t.source !== source);
+  tokens.push({ source, clientCertSubject: subject, quota: quota.data, created: new Date((opts.clock ?? Date.now)()).toISOString() });
+  if (tokens.length > MAX_TOKENS) throw new ApiError('bad-input', `${file}: at most ${MAX_TOKENS} tokens`);
   await writeFileAtomic(file, JSON.stringify({ version: 1, tokens }, null, 2) + '\n');
 }
 

@@ -58,6 +58,7 @@ export {
   TOKENS_RELOAD_DEBOUNCE_MS,
   readTokensFile,
   revokeToken,
+  mapCertificateSubject,
   watchTokens,
   type TokensReloadLogger,
   type TokensWatch,

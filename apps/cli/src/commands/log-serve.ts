@@ -13,6 +13,7 @@ import { caOption, parseIntOption, parseListen, parseP2pAddr, parseP2pListen, pa
 import { onHangup, untilSignal } from '../lib/signals.js';
 import { leafSerial, readTlsFlags, reloadTls, trustCa } from '../lib/tls.js';
 import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
+import { ingestOptions, parseIngestOptions, startIngestListener, type RunningIngest } from '../lib/ingest-listener.js';
 import { LOG_OUTPUT_HELP, commandOutput, logFormatOption, parseLogFormat } from '../lib/log-output.js';
 
 /** Largest accepted witness retry delay (ms): one hour. */
@@ -68,6 +69,15 @@ start. Its verifier key is printed as "receipt vkey …" (\`cairn receipts check
 the first matching rule governs an event) erases event bodies that old every hour, through the
 same path as \`cairn events erase\` (recorded, by "retention"); leaves and proofs stay.
 
+Ingestion: --ingest-listen HOST:PORT runs a second listener for producers that serves only
+POST /k8s/audit (the Kubernetes audit webhook), POST /v1/logs (OTLP/HTTP logs, protobuf or
+JSON) and POST /events (OCSF events as JSON or JSON lines) — never tiles, tRPC or metrics. Each
+producer is a source of --tokens (a writer token, or with --ingest-client-ca a client
+certificate whose subject \`cairn log sources add --client-cert-subject\` mapped); it writes only
+as that source. An answer of 200 means the events are fsync'd; a resent batch adds nothing.
+--ingest-tls-cert/--ingest-tls-key serve it over HTTPS (reloaded on SIGHUP). The bounds flags
+apply to both listeners. See docs/operations.md ("Ingestion listener") and docs/ingest/.
+
 ${LOG_OUTPUT_HELP}
 
 Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.yaml\`):
@@ -101,6 +111,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     'witness-retry-max': { type: 'string', value: 'MS', description: `largest retry delay for a witness (default ${DEFAULT_WITNESS_MAX_BACKOFF_MS})` },
     ...listenerOptions(DEFAULT_REQUEST_TIMEOUT_MS),
     ...tlsServerOptions,
+    ...ingestOptions,
     ...caOption,
     ...logFormatOption,
   },
@@ -124,6 +135,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     const p2pWitnesses = witnesses.filter((w) => w.url.startsWith('/'));
     if (p2pListen.length > 0 && p2pWitnesses.length === 0) throw new UsageError('--p2p-listen needs a --witness MULTIADDR=VKEY');
     const tls = await readTlsFlags(values);
+    const ingestSettings = await parseIngestOptions(values, values.tokens !== undefined);
     await trustCa(values.ca);
     const signerKey = await readKeyFile(values.key!);
     const retention = values.retention === undefined ? undefined : await readRetention(values.retention);
@@ -189,6 +201,17 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
       }
       throw e;
     }
+    let ingest: RunningIngest | undefined;
+    if (ingestSettings !== undefined) {
+      try {
+        ingest = await startIngestListener({ settings: ingestSettings, values, sink: node, tokens: tokens!, bounds, requestDefaultMs: DEFAULT_REQUEST_TIMEOUT_MS, logger });
+      } catch (e) {
+        await server.close();
+        await node.stop();
+        await host?.stop();
+        throw new CommandFailure(`cannot listen on ${values['ingest-listen']}: ${(e as Error).message}`, EXIT_IO);
+      }
+    }
     const size = node.latestCheckpoint()?.size ?? 0n;
     // Signal handlers go in before the first start-up line: whoever waits for it may stop us at once.
     const stopSignal = untilSignal();
@@ -207,6 +230,11 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
       for (const a of p2p.multiaddrs()) out.say(`p2p listening on ${a.toString()}`);
     }
     if (witnesses.length > 0) out.say(`quorum ${quorum ?? witnesses.length} of ${witnesses.length}`);
+    if (ingest !== undefined) {
+      out.say(`cairn ingest listening on ${ingest.url} (POST /k8s/audit, /v1/logs, /events)`, { ingestUrl: ingest.url });
+      if (ingestSettings?.tls !== undefined) out.say(`ingest tls certificate ${values['ingest-tls-cert']} (serial ${leafSerial(ingestSettings.tls)}), reloaded on SIGHUP`);
+      if (ingestSettings?.clientCa !== undefined) out.say(`ingest client certificates from ${values['ingest-client-ca']} (subjects mapped in ${values.tokens})`);
+    }
     if (tls !== undefined) out.say(`tls certificate ${values['tls-cert']} (serial ${leafSerial(tls)}), reloaded on SIGHUP`);
     const tokensWatch = tokens === undefined || values.tokens === undefined ? undefined
       : watchTokens(values.tokens, tokens, { logger, debounceMs: TOKENS_RELOAD_DEBOUNCE_MS });
@@ -217,12 +245,14 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     const offHangup = onHangup(async () => {
       logger.info('SIGHUP: reloading', { tls: tls !== undefined, tokens: tokensWatch !== undefined });
       if (tls !== undefined) await reloadTls(listening, values, logger);
+      await ingest?.reloadTls(logger);
       await tokensWatch?.reload('SIGHUP');
     });
     logger.info('started', { url: server.url, origin: node.origin, size: size.toString(), data: values.data });
     const sig = await stopSignal;
     logger.info('stopping', { signal: sig });
     tokensWatch?.close();
+    await ingest?.close();
     await server.close();
     await node.stop();
     await host?.stop();

@@ -49,20 +49,28 @@ function certificates(flag: string, file: string, text: string): string[] {
  * Reads `--tls-cert` and `--tls-key` (both or neither) and checks they form a usable pair.
  * Used at start-up (errors are UsageErrors) and on SIGHUP (the caller keeps the old pair).
  */
-export async function readTlsFlags(values: { 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined }): Promise<TlsMaterial | undefined> {
+export async function readTlsFlags(values: { 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined }, flagPrefix = ''): Promise<TlsMaterial | undefined> {
   const certFile = values['tls-cert'];
   const keyFile = values['tls-key'];
+  const certFlag = `--${flagPrefix}tls-cert`;
+  const keyFlag = `--${flagPrefix}tls-key`;
   if (certFile === undefined && keyFile === undefined) return undefined;
-  if (certFile === undefined || keyFile === undefined) throw new UsageError('--tls-cert and --tls-key go together');
-  const cert = await readPem('--tls-cert', certFile);
-  certificates('--tls-cert', certFile, cert);
-  const key = await readPem('--tls-key', keyFile);
+  if (certFile === undefined || keyFile === undefined) throw new UsageError(`${certFlag} and ${keyFlag} go together`);
+  const cert = await readPem(certFlag, certFile);
+  certificates(certFlag, certFile, cert);
+  const key = await readPem(keyFlag, keyFile);
   try {
     createSecureContext({ cert, key });
   } catch (e) {
-    throw new UsageError(`--tls-cert/--tls-key: ${certFile} and ${keyFile} are not a usable certificate and key: ${(e as Error).message}`);
+    throw new UsageError(`${certFlag}/${keyFlag}: ${certFile} and ${keyFile} are not a usable certificate and key: ${(e as Error).message}`);
   }
   return { cert, key };
+}
+
+/** The PEM CA certificates of `file` for `flag` (e.g. `--ingest-client-ca`); UsageError when there is none or one does not parse. */
+export async function readCaFile(flag: string, file: string): Promise<string> {
+  const blocks = certificates(flag, file, await readPem(flag, file));
+  return blocks.join('\n') + '\n';
 }
 
 /**
@@ -73,9 +81,10 @@ export async function reloadTls(
   listening: { setTls(tls: TlsMaterial): void },
   values: { 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined },
   logger: { info(msg: string, fields?: Record<string, unknown>): void; error(msg: string, fields?: Record<string, unknown>): void },
+  flagPrefix = '',
 ): Promise<void> {
   try {
-    const next = await readTlsFlags(values);
+    const next = await readTlsFlags(values, flagPrefix);
     if (next === undefined) return;
     listening.setTls(next);
     logger.info('tls certificate reloaded', { cert: values['tls-cert'], serial: leafSerial(next) });
