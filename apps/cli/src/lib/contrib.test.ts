@@ -39,7 +39,7 @@ test('contrib/log.yaml is a valid `log serve` configuration', async () => {
 
 test('contrib/witness.yaml is a valid `witness serve` configuration', async () => {
   const v = await load(witnessServe as unknown as Command, 'witness.yaml');
-  assert.equal(v['data'], join(CONTRIB, 'w1-data'));
+  assert.equal(v['data'], join(CONTRIB, 'w-data'));
   parseListen('--listen', v['listen'] as string);
   const logs = buildTrustedLogs((v['log'] as string[]).map((l) => parseLogFlag(l)), { ed25519: nodeEd25519 });
   assert.ok(logs.size >= 1);
