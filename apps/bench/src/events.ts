@@ -98,6 +98,7 @@ function cpuPhase(objects: Record<string, unknown>[], producer: Uint8Array[], ca
     ['buildLeaf (noble SHA-256)', (i) => leafOf(parsed[i]!, i, nobleBackend), 'same, portable hashes'],
     ['signReceipt (node Ed25519)', (i) => receipt(parsed[i]!.canonical.subarray(0, 32), i), 'format + sign one receipt note'],
     ['Ed25519 sign, raw node:crypto (ceiling)', () => cryptoSign(null, receiptText, rawKey), 'a receipt-sized message, cached KeyObject'],
+    ['parse + leaf, per event (no receipt)', (i) => leafOf(parseEvent(producer[i]!), i), 'the events layer\'s CPU per event without a receipt (ingest adapters)'],
     ['parse + leaf + receipt, per event', (i) => receipt(leafOf(parseEvent(producer[i]!), i).leafHash, i), 'the events layer\'s CPU per submitted event, one core'],
   ];
   const rounds = quick ? 3 : 7;
