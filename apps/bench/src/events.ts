@@ -14,11 +14,11 @@
  * - `node`: the log core in this process (LevelDB in a temp dir, fsync'd group commits):
  *   `LogNode.submit` of raw entries of the events' canonical bytes (the cost of events against raw
  *   entries of the same size), then `LogNode.submitEvents` of the same events parsed with
- *   `parseEvent`, with receipts.
+ *   `parseEvent`, without and with receipts.
  * - `trpc`: the log server in a child process (one core for it, one for the clients), over
- *   loopback HTTP: `log.submit` of the same bytes as raw entries, then `events.submit`.
+ *   loopback HTTP: `log.submit` of the same bytes as raw entries, then `events.submit` without
+ *   and with receipts (the API's default).
  *
- * A stage whose code is not on this branch yet says so instead of a figure (`not measured`).
  * `CAIRN_BENCH_CPU_PROF=DIR` runs the tRPC server under `node --cpu-prof`.
  */
 import { fork } from 'node:child_process';
@@ -27,14 +27,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createToken, loadTokens, startLogServer, type ServedEvents } from '@cairn/api';
+import { createToken, loadTokens, startLogServer } from '@cairn/api';
 import { createLogClient } from '@cairn/client';
 import { buildLeaf, parseEvent, receiptKeyName, signReceipt, validateEvent, type ValidatedEvent } from '@cairn/events';
 import { encodeBase64, generateSignerKey, parseSignerKey } from '@cairn/formats';
 import { nodeEd25519 } from '@cairn/formats/node';
 import { nobleBackend } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
-import { LogNode, openLevelStorage, silentLogger, type LogNodeOptions } from '@cairn/log';
+import { LogNode, openLevelStorage, silentLogger } from '@cairn/log';
 import { generateEvents } from './ocsf-events.js';
 import { SOURCE_EXEC_ARGV } from './procs.js';
 import { figure, fmt, machine, median } from './report.js';
@@ -118,19 +118,13 @@ function cpuPhase(objects: Record<string, unknown>[], producer: Uint8Array[], ca
 
 // ------------------------------------------------------------------------ node phase ---------
 
-/** What the log core offers for events (`submitEvents`, docs/design/event-store-contract.md); absent until it lands. */
-interface EventsCore {
-  submitEvents?: (source: string, events: { event: ValidatedEvent }[], opts?: { receipts?: boolean }) => Promise<{ indices: bigint[] }>;
-}
-
 async function openNode(dir: string): Promise<LogNode> {
-  const opts: LogNodeOptions & { receiptSignerKey?: string } = {
+  const node = await LogNode.open({
     storage: await openLevelStorage(join(dir, 'data')),
     signerKey: generateSignerKey(ORIGIN),
     receiptSignerKey: generateSignerKey(receiptKeyName(ORIGIN)),
     logger: silentLogger,
-  };
-  const node = await LogNode.open(opts);
+  });
   await node.start();
   return node;
 }
@@ -159,17 +153,14 @@ async function nodePhase(producer: Uint8Array[], canonical: Uint8Array[], quick:
       await node.submit(canonical.slice(from, to));
     });
     figure('LogNode.submit, raw entries of the same bytes', raw, 'entries/s', `${n.toLocaleString('en-US')} entries, ${cond}`);
-    const core = node as unknown as EventsCore;
-    if (typeof core.submitEvents !== 'function') {
-      process.stdout.write('# not measured: LogNode.submitEvents (packages/log) is not on this branch yet\n');
-      return;
+    for (const receipts of [false, true]) {
+      const events = await drive(n, EVENTS_PER_CALL, EVENT_CLIENTS, async (from, to, c) => {
+        const batch = producer.slice(from, to).map((b) => ({ event: parseEvent(b) }));
+        await node.submitEvents(`bench-${c}`, batch, { receipts });
+      });
+      figure(`LogNode.submitEvents (parseEvent${receipts ? ' + receipts' : ', no receipts'})`, events, 'events/s',
+        `${n.toLocaleString('en-US')} events, ${cond}; ${(events / raw).toFixed(2)}× the raw rate`);
     }
-    const submitEvents = core.submitEvents.bind(node);
-    const events = await drive(n, EVENTS_PER_CALL, EVENT_CLIENTS, async (from, to, c) => {
-      const batch = producer.slice(from, to).map((b) => ({ event: parseEvent(b) }));
-      await submitEvents(`bench-${c}`, batch, { receipts: true });
-    });
-    figure('LogNode.submitEvents (parseEvent + receipts)', events, 'events/s', `${n.toLocaleString('en-US')} events, ${cond}; ${(events / raw).toFixed(2)}× the raw rate`);
   } finally {
     await node.stop();
     await rm(dir, { recursive: true, force: true });
@@ -185,9 +176,7 @@ async function childMain(): Promise<void> {
   const tokensFile = join(dir, 'tokens.json');
   const token = await createToken(tokensFile, 'bench', { quota: { entriesPerMinute: 1e12 } });
   const node = await openNode(dir);
-  // The node serves events once it has submitEvents (then `events: node` alone will do).
-  const events = typeof (node as unknown as EventsCore).submitEvents === 'function' ? { events: node as unknown as ServedEvents } : {};
-  const server = await startLogServer({ node, ...events, listen: { host: '127.0.0.1', port: 0 }, tokens: await loadTokens(tokensFile) });
+  const server = await startLogServer({ node, events: node, listen: { host: '127.0.0.1', port: 0 }, tokens: await loadTokens(tokensFile) });
   process.on('message', (m: { cmd: 'stop' }) => {
     if (m.cmd !== 'stop') return;
     void (async () => {
@@ -198,11 +187,6 @@ async function childMain(): Promise<void> {
     })();
   });
   process.send?.({ type: 'ready', url: server.url, token } satisfies FromChild);
-}
-
-/** The tRPC procedure of the events router (answers `no-event-store` until the node has events). */
-interface EventsClient {
-  events: { submit: { mutate(input: { events: string[]; wait?: 'none'; receipts?: boolean }): Promise<{ indices: string[] }> } };
 }
 
 async function trpcPhase(producer: Uint8Array[], canonical: Uint8Array[], quick: boolean): Promise<void> {
@@ -231,19 +215,13 @@ async function trpcPhase(producer: Uint8Array[], canonical: Uint8Array[], quick:
     figure('tRPC log.submit, raw entries of the same bytes', raw, 'entries/s', `${n.toLocaleString('en-US')} entries (base64), ${cond}`);
     const decoder = new TextDecoder();
     const texts = producer.map((b) => decoder.decode(b));
-    const ev = clients.map((c) => c as unknown as EventsClient);
-    try {
-      await ev[0]!.events.submit.mutate({ events: texts.slice(0, 1), wait: 'none' });
-    } catch (e) {
-      const data = (e as { data?: { code?: string; cairnCode?: string } }).data;
-      if (data?.code !== 'NOT_FOUND' && data?.cairnCode !== 'no-event-store') throw e;
-      process.stdout.write('# not measured: tRPC events.submit has no event store to serve (LogNode.submitEvents is not on this branch yet)\n');
-      return;
+    for (const receipts of [false, true]) {
+      const rate = await drive(n, EVENTS_PER_CALL, EVENT_CLIENTS, async (from, to, c) => {
+        await clients[c]!.events.submit.mutate({ events: texts.slice(from, to), wait: 'none', receipts });
+      });
+      figure(`tRPC events.submit (${receipts ? 'receipts' : 'no receipts'})`, rate, 'events/s',
+        `${n.toLocaleString('en-US')} events as JSON text, ${cond}; ${(rate / raw).toFixed(2)}× the raw rate`);
     }
-    const rate = await drive(n, EVENTS_PER_CALL, EVENT_CLIENTS, async (from, to, c) => {
-      await ev[c]!.events.submit.mutate({ events: texts.slice(from, to), wait: 'none', receipts: true });
-    });
-    figure('tRPC events.submit (JSON text, receipts)', rate, 'events/s', `${n.toLocaleString('en-US')} events, ${cond}; ${(rate / raw).toFixed(2)}× the raw rate`);
   } finally {
     const stopped = next('stopped');
     proc.send({ cmd: 'stop' });
