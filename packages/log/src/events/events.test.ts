@@ -12,22 +12,23 @@ import type { EventInput } from './types.js';
 const RECEIPT_KEY = formatSignerKey(receiptKeyName(ORIGIN), new Uint8Array(32).fill(9));
 const ev = (user: string, o: Omit<EventInput, 'event'> = {}): EventInput => ({ event: authEvent(user), ...o });
 
-/** A counter-based random source: salts are distinct and reproducible. */
+/** A counter-based random source: each 32-byte salt it fills is distinct and reproducible. */
 function counterRandom() {
   let n = 0;
   return (b: Uint8Array) => {
-    n++;
     b.fill(0);
-    new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(0, n);
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    for (let off = 0; off + 32 <= b.length; off += 32) dv.setUint32(off, ++n);
     return b;
   };
 }
 
-async function started(o: Partial<LogNodeOptions> = {}, storage: MemoryStorage = memoryStorage()) {
+async function started(o: Partial<LogNodeOptions> & { defaultRandom?: boolean } = {}, storage: MemoryStorage = memoryStorage()) {
   let now = T0;
+  const { defaultRandom, ...rest } = o;
   const node = await LogNode.open({
     storage, signerKey: testKey(), logger: silentLogger, checkpointIntervalMs: 0, receiptSignerKey: RECEIPT_KEY,
-    clock: () => now, random: counterRandom(), ...o,
+    clock: () => now, ...(defaultRandom === true ? {} : { random: counterRandom() }), ...rest,
   });
   await node.start();
   return { node, storage, setNow: (t: number) => (now = t) };
@@ -347,6 +348,20 @@ test('an aborted batch still queued is dropped and uses no seq', async () => {
     release();
     assert.deepEqual((await first).seqs, [0n]);
     assert.deepEqual((await node.submitEvents('bastion', [ev('carol')])).seqs, [1n]);
+  } finally {
+    await node.stop();
+  }
+});
+
+test('a batch past one draw of salts (2048) still gets a distinct salt per event, with the default random source', async () => {
+  const { node } = await started({ defaultRandom: true });
+  try {
+    const event = authEvent('same');
+    const r = await node.submitEvents('bulk', Array.from({ length: 2100 }, () => ({ event })), { wait: 'checkpoint' });
+    const salts = new Set<string>();
+    for (const i of [0, 1, 2047, 2048, 2049, 2099]) salts.add(Buffer.from((await node.getEvent(r.indices[i]!))!.body!.salt).toString('hex'));
+    assert.equal(salts.size, 6);
+    assert.equal(new Set(r.leafHashes.map((h) => Buffer.from(h).toString('hex'))).size, 2100, 'identical events, distinct leaves');
   } finally {
     await node.stop();
   }

@@ -18,7 +18,7 @@
  * index): `u32 class_uid | source id (ASCII)`.
  */
 import { LogError } from '../errors.js';
-import { getU64, putU64 } from '../storage/keys.js';
+import { getU64, putU64, sourceIdBytes } from '../storage/keys.js';
 
 export const SALT_BYTES = 32;
 const KIND_BODY = 1;
@@ -51,7 +51,7 @@ export interface EventRecord {
 }
 
 function head(kind: number, r: Pick<EventRecord, 'seq' | 'accepted' | 'deadline' | 'source'>, rest: number): { b: Uint8Array; off: number } {
-  const src = utf8.encode(r.source);
+  const src = sourceIdBytes(r.source);
   const b = new Uint8Array(1 + 24 + 1 + src.length + rest);
   b[0] = kind;
   putU64(b, 1, r.seq);
@@ -141,7 +141,7 @@ export function decodeSourceState(source: string, b: Uint8Array | undefined): So
 
 /** The value of an `R` key: what retention rules match on. */
 export function encodeRetention(classUid: number, source: string): Uint8Array {
-  const s = utf8.encode(source);
+  const s = sourceIdBytes(source);
   const b = new Uint8Array(4 + s.length);
   new DataView(b.buffer).setUint32(0, classUid);
   b.set(s, 4);

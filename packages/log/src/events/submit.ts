@@ -24,6 +24,9 @@ import {
 } from './records.js';
 import type { EventInput } from './types.js';
 
+/** Salts drawn per call of the random source (2048 × 32 bytes = the getRandomValues limit). */
+const SALT_POOL = 2048;
+
 /** An idempotency key: 1–128 printable ASCII characters. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7e]{1,128}$/;
 
@@ -129,6 +132,8 @@ export async function planEvents(ctx: BuildContext, deps: EventDeps, source: str
   const deadline = (accepted + BigInt(Math.max(0, Math.ceil(deps.receiptMmdMs)))) / 1000n;
   let nextSeq = start.nextSeq;
   let index = ctx.start;
+  let pool: Uint8Array = new Uint8Array(0);
+  let poolAt = 0;
   const entries: Uint8Array[] = [];
   const leafHashes: Uint8Array[] = [];
   const ops: StorageOp[] = [];
@@ -185,7 +190,16 @@ export async function planEvents(ctx: BuildContext, deps: EventDeps, source: str
       continue;
     }
     const seq = nextSeq++;
-    const salt = deps.random(new Uint8Array(SALT_BYTES));
+    if (poolAt === pool.length) {
+      // One call per up to SALT_POOL salts (getRandomValues takes at most 65536 bytes; per-call
+      // overhead showed in profiles when each event drew its own).
+      const want = SALT_BYTES * Math.min(SALT_POOL, events.length - i);
+      pool = deps.random(new Uint8Array(want));
+      if (!(pool instanceof Uint8Array) || pool.length !== want) throw new LogError('config', 'the random source did not fill the buffer it was given');
+      poolAt = 0;
+    }
+    const salt = pool.subarray(poolAt, poolAt + SALT_BYTES);
+    poolAt += SALT_BYTES;
     const built = buildLeaf({ source, seq, event: e.event, salt, backend: deps.backend });
     const p: Pending = { index, seq, canonical: e.event.canonical, salt: built.salt, deadline };
     bySeq.set(seq, p);

@@ -37,7 +37,22 @@
  */
 import { HASH_SIZE } from '../constants.js';
 
-const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
+const encoder = new TextEncoder();
+const ascii = (s: string): Uint8Array => encoder.encode(s);
+
+/** Encoded source ids (each event builds several keys of its source; encoding showed in profiles). */
+const sourceBytes = new Map<string, Uint8Array>();
+const SOURCE_CACHE_MAX = 4096;
+/** The ASCII bytes of a source id (cached; callers must not modify them). */
+export function sourceIdBytes(source: string): Uint8Array {
+  let b = sourceBytes.get(source);
+  if (b === undefined) {
+    if (sourceBytes.size >= SOURCE_CACHE_MAX) sourceBytes.clear();
+    b = ascii(source);
+    sourceBytes.set(source, b);
+  }
+  return b;
+}
 const P_META = 0x4d; // 'M'
 const P_ENTRY = 0x45; // 'E'
 const P_BUNDLE = 0x42; // 'B'
@@ -149,7 +164,7 @@ export const EVENT_KEYS = { gte: Uint8Array.of(P_EVENT), lt: Uint8Array.of(P_EVE
 
 /** `S` + source id: the source's state. */
 export function sourceKey(source: string): Uint8Array {
-  const s = ascii(source);
+  const s = sourceIdBytes(source);
   const k = new Uint8Array(1 + s.length);
   k[0] = P_SOURCE;
   k.set(s, 1);
@@ -162,7 +177,7 @@ export const sourceOfKey = (key: Uint8Array): string => new TextDecoder().decode
 
 /** `Q` + source + 0x00 + seq. */
 export function seqKey(source: string, seq: bigint): Uint8Array {
-  const s = ascii(source);
+  const s = sourceIdBytes(source);
   const k = new Uint8Array(1 + s.length + 1 + 8);
   k[0] = P_SEQ;
   k.set(s, 1);
@@ -172,7 +187,7 @@ export function seqKey(source: string, seq: bigint): Uint8Array {
 
 /** `K` + source + 0x00 + idempotency key (printable ASCII). */
 export function idempotencyKey(source: string, key: string): Uint8Array {
-  const s = ascii(source);
+  const s = sourceIdBytes(source);
   const i = ascii(key);
   const k = new Uint8Array(1 + s.length + 1 + i.length);
   k[0] = P_IDEMPOTENCY;
