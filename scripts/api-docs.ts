@@ -106,7 +106,8 @@ export async function readSourceDocs(): Promise<SourceDocs> {
 function procedureDocs(src: SourceDocs, varName: string, prefix = '', out = new Map<string, string>()): Map<string, string> {
   for (const [key, entry] of src.routers.get(varName) ?? []) {
     if (entry.ref !== undefined && src.routers.has(entry.ref)) procedureDocs(src, entry.ref, `${prefix}${key}.`, out);
-    else out.set(prefix + key, entry.doc);
+    // A procedure defined elsewhere (`search: searchProcedure`) is documented where it is declared.
+    else out.set(prefix + key, entry.doc !== '' || entry.ref === undefined ? entry.doc : (src.consts.get(entry.ref) ?? ''));
   }
   return out;
 }

@@ -50,6 +50,8 @@ export type ApiErrorCode =
   | 'forbidden'
   | 'invalid-event'
   | 'no-event-store'
+  | 'bad-query'
+  | 'no-search-index'
   | EventStoreErrorCode;
 
 /**
@@ -114,6 +116,9 @@ export const ERROR_TABLE: Readonly<Record<LogApiErrorCode, ErrorRule>> = {
   'not-an-event': NOT_FOUND,
   erased: { status: 410, trpc: 'NOT_FOUND' },
   'no-event-store': NOT_FOUND,
+  // Search: a query that does not parse (the message points at the column), a log without an index.
+  'bad-query': BAD_REQUEST,
+  'no-search-index': NOT_FOUND,
   'no-receipt-key': { status: 503, trpc: 'SERVICE_UNAVAILABLE', publicMessage: 'the log has no receipt key' },
   // Authentication and roles.
   unauthorized: { status: 401, trpc: 'UNAUTHORIZED' },

@@ -11,6 +11,7 @@
  *   (with `retryAfterMs`), `entry-too-large`, `too-many-entries` or `stopping` without storing
  *   anything.
  */
+import type { Query } from '@cairn/index/query';
 
 /** A signed checkpoint as the log holds it. `note` is the exact signed note text. */
 export interface ServedCheckpoint {
@@ -164,4 +165,19 @@ export interface ServedEventSource {
   readonly source: string;
   readonly nextSeq: bigint;
   readonly lastIndex: bigint | undefined;
+}
+
+/**
+ * The search index of a log's events (`EventIndex` of @cairn/index satisfies it): where matching
+ * events are, newest first, below `before`. Untrusted: the `events.search` procedure re-checks
+ * every hit on the event itself and proves it. `recheck` (optional) tells the index to look again
+ * at hits whose event turned out erased.
+ */
+export interface ServedSearch {
+  search(query: Query, opts: { limit: number; before?: bigint; signal?: AbortSignal }): Promise<{
+    readonly hits: readonly { readonly index: bigint }[];
+    readonly next?: bigint | undefined;
+    readonly indexedTo: bigint;
+  }>;
+  recheck?(indices: readonly bigint[]): Promise<unknown>;
 }

@@ -22,7 +22,7 @@ import { httpStatusOf, retryAfterSecondsOf } from './errors.js';
 import { createTilesHandler, normalizePrefix } from './http/tiles.js';
 import { logReadiness, serveHealth } from './http/health.js';
 import { apiRouter } from './router.js';
-import type { ServedEvents, ServedLog } from './served-log.js';
+import type { ServedEvents, ServedLog, ServedSearch } from './served-log.js';
 import type { ApiContext, ApiLogger } from './trpc.js';
 
 /** Where tRPC is served. */
@@ -41,6 +41,8 @@ export interface LogServerOptions {
   readonly node: ServedLog;
   /** The log's event store (a `LogNode` is one): serves the `events` procedures. */
   readonly events?: ServedEvents | undefined;
+  /** The event index (`EventIndex` of @cairn/index): serves `events.search`. */
+  readonly search?: ServedSearch | undefined;
   /** Port 0 picks a free port; the returned `url` has the real one. */
   readonly listen: { readonly host: string; readonly port: number };
   /** Serve HTTPS with this PEM certificate chain and key (default: plain HTTP); swap it later with `setTls`. */
@@ -114,6 +116,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
     createContext: ({ req }): ApiContext => ({
       node: opts.node,
       events: opts.events,
+      search: opts.search,
       tokens: opts.tokens,
       authorization: req.headers.authorization,
       logger: opts.logger,

@@ -11,7 +11,7 @@
  * 429/503, `data.retryAfterSeconds`.
  */
 import { initTRPC } from '@trpc/server';
-import type { ServedEvents, ServedLog } from './served-log.js';
+import type { ServedEvents, ServedLog, ServedSearch } from './served-log.js';
 import type { TokenAuthenticator, TokenRole } from './auth.js';
 import { ApiError, ERROR_TABLE, errorCodeOf, retryAfterSecondsOf, toTRPCError } from './errors.js';
 
@@ -27,6 +27,8 @@ export interface ApiContext {
   readonly node: ServedLog;
   /** The log's event store (undefined: the `events` procedures answer `no-event-store`). */
   readonly events?: ServedEvents | undefined;
+  /** The event index (undefined: `events.search` answers `no-search-index`). */
+  readonly search?: ServedSearch | undefined;
   /** Submission credentials; without them every submission is refused. */
   readonly tokens: TokenAuthenticator | undefined;
   /** The request's `Authorization` header, if any. */

@@ -116,11 +116,23 @@ const structured: Record<string, fc.Arbitrary<unknown>> = {
   'events.get': withExtra(fc.record({ index: decimal })),
   'events.prove': withExtra(fc.record({ index: decimal })),
   'events.erase': withExtra(fc.record({ indices: fc.array(decimal, { maxLength: 3 }), reason: fc.oneof(fc.constant('fuzz'), fc.string({ maxLength: 20 })) })),
+  'events.search': withExtra(fc.record({
+    query: fc.oneof(
+      fc.constantFrom('*', 'actor:alice', 'time>=2026-11-01 NOT class:authentication', '(a OR', 'src_ip:::1', '"x', 'actor:"\\"', '('.repeat(40)),
+      fc.array(fc.constantFrom('actor:', 'alice', ' ', '(', ')', '"', 'OR', 'AND', 'NOT', 'time>', 'now-7d', 'class:', 'x*', '\\'), { maxLength: 30 }).map((a) => a.join('')),
+      fc.string({ maxLength: 60 }),
+    ),
+    limit: opt(fc.oneof(fc.integer({ min: -1, max: 120 }), fc.double())),
+    before: opt(decimal),
+  })),
   misbehaviour: fc.oneof(fc.constant(undefined), withExtra(fc.record({ origin: opt(fc.string({ maxLength: 40 })), limit: opt(fc.oneof(fc.integer(), fc.double())) }))),
 };
 
+/** An index that knows nothing: `events.search` still parses every query and checks every bound. */
+const EMPTY_INDEX = { search: async () => ({ hits: [], indexedTo: 0n }) };
+
 const LOG_PROCEDURES = ['submit', 'checkpoint', 'cosignedCheckpoint', 'entry', 'entries', 'inclusionProof', 'consistencyProof', 'proofBundle', 'status', 'noSuchProcedure',
-  'events.submit', 'events.get', 'events.prove', 'events.erase', 'events.sources', 'events.receiptKey'];
+  'events.submit', 'events.get', 'events.prove', 'events.erase', 'events.sources', 'events.receiptKey', 'events.search'];
 const WITNESS_PROCEDURES = ['status', 'misbehaviour', 'noSuchProcedure'];
 
 export interface TrpcInput {
@@ -156,7 +168,7 @@ export const trpcTarget: FuzzTarget<TrpcInput> = {
     try {
       if (c.router === 'log') {
         const node = await fakeLog();
-        const caller = createApiCaller({ node, events, tokens: TOKENS, authorization: c.authorization }) as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
+        const caller = createApiCaller({ node, events, search: EMPTY_INDEX, tokens: TOKENS, authorization: c.authorization }) as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
         const [sub, proc] = c.procedure.startsWith('events.') ? ['events', c.procedure.slice(7)] : ['log', c.procedure];
         result = await caller[sub]![proc]!(c.input);
       } else {

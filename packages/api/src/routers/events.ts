@@ -10,6 +10,7 @@
  * | `erase` | admin | what was erased, and the index of the erasure record |
  * | `sources` | reader or admin | every source's next sequence number and last index |
  * | `receiptKey` | public | the verifier key of the log's receipt key |
+ * | `search` | reader or admin | hits of a query over the event index, each with its event proof (search.ts) |
  *
  * Events travel as the JSON text of one OCSF event each and are parsed here with `parseEvent`
  * (strict JSON, OCSF validation, RFC 8785 canonical bytes) before the node sees them; one invalid
@@ -27,6 +28,7 @@ import { adminProcedure, authedProcedure, publicProcedure, readerProcedure, rout
 import type { ServedEventInput, ServedEvents } from '../served-log.js';
 import { decimalSchema, MAX_SUBMIT_ENTRIES, waitSchema } from '../schemas.js';
 import { latestCheckpoint } from './log.js';
+import { searchProcedure } from './search.js';
 
 /** Most events one `submit` call may carry (as many as entries). */
 export const MAX_SUBMIT_EVENTS = MAX_SUBMIT_ENTRIES;
@@ -219,6 +221,8 @@ export const eventsRouter = router({
     if (vkey === undefined) throw new ApiError('no-receipt-key', 'the log has no receipt key');
     return { vkey };
   }),
+
+  search: searchProcedure,
 });
 
 /** The type of {@link eventsRouter}. */
