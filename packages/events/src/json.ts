@@ -94,8 +94,8 @@ export function parseJsonDetailed(bytes: Uint8Array, limits: JsonLimits): Parsed
   // (canonical numbers, caps, no escaped surrogates) and counts the keys; then the native parser
   // builds the value, and the same key count proves that no object repeated a key. Whatever the
   // scan is unsure of, JSON.parse refuses, or a lost key takes the exact path, which names the
-  // error. Both paths accept the same inputs and give the same values (json.test.ts checks the
-  // fast path against the exact parser alone on random inputs).
+  // error. Both paths accept the same inputs and give the same values (fast-path.test.ts checks
+  // the fast path against the exact parser alone on random inputs).
   const scanned = scan(text, limits);
   if (scanned !== undefined) {
     let v: JsonValue | undefined;
@@ -144,10 +144,11 @@ const FRAME_ARRAY = 2;
  * Scans JSON text for what the strict grammar adds to JSON.parse's, building nothing. Returns
  * the number of object keys in the text (and whether it has no whitespace and no escape) when it
  * found nothing wrong, undefined when it found something or was not sure (the exact parser then
- * decides). It checks: depth, key and string lengths (the
- * raw length, never less than the decoded one), array lengths, keys per object, every number in
- * canonical form and a safe integer, no `\u` escape of a surrogate (a pair is declined too: the
- * exact parser accepts it). It does not check the grammar: JSON.parse does, on the same text.
+ * decides). It checks: depth, key and string lengths (the raw length, never less than the
+ * decoded one), array lengths, keys per object, every number in canonical form and a safe
+ * integer, no `\u` escape of a surrogate (a pair is declined too: the exact parser accepts it).
+ * It does not check the grammar: JSON.parse does, on the same text, and on valid JSON this scan
+ * reads every token right.
  */
 function scan(s: string, limits: JsonLimits): { keys: number; plain: boolean } | undefined {
   const n = s.length;
