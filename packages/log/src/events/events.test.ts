@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { commitEvent, openReceipt, parseEvent, parseLeaf, receiptKeyName } from '@cairn/events';
 import { formatSignerKey, parseVerifierKey } from '@cairn/formats';
+import { nodeEd25519 } from '@cairn/formats/node';
 import { leafHash, verifyInclusion } from '@cairn/merkle';
 import { LogNode, type LogNodeOptions } from '../node.js';
 import { memoryStorage, type MemoryStorage } from '../storage/memory.js';
@@ -362,6 +363,31 @@ test('a batch past one draw of salts (2048) still gets a distinct salt per event
     for (const i of [0, 1, 2047, 2048, 2049, 2099]) salts.add(Buffer.from((await node.getEvent(r.indices[i]!))!.body!.salt).toString('hex'));
     assert.equal(salts.size, 6);
     assert.equal(new Set(r.leafHashes.map((h) => Buffer.from(h).toString('hex'))).size, 2100, 'identical events, distinct leaves');
+  } finally {
+    await node.stop();
+  }
+});
+
+test('receipts are signed with the configured Ed25519 backend (node:crypto unless given)', async () => {
+  let signed = 0;
+  const counting = {
+    ...nodeEd25519,
+    name: 'counting',
+    signer: (seed: Uint8Array) => {
+      const sign = nodeEd25519.signer(seed);
+      const isReceiptKey = seed.every((b) => b === 9); // RECEIPT_KEY's seed (the checkpoint key signs too)
+      return (msg: Uint8Array) => {
+        if (isReceiptKey) signed++;
+        return sign(msg);
+      };
+    },
+  };
+  const { node } = await started({ ed25519: counting });
+  try {
+    const before = signed;
+    const r = await node.submitEvents('bastion', [ev('alice'), ev('bob')], { receipts: true });
+    assert.equal(signed - before, 2, 'one signature per receipt through the given backend');
+    openReceipt(r.receipts![0]!, parseVerifierKey(node.receiptVerifierKey!));
   } finally {
     await node.stop();
   }

@@ -6,6 +6,7 @@
  */
 import { receiptKeyName, signReceipt } from '@cairn/events';
 import { parseSignerKey, verifierKeyFromSigner, ALG_ED25519, type Ed25519Backend, type Signer } from '@cairn/formats';
+import { nodeEd25519 } from '@cairn/formats/node';
 import { LogError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Sequencer } from '../sequencer.js';
@@ -26,9 +27,12 @@ export interface ReceiptKey {
 
 /**
  * Parses the receipt signer key; LogError 'config' unless it is a valid Ed25519 key named
- * `<origin>/receipt` (so it can never be the checkpoint key).
+ * `<origin>/receipt` (so it can never be the checkpoint key). Signs with node:crypto unless
+ * another backend is given (as the checkpoint key: identity.ts); the portable one was 3–4× slower
+ * per event under load (docs/benchmarks.md, "Audit events").
  */
-export function receiptKey(text: string, origin: string, ed25519: Ed25519Backend | undefined): ReceiptKey {
+export function receiptKey(text: string, origin: string, backend: Ed25519Backend | undefined): ReceiptKey {
+  const ed25519 = backend ?? nodeEd25519;
   let want: string;
   try {
     want = receiptKeyName(origin);
@@ -38,8 +42,8 @@ export function receiptKey(text: string, origin: string, ed25519: Ed25519Backend
   let signer: Signer;
   let verifierKey: string;
   try {
-    signer = parseSignerKey(text, ed25519 === undefined ? {} : { ed25519 });
-    verifierKey = verifierKeyFromSigner(text, ALG_ED25519, ed25519 === undefined ? {} : { ed25519 });
+    signer = parseSignerKey(text, { ed25519 });
+    verifierKey = verifierKeyFromSigner(text, ALG_ED25519, { ed25519 });
   } catch (cause) {
     throw new LogError('config', `receiptSignerKey is not a valid Ed25519 signer key: ${(cause as Error).message}`, { cause });
   }
