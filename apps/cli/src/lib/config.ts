@@ -23,7 +23,8 @@
  * Hostile input is bounded: the file is read only up to {@link MAX_CONFIG_BYTES}; it must be
  * UTF-8; YAML aliases (`*x`, the "billion laughs" expansion), several documents, unknown tags and
  * duplicate keys (YAML or JSON) are refused; lists and strings have caps. Errors name the file
- * and the field, e.g. `log.yaml: witness[1]: expected a non-empty string`.
+ * and the field, e.g. `log.yaml: witness[1]: expected a string`, `log.yaml: unknown key "witnesses"
+ * (did you mean "witness"?)`.
  */
 import { open } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
