@@ -76,7 +76,10 @@ producer is a source of --tokens (a writer token, or with --ingest-client-ca a c
 certificate whose subject \`cairn log sources add --client-cert-subject\` mapped); it writes only
 as that source. An answer of 200 means the events are fsync'd; a resent batch adds nothing.
 --ingest-tls-cert/--ingest-tls-key serve it over HTTPS (reloaded on SIGHUP). The bounds flags
-apply to both listeners. See docs/operations.md ("Ingestion listener") and docs/ingest/.
+apply to both listeners. --ingest-syslog-listen HOST:PORT receives RFC 5424 syslog framed by
+octet counting, over TLS (RFC 5425) when --ingest-tls-cert is given; its connections write as
+--ingest-syslog-source NAME (plain TCP has no credential: bind it to a trusted network), or as the
+source of their client certificate. Syslog has no acknowledgement. See docs/operations.md ("Ingestion listener") and docs/ingest/.
 
 ${LOG_OUTPUT_HELP}
 
@@ -204,12 +207,12 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     let ingest: RunningIngest | undefined;
     if (ingestSettings !== undefined) {
       try {
-        ingest = await startIngestListener({ settings: ingestSettings, values, sink: node, tokens: tokens!, bounds, requestDefaultMs: DEFAULT_REQUEST_TIMEOUT_MS, logger });
+        ingest = await startIngestListener({ settings: ingestSettings, values, sink: node, tokens, bounds, requestDefaultMs: DEFAULT_REQUEST_TIMEOUT_MS, logger });
       } catch (e) {
         await server.close();
         await node.stop();
         await host?.stop();
-        throw new CommandFailure(`cannot listen on ${values['ingest-listen']}: ${(e as Error).message}`, EXIT_IO);
+        throw new CommandFailure(`cannot listen on ${values['ingest-listen'] ?? values['ingest-syslog-listen']}: ${(e as Error).message}`, EXIT_IO);
       }
     }
     const size = node.latestCheckpoint()?.size ?? 0n;
@@ -231,7 +234,11 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     }
     if (witnesses.length > 0) out.say(`quorum ${quorum ?? witnesses.length} of ${witnesses.length}`);
     if (ingest !== undefined) {
-      out.say(`cairn ingest listening on ${ingest.url} (POST /k8s/audit, /v1/logs, /events)`, { ingestUrl: ingest.url });
+      if (ingest.url !== undefined) out.say(`cairn ingest listening on ${ingest.url} (POST /k8s/audit, /v1/logs, /events)`, { ingestUrl: ingest.url });
+      if (ingest.syslog !== undefined) {
+        const src = ingestSettings?.syslog?.source;
+        out.say(`cairn syslog listening on ${ingest.syslog.url} (RFC 5424, octet counting; as source ${src ?? 'of the client certificate'}; no acknowledgement)`, { syslogUrl: ingest.syslog.url });
+      }
       if (ingestSettings?.tls !== undefined) out.say(`ingest tls certificate ${values['ingest-tls-cert']} (serial ${leafSerial(ingestSettings.tls)}), reloaded on SIGHUP`);
       if (ingestSettings?.clientCa !== undefined) out.say(`ingest client certificates from ${values['ingest-client-ca']} (subjects mapped in ${values.tokens})`);
     }

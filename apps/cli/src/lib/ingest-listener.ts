@@ -10,7 +10,9 @@
  * `--headers-timeout`, `--request-timeout`) apply to both listeners.
  */
 import { DEFAULT_CLOSE_GRACE_MS, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp, type HttpListener, type TlsMaterial, type TokenAuthenticator } from '@cairn/api';
-import { createIngestHandler, type IngestHandler, type IngestLogger, type IngestSink } from '@cairn/ingest/listener';
+import { readFile } from 'node:fs/promises';
+import { IngestError, parseSyslogRules, type SyslogRules } from '@cairn/ingest';
+import { createIngestHandler, startSyslogListener, type IngestHandler, type IngestLogger, type IngestSink, type SyslogListener } from '@cairn/ingest/listener';
 import { UsageError } from '../command.js';
 import { parseListen, type Listen } from './options.js';
 import { readCaFile, readTlsFlags, reloadTls } from './tls.js';
@@ -22,6 +24,9 @@ export const ingestOptions = {
   'ingest-tls-cert': { type: 'string', value: 'FILE', description: 'serve the ingestion listener over HTTPS with this PEM certificate chain (with --ingest-tls-key; reloaded on SIGHUP)' },
   'ingest-tls-key': { type: 'string', value: 'FILE', description: 'PEM private key of --ingest-tls-cert (reloaded on SIGHUP)' },
   'ingest-client-ca': { type: 'string', value: 'FILE', description: 'authenticate producers by client certificates this PEM CA issued (subjects mapped with `cairn log sources add --client-cert-subject`)' },
+  'ingest-syslog-listen': { type: 'string', value: 'HOST:PORT', description: 'also receive syslog (RFC 5424, octet counting) over TCP, or over TLS (RFC 5425) with --ingest-tls-cert/key' },
+  'ingest-syslog-source': { type: 'string', value: 'NAME', description: 'the source syslog connections write as (required without --ingest-client-ca; plain TCP has no credential)' },
+  'ingest-syslog-rules': { type: 'string', value: 'FILE', description: 'syslog mapping rules (JSON; default: the built-in sshd and sudo rules, unmatched messages dropped)' },
 } as const;
 
 /** The values of {@link ingestOptions}. */
@@ -30,37 +35,78 @@ export interface IngestValues {
   'ingest-tls-cert'?: string | undefined;
   'ingest-tls-key'?: string | undefined;
   'ingest-client-ca'?: string | undefined;
+  'ingest-syslog-listen'?: string | undefined;
+  'ingest-syslog-source'?: string | undefined;
+  'ingest-syslog-rules'?: string | undefined;
 }
 
 /** The checked ingestion settings, or undefined without --ingest-listen. */
 export interface IngestSettings {
-  readonly listen: Listen;
+  /** The HTTP listener (undefined: syslog only). */
+  readonly listen: Listen | undefined;
   readonly tls: TlsMaterial | undefined;
   readonly clientCa: string | undefined;
+  readonly syslog: { readonly listen: Listen; readonly source: string | undefined; readonly rules: SyslogRules | undefined } | undefined;
 }
 
 /** Validates the ingestion flags (UsageError naming the flag). */
 export async function parseIngestOptions(values: IngestValues, hasTokens: boolean): Promise<IngestSettings | undefined> {
   const listenValue = values['ingest-listen'];
-  if (listenValue === undefined) {
-    for (const f of ['ingest-tls-cert', 'ingest-tls-key', 'ingest-client-ca'] as const) {
-      if (values[f] !== undefined) throw new UsageError(`--${f} needs --ingest-listen`);
+  const syslogValue = values['ingest-syslog-listen'];
+  if (listenValue === undefined && syslogValue === undefined) {
+    for (const f of ['ingest-tls-cert', 'ingest-tls-key', 'ingest-client-ca', 'ingest-syslog-source', 'ingest-syslog-rules'] as const) {
+      if (values[f] !== undefined) throw new UsageError(`--${f} needs --ingest-listen or --ingest-syslog-listen`);
     }
     return undefined;
   }
-  const listen = parseListen('--ingest-listen', listenValue);
+  if (syslogValue === undefined) {
+    for (const f of ['ingest-syslog-source', 'ingest-syslog-rules'] as const) {
+      if (values[f] !== undefined) throw new UsageError(`--${f} needs --ingest-syslog-listen`);
+    }
+  }
+  const listen = listenValue === undefined ? undefined : parseListen('--ingest-listen', listenValue);
   const tls = await readTlsFlags({ 'tls-cert': values['ingest-tls-cert'], 'tls-key': values['ingest-tls-key'] }, 'ingest-');
   const caFile = values['ingest-client-ca'];
   if (caFile !== undefined && tls === undefined) throw new UsageError('--ingest-client-ca needs --ingest-tls-cert and --ingest-tls-key (client certificates travel over TLS)');
   const clientCa = caFile === undefined ? undefined : await readCaFile('--ingest-client-ca', caFile);
-  if (!hasTokens) throw new UsageError('--ingest-listen needs --tokens: every producer is a source of the tokens file (a writer token, or a client certificate subject)');
-  return { listen, tls, clientCa };
+  let syslog: IngestSettings['syslog'];
+  if (syslogValue !== undefined) {
+    const source = values['ingest-syslog-source'];
+    if (source !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(source)) {
+      throw new UsageError('--ingest-syslog-source must be 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit');
+    }
+    if (source === undefined && clientCa === undefined) {
+      throw new UsageError('--ingest-syslog-listen needs --ingest-syslog-source NAME (the source its connections write as), or --ingest-client-ca to take it from client certificates');
+    }
+    let rules: SyslogRules | undefined;
+    const rulesFile = values['ingest-syslog-rules'];
+    if (rulesFile !== undefined) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(rulesFile);
+      } catch (e) {
+        throw new UsageError(`--ingest-syslog-rules: cannot read ${rulesFile}: ${(e as Error).message}`);
+      }
+      try {
+        rules = parseSyslogRules(bytes);
+      } catch (e) {
+        if (e instanceof IngestError) throw new UsageError(`--ingest-syslog-rules: ${rulesFile}: ${e.message}`);
+        throw e;
+      }
+    }
+    syslog = { listen: parseListen('--ingest-syslog-listen', syslogValue), source, rules };
+  }
+  if (listen !== undefined && !hasTokens) throw new UsageError('--ingest-listen needs --tokens: every producer is a source of the tokens file (a writer token, or a client certificate subject)');
+  if (clientCa !== undefined && !hasTokens) throw new UsageError('--ingest-client-ca needs --tokens (the file that maps certificate subjects to sources)');
+  return { listen, tls, clientCa, syslog };
 }
 
 /** A running ingestion listener. */
 export interface RunningIngest {
-  readonly url: string;
+  /** The HTTP listener's URL, when there is one. */
+  readonly url: string | undefined;
   readonly handler: IngestHandler;
+  readonly syslog: SyslogListener | undefined;
   /** SIGHUP: re-reads --ingest-tls-cert/--ingest-tls-key (a bad pair is logged, the old one kept). */
   reloadTls(logger: { info(msg: string, fields?: Record<string, unknown>): void; error(msg: string, fields?: Record<string, unknown>): void }): Promise<void>;
   close(): Promise<void>;
@@ -71,7 +117,7 @@ export async function startIngestListener(opts: {
   settings: IngestSettings;
   values: IngestValues;
   sink: IngestSink;
-  tokens: TokenAuthenticator;
+  tokens: TokenAuthenticator | undefined;
   bounds: ListenerBounds;
   requestDefaultMs: number;
   logger: IngestLogger;
@@ -80,12 +126,49 @@ export async function startIngestListener(opts: {
   const handler = createIngestHandler({
     sink: opts.sink,
     auth: tokens,
-    ...(settings.clientCa === undefined ? {} : { certificateSource: (subject: string) => tokens.sourceOfCertificate(subject) }),
+    ...(settings.clientCa === undefined || tokens === undefined ? {} : { certificateSource: (subject: string) => tokens.sourceOfCertificate(subject) }),
     logger: opts.logger,
   });
+  let listener: HttpListener | undefined;
+  let syslog: SyslogListener | undefined;
+  try {
+    if (settings.listen !== undefined) listener = await startHttp(opts, settings.listen, handler);
+    if (settings.syslog !== undefined) {
+      syslog = await startSyslogListener({
+        listen: settings.syslog.listen, sink: opts.sink, source: settings.syslog.source, logger: opts.logger,
+        ...(settings.syslog.rules === undefined ? {} : { rules: settings.syslog.rules }),
+        ...(settings.tls === undefined ? {} : { tls: { ...settings.tls, clientCa: settings.clientCa } }),
+        ...(settings.clientCa === undefined || tokens === undefined ? {} : { certificateSource: (subject: string) => tokens.sourceOfCertificate(subject) }),
+        ...(opts.bounds.maxConnections === undefined ? {} : { maxConnections: opts.bounds.maxConnections }),
+      });
+    }
+  } catch (e) {
+    await listener?.close();
+    throw e;
+  }
+  const running = listener;
+  return {
+    url: listener?.url,
+    handler,
+    syslog,
+    async reloadTls(logger) {
+      if (settings.tls === undefined) return;
+      const files = { 'tls-cert': opts.values['ingest-tls-cert'], 'tls-key': opts.values['ingest-tls-key'] };
+      const targets = { setTls: (t: TlsMaterial) => { running?.setTls(t); syslog?.setTls(t); } };
+      await reloadTls(targets, files, logger, 'ingest-');
+    },
+    close: async () => {
+      await syslog?.close();
+      await running?.close();
+    },
+  };
+}
+
+async function startHttp(opts: Parameters<typeof startIngestListener>[0], listen: Listen, handler: IngestHandler): Promise<HttpListener> {
+  const { settings } = opts;
   const requestTimeoutMs = opts.bounds.requestTimeoutMs ?? opts.requestDefaultMs;
-  const listener: HttpListener = await listenHttp({
-    listen: settings.listen,
+  return listenHttp({
+    listen,
     handle: handler,
     requestTimeoutMs,
     headersTimeoutMs: opts.bounds.headersTimeoutMs ?? Math.min(DEFAULT_HEADERS_TIMEOUT_MS, requestTimeoutMs),
@@ -96,13 +179,4 @@ export async function startIngestListener(opts: {
     clientCa: settings.clientCa,
     logger: opts.logger,
   });
-  return {
-    url: listener.url,
-    handler,
-    async reloadTls(logger) {
-      if (settings.tls === undefined) return;
-      await reloadTls(listener, { 'tls-cert': opts.values['ingest-tls-cert'], 'tls-key': opts.values['ingest-tls-key'] }, logger, 'ingest-');
-    },
-    close: () => listener.close(),
-  };
 }

@@ -23,3 +23,7 @@ export {
   certificateSubject, createIngestHandler, INGEST_PATHS, otlpKey,
   type IngestCounters, type IngestHandler, type IngestHandlerOptions,
 } from './handler.js';
+export {
+  startSyslogListener, MAX_SYSLOG_BATCH, DEFAULT_SYSLOG_IDLE_MS, DEFAULT_SYSLOG_MAX_CONNECTIONS,
+  type SyslogCounters, type SyslogListener, type SyslogListenerOptions,
+} from './syslog-server.js';
