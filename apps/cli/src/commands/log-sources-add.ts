@@ -19,8 +19,8 @@ mode 0600) and prints the token once: the producer sends it as "Authorization: B
 
 With --client-cert-subject S it records that a client certificate with subject S, issued by the
 CA of --ingest-client-ca, is the source; no token is issued. S is the certificate's subject as
-TYPE=value pairs in the certificate's order joined by commas, e.g. CN=rsyslog.example.org,O=Example
-(\`openssl x509 -noout -subject -nameopt sep_comma_plus,dn_rev -in cert.pem\` prints it after "subject=").
+TYPE=value pairs in the certificate's order joined by commas, e.g. O=Example,CN=rsyslog.example.org
+(\`openssl x509 -noout -subject -nameopt sep_comma_plus -in cert.pem\` prints it after "subject=").
 
 A source writes only as itself: the ingestion listener takes the source from the credential,
 never from the request. A running log re-reads the tokens file when it changes (and on SIGHUP).
