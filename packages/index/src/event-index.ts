@@ -54,6 +54,8 @@ export interface SqlQueryable {
 export const DEFAULT_BATCH_SIZE = 500;
 /** Most events per batch (16 bound values per row stay far below PostgreSQL's 65,535). */
 export const MAX_BATCH_SIZE = 2000;
+/** Store reads in flight at once while a batch is read. */
+export const READ_CONCURRENCY = 32;
 /** Hits per page unless asked. */
 export const DEFAULT_SEARCH_LIMIT = 100;
 /** Most hits per page. */
@@ -176,13 +178,17 @@ export class EventIndex {
       const to = cursor + BigInt(this.batchSize) < size ? cursor + BigInt(this.batchSize) : size;
       const rows: EventFields[] = [];
       let skipped = 0;
-      for (let i = cursor; i < to; i++) {
-        const e = await storeCall(() => this.store.getEvent(i));
-        if (e === undefined || e.body === undefined) continue; // not an event, or erased
-        if (e.index !== i) throw new IndexError('store', `the store answered index ${e.index} for ${i}`);
-        const f = extractFields(e);
-        if (f === undefined) skipped++;
-        else rows.push(f);
+      for (let from = cursor; from < to; from += BigInt(READ_CONCURRENCY)) {
+        const n = Number(to - from < BigInt(READ_CONCURRENCY) ? to - from : BigInt(READ_CONCURRENCY));
+        const got = await storeCall(() => Promise.all(Array.from({ length: n }, (_, k) => this.store.getEvent(from + BigInt(k)))));
+        for (let k = 0; k < n; k++) {
+          const e = got[k];
+          if (e === undefined || e.body === undefined) continue; // not an event, or erased
+          if (e.index !== from + BigInt(k)) throw new IndexError('store', `the store answered index ${e.index} for ${from + BigInt(k)}`);
+          const f = extractFields(e);
+          if (f === undefined) skipped++;
+          else rows.push(f);
+        }
       }
       await this.commitBatch(cursor, to, rows, rows.flatMap((f) => f.erases), skipped);
       await this.opts.hooks?.afterBatch?.(cursor, to);

@@ -14,6 +14,8 @@
  *   getEvent: (i) => node.getEvent(i),
  * });
  * await index.catchUp();                                    // batches of rows + cursor, one transaction each
+ * const follower = startFollower(index);                    // and from now on, keep up
+ * node.onCheckpoint(() => follower.notify());
  * const page = await index.search('actor:alice class:api_activity time>=now-7d', { now: Date.now(), limit: 100 });
  * // page.hits: [{ index, source, seq, time, classUid }] newest first; page.next: the cursor of the next page
  * try { parseQuery('actor:alice AND (') } catch (e) { if (e instanceof QueryError) console.log(formatQueryError('actor:alice AND (', e)) }
@@ -23,4 +25,5 @@ export * from './language.js';
 export { compileWhere, type SqlWhere } from './sql.js';
 export { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 export * from './event-index.js';
+export { startFollower, DEFAULT_FOLLOW_INTERVAL_MS, type Follower, type FollowerOptions } from './follower.js';
 export { openPglite } from './pglite.js';
