@@ -12,7 +12,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogClient } from '@cairn/client';
-import { cli, makeCluster, policyText, type Cluster } from './harness.js';
+import { spawn } from 'node:child_process';
+import { cli, makeCluster, policyText, until, type Cluster } from './harness.js';
+import { cliArgs, REPO_ROOT } from '../helpers/cli.js';
 
 const ORIGIN = 'e2e.example/events';
 /** Personal data that must never leave the event store. */
@@ -143,5 +145,23 @@ describe('audit events end to end (log + witness processes)', () => {
     const k = await c.log.refuse({ data: join(c.dir, 'other-data'), extra: ['--receipt-key', c.log.keyFile] });
     assert.equal(k.code, 2, k.stderr);
     assert.match(k.stderr, /the receipt key of this log must be named \\?"e2e\.example\/events\/receipt\\?"/);
+  });
+
+  test('events submit from a pipe held open sends each line promptly (--linger), before the input ends', async () => {
+    const child = spawn(process.execPath, cliArgs(['events', 'submit', '--url', c.log.url, '--token', c.log.token, '--linger', '50', '-']),
+      { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      const [first] = events();
+      child.stdin.write(first!.replace(SECRETS[0]!, 'pipe-user') + '\n');
+      await until('the index of the first line, with the pipe still open', () => /^\d+\n/.test(out));
+      child.stdin.end();
+      assert.equal(await exited, 0);
+      assert.equal(out.trim().split('\n').length, 1);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

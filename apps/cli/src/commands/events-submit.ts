@@ -29,6 +29,9 @@ const MAX_RETRIES = 8;
 /** Invalid lines listed in one failure message. */
 const MAX_LISTED = 20;
 const WAIT_MODES = ['none', 'checkpoint', 'cosigned'] as const;
+/** How long a partial batch waits for more lines (a pipe held open). */
+const DEFAULT_LINGER_MS = 200;
+const MAX_LINGER_MS = 60_000;
 type WaitMode = (typeof WAIT_MODES)[number];
 
 interface Line {
@@ -45,7 +48,9 @@ export const eventsSubmit = defineCommand({
   details: `
 Reads FILE (or standard input for -): one OCSF event per line, as JSON (blank lines are
 skipped). Each line is validated before anything is sent, with the log's own rules (strict JSON,
-OCSF 1.x classes, canonical numbers, size caps). A batch (--batch lines) that holds an invalid
+OCSF 1.x classes, canonical numbers, size caps). Lines go out in batches, in order: a batch is
+sent when it has --batch lines, when --linger milliseconds pass without it filling (so lines from
+a pipe held open, \`tail -f\`, are sent promptly), and at the end. A batch that holds an invalid
 line is not sent at all: the run stops and names each invalid line of that batch by line number
 and JSON path, e.g. "line 7: $.src_endpoint.ip: not an IPv4 or IPv6 address (bad-ip)"; batches
 before it were logged and their indices printed.
@@ -69,6 +74,7 @@ invalid or the log refused a batch, 2 for usage errors, 3 when the log could not
     token: { type: 'string', value: 'TOKEN', description: 'writer token (or set CAIRN_TOKEN)' },
     'source-seq': { type: 'string', value: 'N', description: 'number the events from N (makes a rerun after a failure dedupe instead of duplicate)' },
     batch: { type: 'string', value: 'N', description: `events per request (1–${MAX_SUBMIT_EVENTS}, default 100)` },
+    linger: { type: 'string', value: 'MS', description: `send a partial batch after MS milliseconds without a full one (0–${MAX_LINGER_MS}, default ${DEFAULT_LINGER_MS})` },
     wait: { type: 'string', value: 'none|checkpoint|cosigned', description: 'answer once durable (none, default), signed (checkpoint) or cosigned (cosigned)' },
     receipts: { type: 'string', value: 'DIR', description: 'write each event\'s signed receipt to DIR/<index>.receipt' },
     json: { type: 'boolean', description: 'print one JSON object per event instead of bare indices' },
@@ -80,6 +86,7 @@ invalid or the log refused a batch, 2 for usage errors, 3 when the log could not
     const token = values.token ?? process.env['CAIRN_TOKEN'];
     if (!token) throw new UsageError('a token is required: --token TOKEN or CAIRN_TOKEN');
     const batchSize = values.batch === undefined ? 100 : parseIntOption('--batch', values.batch, 1, MAX_SUBMIT_EVENTS);
+    const lingerMs = values.linger === undefined ? DEFAULT_LINGER_MS : parseIntOption('--linger', values.linger, 0, MAX_LINGER_MS);
     const wait = (values.wait ?? 'none') as WaitMode;
     if (!WAIT_MODES.includes(wait)) throw new UsageError(`--wait must be ${WAIT_MODES.join(', ')}; got "${values.wait}"`);
     let nextSeq = values['source-seq'] === undefined ? undefined : parseIndexOption('--source-seq', values['source-seq']);
@@ -133,24 +140,41 @@ invalid or the log refused a batch, 2 for usage errors, 3 when the log could not
 
     const input = file === '-' ? process.stdin : createReadStream(file);
     const rl = createInterface({ input, crlfDelay: Infinity });
+    // Batches go out in input order, one at a time: when full, when --linger ms pass without
+    // one filling (a pipe held open, `tail -f`), and at the end. A failed batch stops the run:
+    // nothing after it is sent (the chain skips every later send).
     let batch: Line[] = [];
     let invalid: string[] = [];
+    let sending: Promise<void> = Promise.resolve();
+    let failed = false;
+    let linger: NodeJS.Timeout | undefined;
     let lineNo = 0;
     let events = 0;
-    const flush = async (): Promise<void> => {
-      if (invalid.length > 0) {
-        const first = batch[0]?.line ?? lineNo;
-        const listed = invalid.slice(0, MAX_LISTED).join('\n');
-        const more = invalid.length > MAX_LISTED ? `\n(${invalid.length - MAX_LISTED} more invalid lines)` : '';
-        throw new CommandFailure(`${listed}${more}\nnothing from line ${first} onwards was sent (${invalid.length} invalid line${invalid.length === 1 ? '' : 's'} in that batch)${resumeHint}`);
-      }
-      if (batch.length === 0) return;
+    const flush = (): Promise<void> => {
+      if (linger !== undefined) clearTimeout(linger);
+      linger = undefined;
       const b = batch;
+      const bad = invalid;
       batch = [];
-      await send(b);
+      invalid = [];
+      if (b.length === 0 && bad.length === 0) return sending;
+      sending = sending.then(async () => {
+        if (bad.length > 0) {
+          const listed = bad.slice(0, MAX_LISTED).join('\n');
+          const more = bad.length > MAX_LISTED ? `\n(${bad.length - MAX_LISTED} more invalid lines)` : '';
+          throw new CommandFailure(`${listed}${more}\nnothing from line ${b[0]!.line} onwards was sent (${bad.length} invalid line${bad.length === 1 ? '' : 's'} in that batch)${resumeHint}`);
+        }
+        await send(b);
+      });
+      sending.catch(() => {
+        failed = true;
+        rl.close();
+      });
+      return sending;
     };
     try {
       for await (const text of rl) {
+        if (failed) break;
         lineNo++;
         if (text.trim() === '') continue;
         const seq = nextSeq;
@@ -159,17 +183,20 @@ invalid or the log refused a batch, 2 for usage errors, 3 when the log could not
         const problem = validateLine(text);
         if (problem !== undefined) invalid.push(`line ${lineNo}: ${problem}`);
         batch.push({ line: lineNo, text, seq });
-        if (batch.length >= batchSize) await flush();
+        if (batch.length >= batchSize) await flush().catch(() => {});
+        else if (linger === undefined) linger = setTimeout(() => void flush().catch(() => {}), lingerMs);
       }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') throw new CommandFailure(`cannot read ${file}: ${(e as Error).message}`, EXIT_IO);
       throw e;
+    } finally {
+      if (linger !== undefined) clearTimeout(linger);
     }
-    await flush();
+    if (!failed) await flush();
+    await sending;
     if (receiptsDir !== undefined) await fsyncDir(receiptsDir);
     if (events === 0) io.err('events submit: no events in the input; nothing submitted');
-    invalid = [];
     return 0;
   },
 });

@@ -78,7 +78,7 @@ describe('cairn events', () => {
   test('a batch with an invalid line is not sent; the line is named by number and path, never by value', async () => {
     const before = node.entries.length;
     await writeFile(f('bad.jsonl'), [logon(10), logon(11), logon(12), logon(13, 'secret-host-zelda'), logon(14)].join('\n') + '\n');
-    const r = await run(['events', 'submit', '--url', server.url, '--token', tok.writer!, '--batch', '2', f('bad.jsonl')]);
+    const r = await run(['events', 'submit', '--url', server.url, '--token', tok.writer!, '--batch', '2', '--linger', '60000', f('bad.jsonl')]);
     assert.equal(r.code, EXIT_FAIL);
     assert.equal(r.out.trim().split('\n').length, 2, 'the first batch (lines 1–2) was logged');
     assert.match(r.err, /line 4: \$\.src_endpoint\.ip: not an IPv4 or IPv6 address \(bad-ip\)/);
@@ -97,14 +97,14 @@ describe('cairn events', () => {
     try {
       const before = node.entries.length;
       events.failOn = events.submits + 2; // the second batch is stored, but its answer is lost
-      const first = await run(['events', 'submit', '--url', srv.url, '--token', token, '--batch', '2', '--source-seq', '0', f('seq.jsonl')]);
+      const first = await run(['events', 'submit', '--url', srv.url, '--token', token, '--batch', '2', '--linger', '60000', '--source-seq', '0', f('seq.jsonl')]);
       assert.equal(first.code, EXIT_FAIL);
       assert.match(first.err, /lines 3 onwards were not confirmed as logged; rerun with the same input and --source-seq 0/);
       const printed = first.out.trim().split('\n');
       assert.equal(printed.length, 2);
       assert.equal(node.entries.length, before + 4, 'the log took two batches');
 
-      const again = await run(['events', 'submit', '--url', srv.url, '--token', token, '--batch', '2', '--source-seq', '0', '--json', f('seq.jsonl')]);
+      const again = await run(['events', 'submit', '--url', srv.url, '--token', token, '--batch', '2', '--linger', '60000', '--source-seq', '0', '--json', f('seq.jsonl')]);
       assert.equal(again.code, 0, again.err);
       const rows = again.out.trim().split('\n').map((l) => JSON.parse(l) as { index: string; seq: string; duplicate: boolean; line: number });
       assert.deepEqual(rows.map((r) => r.seq), ['0', '1', '2', '3', '4', '5']);
