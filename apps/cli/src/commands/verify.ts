@@ -87,7 +87,7 @@ function reportEvent(io: Io, json: boolean, r: VerifiedEventProof, file: string,
 }
 
 /** The exit code of a failed event-proof link: the client's code for the same cause where there is one. */
-function eventProofExit(e: EventProofError): number {
+export function eventProofExit(e: EventProofError): number {
   if (e.code === 'checkpoint-invalid' && e.cause instanceof VerifyError) return EXIT_CODES[e.cause.code];
   return EVENT_PROOF_EXIT_CODES[e.code] ?? 1;
 }

@@ -1,0 +1,243 @@
+// `cairn search` in-process through runCli against a real log node (LevelDB), a real event index
+// (PGlite) and the real HTTP server on 127.0.0.1:0: hits newest first, paged, verified under a
+// policy; --json, --limit, --since, --no-verify; a bad query and bad flags name their position or
+// flag; and an index that lies — faked at the HTTP level by a proxy that rewrites the answers of
+// events.search — is caught: an altered event, a hit proven by another log, a hit that does not
+// match the query, a proof for another index, a repeated hit.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLogServer, TokenAuthenticator, type LogServer } from '@cairn/api';
+import { EVENT_PROOF_EXIT_CODES, EXIT_CODES } from '@cairn/client';
+import { validateEvent } from '@cairn/events';
+import { generateSignerKey, utf8Encode } from '@cairn/formats';
+import { EventIndex, openPglite, type SqlDatabase } from '@cairn/index';
+import { LogNode, openLevelStorage, silentLogger } from '@cairn/log';
+import { runCli } from '../main.js';
+import { EXIT_FAIL, EXIT_USAGE } from '../command.js';
+
+const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+const READER = 'cairn_search-reader';
+const WRITER = 'cairn_search-writer';
+const T0 = Date.UTC(2026, 10, 1);
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (l) => { out += l + '\n'; }, err: (l) => { err += l + '\n'; } });
+  return { code, out, err };
+}
+
+function apiEvent(i: number, actor: string, time = T0 + i * 60_000): string {
+  return JSON.stringify({
+    class_uid: 6003, category_uid: 6, activity_id: 2, type_uid: 600302, severity_id: 1, status_id: i % 2 === 0 ? 2 : 1, time,
+    metadata: { version: '1.3.0', product: { name: 'kubernetes' } }, actor: { user: { name: actor } }, api: { operation: 'get' },
+    src_endpoint: { ip: '192.0.2.7' }, resources: [{ type: 'secrets', name: `s-${i}`, namespace: i % 3 === 0 ? 'payments' : 'prod' }],
+  });
+}
+
+interface Log {
+  node: LogNode;
+  db: SqlDatabase;
+  index: EventIndex;
+  server: LogServer;
+}
+
+async function openLog(dir: string, name: string, seed: number): Promise<Log> {
+  const node = await LogNode.open({
+    storage: await openLevelStorage(join(dir, name)),
+    signerKey: generateSignerKey(`example.com/${name}`, new Uint8Array(32).fill(seed)),
+    checkpointIntervalMs: 5,
+    logger: silentLogger,
+  });
+  await node.start();
+  const db = await openPglite(join(dir, `${name}-index`));
+  const index = await EventIndex.open(db, { size: async () => node.latestCheckpoint()?.size ?? 0n, getEvent: (i) => node.getEvent(i) });
+  const tokens = new TokenAuthenticator({
+    version: 1,
+    tokens: [
+      { source: 'k8s-prod', sha256: sha(WRITER), quota: { entriesPerMinute: 1_000_000 } },
+      { source: 'auditor', role: 'reader', sha256: sha(READER), quota: { entriesPerMinute: 1_000_000 } },
+    ],
+  });
+  const server = await startLogServer({ node, events: node, search: index, tokens, listen: { host: '127.0.0.1', port: 0 } });
+  return { node, db, index, server };
+}
+
+async function closeLog(l: Log | undefined): Promise<void> {
+  if (l === undefined) return;
+  await l.server.close();
+  await l.db.close();
+  await l.node.stop();
+}
+
+type Hit = { index: string; proof: string; [k: string]: unknown };
+type Page = { hits: Hit[]; next: string | null; [k: string]: unknown };
+
+/** An HTTP proxy in front of `target` that rewrites the answers of events.search with `rewrite`. */
+async function lyingProxy(target: string, rewrite: (page: Page) => Promise<Page> | Page): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const upstream = await fetch(target + req.url, { headers: { authorization: req.headers.authorization ?? '' } });
+      let body = await upstream.text();
+      if (req.url?.startsWith('/trpc/events.search') && upstream.ok) {
+        const json = JSON.parse(body) as { result: { data: Page } };
+        json.result.data = await rewrite(json.result.data);
+        body = JSON.stringify(json);
+      }
+      res.writeHead(upstream.status, { 'content-type': 'application/json' });
+      res.end(body);
+    })().catch((e: unknown) => {
+      res.writeHead(500);
+      res.end(String(e));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+describe('cairn search', () => {
+  let dir: string;
+  let log: Log;
+  let other: Log;
+  let policy: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cairn-search-cli-'));
+    log = await openLog(dir, 'log', 7);
+    other = await openLog(dir, 'other', 9);
+    const actors = ['alice', 'bob', 'carol'];
+    await log.node.submitEvents('k8s-prod', Array.from({ length: 30 }, (_, i) => ({ event: validateEvent(JSON.parse(apiEvent(i, actors[i % 3]!))) })), { wait: 'checkpoint' });
+    await log.node.submit([utf8Encode('a raw entry')], { wait: 'checkpoint' });
+    await log.index.catchUp();
+    await other.node.submitEvents('k8s-prod', Array.from({ length: 5 }, (_, i) => ({ event: validateEvent(JSON.parse(apiEvent(i * 3, 'alice'))) })), { wait: 'checkpoint' });
+    await other.index.catchUp();
+    policy = join(dir, 'policy');
+    await writeFile(policy, `log ${log.node.verifierKey}\nquorum none\n`);
+  });
+  after(async () => {
+    await closeLog(log);
+    await closeLog(other);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const base = () => ['search', '--url', log.server.url, '--token', READER, '--policy', policy];
+
+  test('hits newest first, each verified; a table by default; short pages are followed through next', async () => {
+    const r = await run([...base(), 'actor:alice']);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n');
+    assert.match(lines[0]!, /^INDEX\tTIME\tSOURCE\tCLASS\tACTIVITY\tSTATUS\tACTOR\tSUMMARY$/);
+    // alice: i ≡ 0 (mod 3) → indices 27, 24, …, 0.
+    assert.deepEqual(lines.slice(1).map((l) => l.split('\t')[0]), ['27', '24', '21', '18', '15', '12', '9', '6', '3', '0']);
+    const row = lines[1]!.split('\t');
+    assert.deepEqual(row.slice(1), [new Date(T0 + 27 * 60_000).toISOString(), 'k8s-prod', 'api_activity', '2', 'success', 'alice', 'get secrets/payments/s-27']);
+    assert.match(r.err, /10 hits, each verified under the policy/);
+    // A server that answers two hits a page (as when it drops hits it could not prove): the client follows `next`.
+    const proxy = await lyingProxy(log.server.url, (p) => ({ ...p, hits: p.hits.slice(0, 2), next: p.hits.length > 2 ? p.hits[1]!.index : p.next }));
+    try {
+      const paged = await run(['search', '--url', proxy.url, '--token', READER, '--policy', policy, 'actor:alice']);
+      assert.equal(paged.code, 0, paged.err);
+      assert.equal(paged.out, r.out);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('--json lines, --limit across pages, --since', async () => {
+    const r = await run([...base(), '--json', '--limit', '4', 'resource.namespace:payments OR actor:bob']);
+    assert.equal(r.code, 0, r.err);
+    const hits = r.out.trim().split('\n').map((l) => JSON.parse(l) as { index: string; verified: boolean; event: { actor: { user: { name: string } } } });
+    assert.deepEqual(hits.map((h) => h.index), ['28', '27', '25', '24']);
+    assert.ok(hits.every((h) => h.verified));
+    assert.equal(hits[1]!.event.actor.user.name, 'alice');
+    // Every event is from November 2026, long before now: --since 7d leaves none.
+    const none = await run([...base(), '--since', '7d', '*']);
+    assert.equal(none.code, 0, none.err);
+    assert.equal(none.out, '');
+    assert.match(none.err, /0 hits/);
+    const all = await run([...base(), '--json', '--limit', '100000', '*']);
+    assert.equal(all.out.trim().split('\n').length, 30, 'every event, no raw entry');
+  });
+
+  test('--no-verify says so; bad queries and flags name their column or flag', async () => {
+    const nv = await run(['search', '--url', log.server.url, '--token', READER, '--no-verify', '--json', 'actor:carol']);
+    assert.equal(nv.code, 0, nv.err);
+    assert.match(nv.err, /NOT verified/);
+    assert.ok(nv.out.trim().split('\n').every((l) => (JSON.parse(l) as { verified: boolean }).verified === false));
+    const bad = await run([...base(), 'actor:alice clas:x']);
+    assert.equal(bad.code, EXIT_USAGE);
+    assert.match(bad.err, /column 13: unknown field/);
+    for (const [args, re] of [
+      [['--limit', '0'], /--limit must be an integer/],
+      [['--since', '7 days'], /--since must be a count and a unit/],
+      [['--no-verify'], /--policy FILE or --no-verify, not both/],
+    ] as const) {
+      const r = await run([...base(), ...args, '*']);
+      assert.equal(r.code, EXIT_USAGE, r.err);
+      assert.match(r.err, re);
+    }
+    const noPolicy = await run(['search', '--url', log.server.url, '--token', READER, '*']);
+    assert.equal(noPolicy.code, EXIT_USAGE);
+    assert.match(noPolicy.err, /--policy FILE is required/);
+  });
+
+  test('an index that lies is caught, naming the hit', async () => {
+    const otherHit = (await (await fetch(`${other.server.url}/trpc/events.search?input=${encodeURIComponent(JSON.stringify({ query: 'actor:alice', limit: 1 }))}`, {
+      headers: { authorization: `Bearer ${READER}` },
+    })).json() as { result: { data: Page } }).result.data.hits[0]!;
+    const cases: { name: string; rewrite: (p: Page) => Page; code: number; re: RegExp }[] = [
+      {
+        name: 'an altered event',
+        rewrite: (p) => ({ ...p, hits: p.hits.map((h, i) => (i === 1 ? { ...h, proof: h.proof.replace('"name":"alice"', '"name":"alicf"') } : h)) }),
+        code: EVENT_PROOF_EXIT_CODES['commitment-mismatch']!,
+        re: /hit 24: its event proof does not verify \(commitment-mismatch\)/,
+      },
+      {
+        name: 'a hit from another log',
+        rewrite: (p) => ({ ...p, hits: [p.hits[0]!, { ...otherHit, index: otherHit.index }] }),
+        code: EXIT_CODES['unknown-log'],
+        re: new RegExp(`hit ${otherHit.index}: its event proof does not verify`),
+      },
+      {
+        name: 'a proof for another index',
+        rewrite: (p) => ({ ...p, hits: [{ ...p.hits[1]!, index: '27' }] }),
+        code: EXIT_FAIL,
+        re: /hit 27: its event proof is for index 24/,
+      },
+      {
+        name: 'a repeated hit',
+        rewrite: (p) => ({ ...p, hits: [p.hits[0]!, p.hits[0]!] }),
+        code: EXIT_FAIL,
+        re: /hit 27: not below the hit before it/,
+      },
+    ];
+    for (const c of cases) {
+      const proxy = await lyingProxy(log.server.url, c.rewrite);
+      try {
+        const r = await run(['search', '--url', proxy.url, '--token', READER, '--policy', policy, 'actor:alice']);
+        assert.equal(r.code, c.code, `${c.name}: ${r.err}`);
+        assert.match(r.err, c.re, c.name);
+      } finally {
+        await proxy.close();
+      }
+    }
+    // A hit of this log, proven, that does not match the query: the matcher on the verified event catches it.
+    const bobHit = (await (await fetch(`${log.server.url}/trpc/events.search?input=${encodeURIComponent(JSON.stringify({ query: 'actor:bob', limit: 1 }))}`, {
+      headers: { authorization: `Bearer ${READER}` },
+    })).json() as { result: { data: Page } }).result.data.hits[0]!;
+    const proxy = await lyingProxy(log.server.url, (p) => ({ ...p, hits: [p.hits[0]!, bobHit] }));
+    try {
+      const r = await run(['search', '--url', proxy.url, '--token', READER, '--policy', policy, 'actor:alice']);
+      assert.equal(r.code, EXIT_FAIL, r.err);
+      assert.match(r.err, new RegExp(`hit ${bobHit.index}: the event does not match the query`));
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * `cairn search`: a query over a log's event index (tRPC `events.search`), every hit checked
+ * here without trusting the server or its index (docs/design/search.md): the event proof of each
+ * hit is verified under the trust policy, and the query is run again on the verified event. A
+ * hit that fails either check stops the command with a non-zero exit naming the hit.
+ */
+import { createLogClient, loadPolicy, type Policy } from '@cairn/client';
+import { MAX_POLICY_SIZE } from '@cairn/formats';
+import { formatQueryError, parseQuery, QueryError, type Query } from '@cairn/index/query';
+import { CommandFailure, EXIT_FAIL, UsageError, defineCommand } from '../command.js';
+import { HitVerifier, TABLE_HEADER, tableRow } from '../lib/event-hits.js';
+import { readBounded } from '../lib/files.js';
+import { caOption, parseIntOption, parseUrlOption } from '../lib/options.js';
+import { trustCa } from '../lib/tls.js';
+import { remote } from '../lib/trpc-errors.js';
+
+/** Hits `cairn search` prints unless --limit says otherwise. */
+export const DEFAULT_SEARCH_LIMIT = 100;
+/** The most --limit allows. */
+export const MAX_SEARCH_LIMIT = 100_000;
+/** Hits asked per `events.search` call (the procedure's maximum). */
+const PAGE = 100;
+
+/** `--since 7d`: a count and a unit of the query language's `now-…` (s m h d w). */
+export function parseSince(value: string): string {
+  if (!/^[1-9][0-9]{0,6}[smhdw]$/.test(value)) throw new UsageError(`--since must be a count and a unit s, m, h, d or w (for example 7d), got "${value}"`);
+  return value;
+}
+
+/** Parses the query (and --since) as the server will; a bad one is a usage error pointing at the column. */
+export function parseQueryOption(text: string, since: string | undefined, now: number): { text: string; query: Query } {
+  try {
+    parseQuery(text, { now });
+  } catch (e) {
+    if (e instanceof QueryError) throw new UsageError(`QUERY: ${formatQueryError(text, e)}`);
+    throw e;
+  }
+  const full = since === undefined ? text : `(${text}) time>=now-${since}`;
+  try {
+    return { text: full, query: parseQuery(full, { now }) };
+  } catch (e) {
+    if (e instanceof QueryError) throw new UsageError(`QUERY with --since: ${formatQueryError(full, e)}`);
+    throw e;
+  }
+}
+
+/** The policy of --policy, or undefined with --no-verify (exactly one of the two). */
+export async function policyOption(policy: string | undefined, noVerify: boolean | undefined): Promise<Policy | undefined> {
+  if (noVerify === true) {
+    if (policy !== undefined) throw new UsageError('give --policy FILE or --no-verify, not both');
+    return undefined;
+  }
+  if (policy === undefined) throw new UsageError('--policy FILE is required to verify the hits (or --no-verify to show them unverified)');
+  try {
+    return loadPolicy(await readBounded(policy, MAX_POLICY_SIZE), policy);
+  } catch (e) {
+    throw new UsageError(`--policy: ${(e as Error).message}`);
+  }
+}
+
+export const search = defineCommand({
+  name: 'search',
+  summary: 'Search a log\'s events with a query; every hit verified under a policy (event proof + the query re-run on the event)',
+  usage: 'QUERY',
+  positionals: { min: 1, max: 1 },
+  details: `
+QUERY is docs/design/search.md's language: field filters (actor:alice class:api_activity
+status:failure resource.namespace:payments), ranges (time>=2026-11-01, time>=now-1h), AND, OR,
+NOT, parentheses, quoted full text ("ssh logon"), word prefixes (alic*), and * for every event.
+--since 7d adds time>=now-7d. Hits come newest first, --limit of them (default ${DEFAULT_SEARCH_LIMIT}).
+
+The log's index is untrusted: each hit's event proof (event, salt, leaf, inclusion in the log's
+cosigned checkpoint) is verified under --policy, the proof must be for the hit's index, and the
+query is run again on the verified event. The first hit that fails stops the command, naming the
+hit, with the exit code of \`cairn verify --event\` for a failed proof (1 for a hit that does not
+match). --no-verify shows hits without checking their proofs (and says so on standard error).
+What cannot be proven: that no matching event was left out.
+
+Prints a table (index, time, source, class, activity, status, actor, summary), or with --json
+one JSON object per hit: {"index","source","seq","time","classUid","event","verified"}. Needs a
+reader or admin token.`,
+  options: {
+    url: { type: 'string', required: true, value: 'URL', description: 'the log\'s URL' },
+    token: { type: 'string', value: 'TOKEN', description: 'reader or admin token (or set CAIRN_TOKEN)' },
+    policy: { type: 'string', value: 'FILE', description: 'tlog-policy file the hits are verified under (required unless --no-verify)' },
+    limit: { type: 'string', value: 'N', description: `most hits to print (1–${MAX_SEARCH_LIMIT}, default ${DEFAULT_SEARCH_LIMIT})` },
+    since: { type: 'string', value: 'AGE', description: 'only events of the last AGE: a count and s, m, h, d or w (e.g. 7d)' },
+    json: { type: 'boolean', description: 'print one JSON object per hit' },
+    'no-verify': { type: 'boolean', description: 'do not verify the hits\' proofs (they are shown as unverified)' },
+    ...caOption,
+  },
+  async run({ values, positionals, io }) {
+    await trustCa(values.ca);
+    const url = parseUrlOption('--url', values.url!);
+    const token = values.token ?? process.env['CAIRN_TOKEN'];
+    if (!token) throw new UsageError('a token is required: --token TOKEN or CAIRN_TOKEN (a reader or admin token)');
+    const limit = values.limit === undefined ? DEFAULT_SEARCH_LIMIT : parseIntOption('--limit', values.limit, 1, MAX_SEARCH_LIMIT);
+    const since = values.since === undefined ? undefined : parseSince(values.since);
+    // Parsed before the server does: its clock is later, so `now-7d` here is never narrower than there.
+    const { text, query } = parseQueryOption(positionals[0]!, since, Date.now());
+    const policy = await policyOption(values.policy, values['no-verify']);
+    const verifier = new HitVerifier(policy, query);
+    const client = createLogClient(url, { token });
+    if (policy === undefined) io.err('--no-verify: the hits below are NOT verified; the server and its index are taken on trust');
+
+    let shown = 0;
+    let before: string | undefined;
+    let header = false;
+    let last: bigint | undefined; // hits come newest first: each index below the one before
+    while (shown < limit) {
+      const page = await remote('search', url, () =>
+        client.events.search.query({ query: text, limit: Math.min(PAGE, limit - shown), ...(before === undefined ? {} : { before }) }));
+      for (const hit of page.hits) {
+        const h = verifier.check(hit);
+        if (last !== undefined && h.index >= last) throw new CommandFailure(`hit ${h.index}: not below the hit before it (${last}): the server repeats or reorders hits`, EXIT_FAIL);
+        last = h.index;
+        if (values.json) {
+          io.out(JSON.stringify({
+            index: h.index.toString(), source: h.fields.source, seq: h.fields.seq.toString(), time: h.fields.time,
+            classUid: h.fields.class_uid, event: h.event, verified: policy !== undefined,
+          }));
+        } else {
+          if (!header) io.out(TABLE_HEADER);
+          header = true;
+          io.out(tableRow(h.fields, h.event));
+        }
+        if (++shown >= limit) break;
+      }
+      if (page.next === null) break;
+      before = page.next;
+    }
+    if (!values.json) io.err(`${shown} hit${shown === 1 ? '' : 's'}${policy === undefined ? ' (not verified)' : ', each verified under the policy'}`);
+    return 0;
+  },
+});
