@@ -183,4 +183,27 @@ describe('cairn events', () => {
     assert.equal(reserved.code, EXIT_FAIL);
     assert.match(reserved.err, /reserved/);
   });
+
+  test('receipts check: a promise kept late is broken, with the receipt and the checkpoint as evidence', async () => {
+    // A log whose receipts promised inclusion by a deadline before its checkpoints are signed.
+    const late = new FakeLog();
+    const store = new FakeEventStore(late, { deadline: 1_600_000_000n });
+    const srv = await startLogServer({ node: late, events: store, listen: { host: '127.0.0.1', port: 0 }, tokens: await loadTokens(f('tokens.json')) });
+    try {
+      await writeFile(f('late.jsonl'), logon(900) + '\n');
+      const s = await run(['events', 'submit', '--url', srv.url, '--token', tok.writer!, '--receipts', f('late-receipts'), f('late.jsonl')]);
+      assert.equal(s.code, 0, s.err);
+      await writeFile(f('late-policy.txt'), `log ${late.verifierKey}\nquorum none\n`);
+      const c = await run(['receipts', 'check', '--policy', f('late-policy.txt'), '--url', srv.url, '--receipt-key', store.receiptVerifierKey!, f('late-receipts/0.receipt')]);
+      assert.equal(c.code, EXIT_FAIL, c.out + c.err);
+      assert.match(c.out, /BROKEN \(included-late\): event 0 .*deadline 1600000000/);
+      assert.match(c.out, /^evidence: the receipt\n {2}cairn\.dev\/receipt\/v1\n/m);
+      assert.match(c.out, /^evidence: the checkpoint\n {2}example\.com\/fake-log\n/m);
+      assert.match(c.err, /1 of 1 receipts broken/);
+      const json = await run(['receipts', 'check', '--json', '--policy', f('late-policy.txt'), '--url', srv.url, '--receipt-key', store.receiptVerifierKey!, f('late-receipts/0.receipt')]);
+      assert.deepEqual([JSON.parse(json.out).status, JSON.parse(json.out).reason], ['broken', 'included-late']);
+    } finally {
+      await srv.close();
+    }
+  });
 });

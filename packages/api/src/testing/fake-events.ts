@@ -20,7 +20,7 @@ import type {
   ServedStoredEvent,
 } from '../served-log.js';
 
-/** The receipt deadline of every fake event (POSIX seconds). */
+/** The receipt deadline of every fake event unless the constructor says otherwise (POSIX seconds). */
 export const FAKE_DEADLINE = 1_700_000_060n;
 const RECEIPT_SEED = new Uint8Array(32).fill(9);
 
@@ -52,14 +52,17 @@ export class FakeEventStore implements ServedEvents {
   readonly receiptVerifierKey: string | undefined;
   /** Names of the methods called, in order. */
   readonly calls: string[] = [];
+  /** The receipt deadline of every event (POSIX seconds). */
+  readonly deadline: bigint;
   readonly #log: ServedLog;
   readonly #events = new Map<bigint, Stored>();
   readonly #sources = new Map<string, SourceState>();
   #chain: Promise<unknown> = Promise.resolve();
   #salt = 0;
 
-  constructor(log: ServedLog, opts: { receiptKey?: boolean } = {}) {
+  constructor(log: ServedLog, opts: { receiptKey?: boolean; deadline?: bigint } = {}) {
     this.#log = log;
+    this.deadline = opts.deadline ?? FAKE_DEADLINE;
     this.receiptSignerKey = generateSignerKey(receiptKeyName(log.origin), RECEIPT_SEED);
     this.receiptVerifierKey = opts.receiptKey === false ? undefined : verifierKeyFromSigner(this.receiptSignerKey);
   }
@@ -134,7 +137,7 @@ export class FakeEventStore implements ServedEvents {
     const signer = parseSignerKey(this.receiptSignerKey);
     built.forEach((b, k) => {
       const index = res!.indices[k]!;
-      const receipt = signReceipt({ origin: this.#log.origin, index, leafHash: b.leaf.leafHash, source, seq: b.p.seq, deadline: FAKE_DEADLINE }, signer);
+      const receipt = signReceipt({ origin: this.#log.origin, index, leafHash: b.leaf.leafHash, source, seq: b.p.seq, deadline: this.deadline }, signer);
       const s: Stored = { index, source, seq: b.p.seq, leaf: b.leaf.bytes, leafHash: b.leaf.leafHash, receipt, body: { canonical: b.p.input.event.canonical, salt: b.salt }, erased: undefined };
       this.#events.set(index, s);
       st.bySeq.set(b.p.seq, index);
@@ -162,7 +165,7 @@ export class FakeEventStore implements ServedEvents {
     const s = this.#events.get(index);
     if (s === undefined) return undefined;
     return {
-      index: s.index, source: s.source, seq: s.seq, leaf: s.leaf, deadline: FAKE_DEADLINE,
+      index: s.index, source: s.source, seq: s.seq, leaf: s.leaf, deadline: this.deadline,
       ...(s.body !== undefined ? { body: s.body } : {}),
       ...(s.erased !== undefined ? { erased: s.erased } : {}),
     };
