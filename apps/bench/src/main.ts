@@ -1,7 +1,7 @@
 /**
  * `pnpm bench <suite> [options]`: Cairn's benchmarks. Each prints one line per figure with its
  * conditions; results and commands are recorded in docs/benchmarks.md. Suites: core, log, witness,
- * gossip, cli, events. `pnpm bench` runs the compiled benchmarks (apps/bench/dist) and CLI.
+ * gossip, cli, events, ingest. `pnpm bench` runs the compiled benchmarks (apps/bench/dist) and CLI.
  */
 import { parseArgs } from 'node:util';
 import { benchCore } from './core.js';
@@ -10,6 +10,7 @@ import { benchWitness } from './witness.js';
 import { benchGossip } from './gossip.js';
 import { benchCli } from './cli.js';
 import { benchEvents, DEFAULT_EVENTS } from './events.js';
+import { benchIngest, DEFAULT_INGEST_EVENTS } from './ingest.js';
 
 const HELP = `Usage: pnpm bench <suite> [options]
 
@@ -24,12 +25,14 @@ Suites:
           \`log serve\`, \`witness serve\` and \`demo\` (compiled, and from sources for comparison)
   events  audit events: parseEvent, buildLeaf, receipts on one core; the log node and tRPC
           events.submit (fsync'd) against raw entries of the same ~1 KB bytes
+  ingest  the ingestion listener of \`log serve --ingest-listen\` (child process, fsync on):
+          k8s audit webhook EventLists of 400 ~1 KB events, OTLP/HTTP protobuf requests
 
 Options:
   --entries N   core: entries for tree building (default 1000000);
                 log: entries ingested before RSS is taken (default 200000; full run 10000000)
-  --events N    events: events per figure (default 30000)
-  --clients N   log: concurrent ingestion clients (default 4)
+  --events N    events: events per figure (default 30000); ingest: events per figure (default 100000)
+  --clients N   log, ingest: concurrent ingestion clients (default 4)
   --interval MS log: checkpoint interval of the server (default 100)
   --quick       shorter runs (for smoke tests)
   -h, --help    show this help`;
@@ -58,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
     else if (suite === 'gossip') await benchGossip({ quick: values.quick === true });
     else if (suite === 'cli') await benchCli({ quick: values.quick === true });
     else if (suite === 'events') await benchEvents({ events: events ?? (values.quick ? 6000 : DEFAULT_EVENTS), quick: values.quick === true });
+    else if (suite === 'ingest') await benchIngest({ events: events ?? (values.quick ? 4000 : DEFAULT_INGEST_EVENTS), clients, quick: values.quick === true });
     else if (suite === 'core') await benchCore({ entries: entries ?? 1_000_000, quick: values.quick === true });
     else if (suite === 'log') {
       await benchLog({ entries: entries ?? DEFAULT_LOG_ENTRIES, clients, quick: values.quick === true, checkpointIntervalMs: interval });
