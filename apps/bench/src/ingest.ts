@@ -93,8 +93,13 @@ async function drive(url: string, token: string, contentType: string, bodies: Ui
   const worker = async (): Promise<void> => {
     while (next < bodies.length) {
       const body = bodies[next++]!;
-      for (;;) {
-        const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType, authorization: `Bearer ${token}` } });
+      for (let lost = 0; ; ) {
+        // A keep-alive connection the server closed while idle fails the request: resend, as a producer does.
+        const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType, authorization: `Bearer ${token}` } }).catch(() => undefined);
+        if (r === undefined) {
+          if (++lost > 5) throw new Error(`${url}: 5 connections lost in a row`);
+          continue;
+        }
         await r.arrayBuffer();
         if (r.status === 200) break;
         if (r.status !== 429 && r.status !== 503) throw new Error(`${url} answered ${r.status}`);
