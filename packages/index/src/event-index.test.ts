@@ -127,7 +127,7 @@ test('values never reach the SQL text: injection attempts are searched for, lite
     assert.deepEqual(await allHits(index, quote(name + ' x'), 50), expected);
   }
   await assert.rejects(allHits(index, "'); DROP TABLE search_events; --", 50), (e: unknown) => e instanceof QueryError && e.code === 'bad-value');
-  const status = await index.status();
+  const status = await index.status({ countRows: true });
   assert.equal(status.rows, BigInt(hostile.length), 'the table is still there, whole');
   assert.equal(status.cursor, BigInt(hostile.length));
 });
@@ -173,10 +173,10 @@ test('a store that fails stops the run with the cursor where it was; the next ru
   const index = await fresh(store, { batchSize: 5 });
   await assert.rejects(index.catchUp(), (e: unknown) => e instanceof IndexError && e.code === 'store');
   assert.equal(await index.cursor(), 15n);
-  assert.deepEqual(await index.status(), { cursor: 15n, size: 30n, lag: 15n, rows: 15n, skipped: 0n });
+  assert.deepEqual(await index.status({ countRows: true }), { cursor: 15n, size: 30n, lag: 15n, rows: 15n, skipped: 0n });
   store.failAt = undefined;
   await index.catchUp();
-  assert.deepEqual(await index.status(), { cursor: 30n, size: 30n, lag: 0n, rows: 30n, skipped: 0n });
+  assert.deepEqual(await index.status({ countRows: true }), { cursor: 30n, size: 30n, lag: 0n, rows: 30n, skipped: 0n });
 });
 
 test('erased events leave the index: through the hook, through a recheck, and before they were ever indexed', async () => {
@@ -229,11 +229,11 @@ test('lag, bounds and the schema version', async () => {
   for (const s of fc.sample(eventSpec, { numRuns: 12, seed: 2 })) store.add(s.source, eventOf(s));
   store.addRaw();
   const index = await fresh(store, { batchSize: 4 });
-  assert.deepEqual(await index.status(), { cursor: 0n, size: 13n, lag: 13n, rows: 0n, skipped: 0n });
+  assert.deepEqual(await index.status({ countRows: true }), { cursor: 0n, size: 13n, lag: 13n, rows: 0n, skipped: 0n });
   await index.catchUp({ maxBatches: 2 });
-  assert.equal((await index.status()).lag, 5n);
+  assert.deepEqual(await index.status(), { cursor: 8n, size: 13n, lag: 5n, skipped: 0n }, 'no row count unless asked');
   await index.catchUp();
-  assert.deepEqual(await index.status(), { cursor: 13n, size: 13n, lag: 0n, rows: 12n, skipped: 0n });
+  assert.deepEqual(await index.status({ countRows: true }), { cursor: 13n, size: 13n, lag: 0n, rows: 12n, skipped: 0n });
   await assert.rejects(index.search('*', { limit: 0 }), (e: unknown) => e instanceof IndexError && e.code === 'bad-option');
   await assert.rejects(index.search('*', { limit: 1001 }), (e: unknown) => e instanceof IndexError && e.code === 'bad-option');
   await assert.rejects(index.search('actor:'), (e: unknown) => e instanceof QueryError && e.column === 7);

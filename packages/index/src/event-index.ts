@@ -105,8 +105,8 @@ export interface IndexStatus {
   readonly size: bigint;
   /** `size − cursor`. */
   readonly lag: bigint;
-  /** Rows in the index. */
-  readonly rows: bigint;
+  /** Rows in the index, when asked for (`countRows`: a full count, slow on a large index). */
+  readonly rows?: bigint;
   /** Entries that held an event leaf the index could not read (counted, not indexed). */
   readonly skipped: bigint;
 }
@@ -146,18 +146,23 @@ export class EventIndex {
     return BigInt(r.rows[0]!.next_index);
   }
 
-  /** Cursor, store size, lag, rows, skipped. */
-  async status(opts: { signal?: AbortSignal } = {}): Promise<IndexStatus> {
+  /**
+   * Cursor, store size, lag and skipped count: cheap, for `/metrics` and `status`. With
+   * `countRows`, also the number of rows (a full count: seconds on millions of rows).
+   */
+  async status(opts: { signal?: AbortSignal; countRows?: boolean } = {}): Promise<IndexStatus> {
     this.check();
-    const size = await storeCall(() => this.store.size(opts));
+    const size = await storeCall(() => this.store.size(opts.signal === undefined ? {} : { signal: opts.signal }));
     const r = await dbCall(() =>
-      this.db.query<{ next_index: bigint; skipped: bigint; rows: bigint }>(
-        `SELECT next_index, skipped, (SELECT count(*) FROM search_events) AS rows FROM search_state WHERE id = 1`,
+      this.db.query<{ next_index: bigint; skipped: bigint; rows: bigint | null }>(
+        `SELECT next_index, skipped, CASE WHEN $1::boolean THEN (SELECT count(*) FROM search_events) END AS rows FROM search_state WHERE id = 1`,
+        [opts.countRows === true],
       ),
     );
     const row = r.rows[0]!;
     const cursor = BigInt(row.next_index);
-    return { cursor, size, lag: size > cursor ? size - cursor : 0n, rows: BigInt(row.rows), skipped: BigInt(row.skipped) };
+    const base = { cursor, size, lag: size > cursor ? size - cursor : 0n, skipped: BigInt(row.skipped) };
+    return row.rows === null ? base : { ...base, rows: BigInt(row.rows) };
   }
 
   /**
