@@ -15,6 +15,7 @@ import { checkReceiptPromise, openReceipt, verifyEventProof } from '@cairn/event
 import { createLogClient, createLogFetcher, createTilesFetcher, fetchAndVerifyEntry, loadPolicy, verifyCheckpoint } from '@cairn/client';
 import { CommandFailure, defineCommand, EXIT_IO, type Io, type Values } from '../command.js';
 import { cliDisplayName, runCliChild, spawnCli, type Child } from '../lib/demo-children.js';
+import { demoIngestCommands, feedDemoIngest } from '../lib/demo-ingest.js';
 import { demoEvents } from '../lib/demo-events.js';
 import { DEMO_ORIGIN, DEMO_QUORUM, freshPort, prepareDemo, saveDemoJson, writeDemoPolicy, type DemoSetup } from '../lib/demo-setup.js';
 import { onHangup, untilSignal } from '../lib/signals.js';
@@ -35,6 +36,8 @@ const COSIGNATURE_VKEY = /^cosignature\/v1 (\S+)$/m;
 /** The last `peer sync:` line of `witness serve` (it answers add-checkpoint from then on). */
 const PEER_SYNC_DONE = /^peer sync: .*answering add-checkpoint/m;
 const LOG_LISTENING = /^cairn log listening on (http:\/\/\S+)$/m;
+const INGEST_LISTENING = /^cairn ingest listening on (http:\/\/\S+)/m;
+const SYSLOG_LISTENING = /^cairn syslog listening on tcp:\/\/([0-9.]+):(\d+)/m;
 const LOG_VKEY = /^vkey (\S+)$/m;
 const LOG_SIZE = /^checkpoint \S+ \(size (\d+)\)$/m;
 const LOG_RECEIPT_VKEY = /^receipt vkey (\S+)/m;
@@ -190,14 +193,15 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
 
     say(`log: starting (\`cairn log serve\` with ${w.witnessUrls.length} witnesses, quorum ${DEMO_QUORUM})`);
     const logArgs = (port: number) => ['log', 'serve', '--log-format', 'text', '--data', setup.logData, '--key', setup.logKeyFile, '--listen', `127.0.0.1:${port}`, '--tokens', setup.tokensFile,
+      '--ingest-listen', '127.0.0.1:0', '--ingest-syslog-listen', '127.0.0.1:0', '--ingest-syslog-source', 'demo-syslog',
       ...w.witnessUrls.flatMap((u, i) => ['--witness', `${u}=${setup.witnesses[i]!.vkey}`]), '--quorum', String(DEMO_QUORUM)];
-    let l: Record<'url' | 'vkey' | 'size' | 'receipt', RegExpExecArray> | undefined;
+    let l: Record<'url' | 'vkey' | 'size' | 'receipt' | 'ingest' | 'syslog', RegExpExecArray> | undefined;
     const taken = new Set([...setup.ports.witnesses, ...setup.ports.p2p]);
     for (let attempt = 1; l === undefined; attempt++) {
       const log = spawnCli('log', logArgs(setup.ports.log), join(logs, 'log.log'));
       children.push(log);
       try {
-        l = await log.waitFor({ url: LOG_LISTENING, vkey: LOG_VKEY, size: LOG_SIZE, receipt: LOG_RECEIPT_VKEY });
+        l = await log.waitFor({ url: LOG_LISTENING, vkey: LOG_VKEY, size: LOG_SIZE, receipt: LOG_RECEIPT_VKEY, ingest: INGEST_LISTENING, syslog: SYSLOG_LISTENING });
       } catch (e) {
         // The port was free when chosen but another program took it since: take another one.
         const inUse = log.proc.exitCode !== null && /EADDRINUSE/.test(log.stderrTail());
@@ -268,7 +272,15 @@ export async function runDemo(values: Values<typeof options>, io: Io, until: () 
     await writeFile(entryFile, ev.leafBytes);
     io.out(`leaf bundle: ${bundleFile} (verified: entry ${got.index}, cosigned by ${got.checkpoint.witnesses.map((x) => `${x.name} at ${x.timestamp}`).join(', ')})`);
 
+    // Producers through the ingestion listener (kube-apiserver, an OTLP exporter, rsyslog).
+    const syslog = { host: l.syslog[1]!, port: Number(l.syslog[2]) };
+    io.out('');
+    for (const line of await feedDemoIngest({ ingestUrl: l.ingest[1]!, syslog, token: setup.token, now: Date.now() })) io.out(`ingest: ${line}`);
+
     printGuide(io, setup, logUrl, w.witnessUrls, w.gossip, index, bundleFile, entryFile, eventProofFile, l.receipt[1]!);
+    io.out('');
+    io.out('Send more through the ingestion listener (docs/ingest/):');
+    for (const c of demoIngestCommands(l.ingest[1]!, syslog, setup.tokenFile)) io.out(`  ${c}`);
     io.out('');
     io.out(DEMO_READY_LINE);
 
