@@ -26,6 +26,7 @@
  * | syslog | parseSyslog + mapSyslog (built-in rules) |
  * | syslog-framing | OctetCountingDecoder |
  * | events-json | parseJsonEvents (HTTPS JSON bodies) |
+ * | ingest-http | the ingestion listener's HTTP handler (k8s audit, OTLP, HTTPS JSON) |
  */
 import type { FuzzTarget } from './harness.js';
 import {
@@ -37,6 +38,7 @@ import { witnessHttpTarget, witnessTarget } from './targets/witness.js';
 import { tilesHttpTarget } from './targets/tiles.js';
 import { gossipCheckpointTarget, gossipEvidenceTarget } from './targets/gossip.js';
 import { trpcTarget } from './targets/trpc.js';
+import { ingestHttpTarget } from './targets/ingest-http.js';
 import { eventsJsonTarget, k8sAuditTarget, otlpJsonTarget, otlpProtoTarget, syslogFramingTarget, syslogTarget } from './targets/ingest.js';
 
 export const TARGETS: readonly FuzzTarget<any>[] = [
@@ -62,6 +64,7 @@ export const TARGETS: readonly FuzzTarget<any>[] = [
   syslogTarget,
   syslogFramingTarget,
   eventsJsonTarget,
+  ingestHttpTarget,
 ];
 
 /** The target called `name`, or undefined. */
