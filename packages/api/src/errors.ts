@@ -52,6 +52,8 @@ export type ApiErrorCode =
   | 'no-event-store'
   | 'bad-query'
   | 'no-search-index'
+  | 'search-index-starting'
+  | 'search-index-failed'
   | EventStoreErrorCode;
 
 /**
@@ -119,6 +121,9 @@ export const ERROR_TABLE: Readonly<Record<LogApiErrorCode, ErrorRule>> = {
   // Search: a query that does not parse (the message points at the column), a log without an index.
   'bad-query': BAD_REQUEST,
   'no-search-index': NOT_FOUND,
+  // An index opened in the background (`log serve --search-index`) that cannot answer yet, or at all.
+  'search-index-starting': { status: 503, trpc: 'SERVICE_UNAVAILABLE', retryAfterSeconds: LIFECYCLE_RETRY_AFTER_SECONDS },
+  'search-index-failed': { status: 503, trpc: 'SERVICE_UNAVAILABLE', publicMessage: 'the search index failed to open; the log serves everything else' },
   'no-receipt-key': { status: 503, trpc: 'SERVICE_UNAVAILABLE', publicMessage: 'the log has no receipt key' },
   // Authentication and roles.
   unauthorized: { status: 401, trpc: 'UNAUTHORIZED' },

@@ -71,9 +71,10 @@ export {
 export { MAX_ENTRY_BYTES, MAX_SUBMIT_ENTRIES, MAX_ENTRIES_RANGE, MAX_PROOFS_PER_CALL } from './schemas.js';
 export type {
   ServedCheckpoint, ServedLog, ServedStatus, ServedSubmitResult, ServedEvents, ServedEventInput, ServedEventSubmitOptions,
-  ServedEventSubmitResult, ServedStoredEvent, ServedEraseResult, ServedEventSource, ServedSearch,
+  ServedEventSubmitResult, ServedStoredEvent, ServedEraseResult, ServedEventSource, ServedSearch, ServedSearchStatus,
 } from './served-log.js';
 export { MAX_SEARCH_HITS, DEFAULT_SEARCH_HITS } from './routers/search.js';
+export { DeferredSearch, searchIndexReport, type OpenedSearchIndex } from './deferred-search.js';
 export { eventsRouter, MAX_SUBMIT_EVENTS, MAX_ERASE_INDICES, MAX_ERASE_REASON, MAX_IDEMPOTENCY_KEY, type EventsRouter } from './routers/events.js';
 export { describeEventError } from './event-errors.js';
 export { publicProcedure, authedProcedure, readerProcedure, adminProcedure, router, createCallerFactory, type ApiContext, type ApiLogger } from './trpc.js';

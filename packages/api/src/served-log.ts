@@ -180,4 +180,22 @@ export interface ServedSearch {
     readonly indexedTo: bigint;
   }>;
   recheck?(indices: readonly bigint[]): Promise<unknown>;
+  /**
+   * Where the index stands, for `status`, `/metrics` and `/readyz` (absent: not reported). An
+   * index opened in the background is `starting` until it can answer.
+   */
+  indexState?(): Promise<ServedSearchStatus>;
+}
+
+/** The state of a search index: whether it answers yet, and how far behind the log it is. */
+export interface ServedSearchStatus {
+  readonly state: 'starting' | 'ready' | 'failed';
+  /** First log index not yet indexed (ready only). */
+  readonly cursor?: bigint;
+  /** The log size the lag is measured against (ready only). */
+  readonly size?: bigint;
+  /** Entries signed but not yet indexed (ready only). */
+  readonly lag?: bigint;
+  /** Why it failed (failed only; an index error code and message, no event data). */
+  readonly error?: string;
 }

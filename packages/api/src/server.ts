@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBounded } from '@cairn/formats';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp, type TlsMaterial } from './http/listen.js';
-import { createMetricsRegistry, registerListenerMetrics, registerLogMetrics, serveMetrics, type ListenerMetrics } from './http/metrics.js';
+import { createMetricsRegistry, registerListenerMetrics, registerLogMetrics, registerSearchMetrics, serveMetrics, type ListenerMetrics } from './http/metrics.js';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { TokenAuthenticator } from './auth.js';
@@ -107,6 +107,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
   };
   const registry = createMetricsRegistry();
   registerLogMetrics(registry, opts.node);
+  if (opts.search !== undefined) registerSearchMetrics(registry, opts.node.origin, opts.search);
   const metrics: ListenerMetrics = registerListenerMetrics(registry, bounds);
 
   const trpc = createHTTPHandler({
@@ -171,7 +172,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
       return;
     }
     if (await serveMetrics(registry, req, res, pathname)) return;
-    if (await serveHealth(req, res, pathname, () => logReadiness(opts.node))) return;
+    if (await serveHealth(req, res, pathname, () => logReadiness(opts.node, undefined, opts.search))) return;
     if (await tiles(req, res)) return;
     notFound(res, pathname);
   };

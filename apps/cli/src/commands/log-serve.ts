@@ -15,6 +15,7 @@ import { leafSerial, readTlsFlags, reloadTls, trustCa } from '../lib/tls.js';
 import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
 import { ingestOptions, parseIngestOptions, startIngestListener, type RunningIngest } from '../lib/ingest-listener.js';
 import { LOG_OUTPUT_HELP, commandOutput, logFormatOption, parseLogFormat } from '../lib/log-output.js';
+import { startSearchIndex, type RunningSearchIndex } from '../lib/search-index.js';
 
 /** Largest accepted witness retry delay (ms): one hour. */
 const MAX_WITNESS_RETRY_MS = 3_600_000;
@@ -81,6 +82,13 @@ octet counting, over TLS (RFC 5425) when --ingest-tls-cert is given; its connect
 --ingest-syslog-source NAME (plain TCP has no credential: bind it to a trusted network), or as the
 source of their client certificate. Syslog has no acknowledgement. See docs/operations.md ("Ingestion listener") and docs/ingest/.
 
+Search: --search-index DIR keeps the event search index (embedded PostgreSQL, PGlite) in DIR
+and serves \`events.search\` (\`cairn search\`). It is opt-in: opening PGlite costs seconds of CPU.
+The log serves at once; the index opens in the background (events.search answers 503
+search-index-starting until then, and a line says when it is ready and how far behind) and
+catches up from where it stopped. Its lag shows in \`cairn status\` and /metrics. It is derived
+data: to rebuild it, stop the log and delete DIR.
+
 ${LOG_OUTPUT_HELP}
 
 Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.yaml\`):
@@ -100,6 +108,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     'checkpoint-interval': { type: 'string', value: 'MS', description: 'integrate and sign every MS milliseconds (default 100)' },
     tokens: { type: 'string', value: 'FILE', description: 'tokens file for submissions (without it, submit is refused)' },
     dedupe: { type: 'boolean', description: 'identical entries get the index of the earlier one' },
+    'search-index': { type: 'string', value: 'DIR', description: 'keep the event search index (PGlite) in DIR and serve events.search (opt-in: seconds of CPU to open)' },
     retention: { type: 'string', value: 'FILE', description: 'retention policy (JSON rules by source and class: keepDays); expired event bodies are erased hourly' },
     'receipt-key': { type: 'string', value: 'FILE', description: `signer key of event receipts, named <origin>/receipt (default DATA/${RECEIPT_KEY_FILE}, made on the first start)` },
     witness: {
@@ -194,9 +203,17 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     // A witness reached over libp2p that connects again ends its backoff at once.
     p2p?.node.addEventListener('peer:connect', (evt) => node.witnessReachable(evt.detail.toString()));
     let server;
+    // The index opens in the background: the log never waits for it (lib/search-index.ts).
+    const searchIndex: RunningSearchIndex | undefined = values['search-index'] === undefined ? undefined
+      : startSearchIndex(values['search-index'], node, {
+        ready: (s) => out.say(`search index ready in ${values['search-index']} (indexed to ${s.cursor} of ${s.size}, lag ${s.lag})`, { searchIndexLag: s.lag }),
+        failed: (m) => logger.error('search index failed to open; events.search is unavailable', { dir: values['search-index'], error: m }),
+        behind: (e) => logger.warn('search index catch-up failed; retrying', { code: e.code, error: e.message }),
+      });
     try {
-      server = await startLogServer({ node, events: node, listen, tokens, logger, tls, ...bounds });
+      server = await startLogServer({ node, events: node, listen, tokens, logger, tls, ...bounds, ...(searchIndex !== undefined ? { search: searchIndex.served } : {}) });
     } catch (e) {
+      await searchIndex?.stop();
       await node.stop();
       await host?.stop();
       if (e instanceof ApiError || (e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -210,6 +227,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
         ingest = await startIngestListener({ settings: ingestSettings, values, sink: node, tokens, bounds, requestDefaultMs: DEFAULT_REQUEST_TIMEOUT_MS, logger });
       } catch (e) {
         await server.close();
+        await searchIndex?.stop();
         await node.stop();
         await host?.stop();
         throw new CommandFailure(`cannot listen on ${values['ingest-listen'] ?? values['ingest-syslog-listen']}: ${(e as Error).message}`, EXIT_IO);
@@ -226,6 +244,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     out.say(`checkpoint ${server.url}/checkpoint (size ${size})`, { size });
     out.say(`trpc ${server.url}/trpc${tokens ? '' : ' (no --tokens: submissions are refused)'}`);
     out.say(`metrics ${server.url}/metrics`);
+    if (searchIndex !== undefined) out.say(`search index ${values['search-index']} opening in the background (events.search answers 503 until ready)`);
     out.say(limitsLine(bounds, DEFAULT_REQUEST_TIMEOUT_MS));
     for (const w of witnesses) out.say(`witness ${w.url} ${w.vkey}`);
     if (p2p !== undefined) {
@@ -261,6 +280,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     tokensWatch?.close();
     await ingest?.close();
     await server.close();
+    await searchIndex?.stop();
     await node.stop();
     await host?.stop();
     offHangup(); // only now: a SIGHUP while stopping is ignored too

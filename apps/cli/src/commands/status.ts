@@ -125,6 +125,7 @@ export function formatLogStatus(r: LogStatusReport): string[] {
     ['queue', `${s.queueDepth} entries`],
     ['halted', s.halted ?? 'no'],
     ['alarms', String(s.alarms.length)],
+    ...(s.searchIndex === null ? [] : [['search index', searchIndexLine(s.searchIndex)]]),
   ]);
   if (s.witnesses.length > 0) {
     lines.push('', 'witnesses:');
@@ -141,6 +142,13 @@ export function formatLogStatus(r: LogStatusReport): string[] {
     }
   }
   return lines;
+}
+
+/** The search index row: how far it has indexed, or why it does not answer. */
+function searchIndexLine(i: NonNullable<LogStatus['searchIndex']>): string {
+  if (i.state === 'ready') return `indexed to ${i.cursor} of ${i.size} (lag ${i.lag})`;
+  if (i.state === 'starting') return 'opening (events.search answers 503 until ready)';
+  return `failed: ${i.error ?? 'unknown error'}`;
 }
 
 /** The human table of a witness's status. */
@@ -174,7 +182,8 @@ export const status = defineCommand({
   details: `
 Asks URL for its status as a log and as a witness (tRPC \`log.status\` / \`status\` under /trpc)
 and prints the one that answers: for a log its origin, size, the age of the latest and of the
-cosigned checkpoint, each witness with its last answer, the queue depth and alarms; for a
+cosigned checkpoint, each witness with its last answer, the queue depth, alarms and, with
+\`log serve --search-index\`, how far behind the search index is; for a
 witness its logs with their cosigned sizes, its peers and its latest evidence records.
 --json prints the full report as one JSON object ({"kind":"log"|"witness", …}).
 Exit codes: 0 it answered, 3 unreachable or not a Cairn server (as in every command), 1 the

@@ -6,14 +6,17 @@
  *   why: `storage` (a read from the data store answered), and, for a log, `halted` and every
  *   witness with whether its last call succeeded (`reachable`, informational: a log whose
  *   witnesses are down still accepts and serves entries); for a witness, `held` (cosigning is
- *   paused while it syncs with peers, informational) and its libp2p `peers`.
+ *   paused while it syncs with peers, informational) and its libp2p `peers`. A log with a
+ *   search index adds `searchIndex` (state, cursor, lag): informational, since the index is
+ *   derived data and the log serves without it.
  *
  * Both answer GET and HEAD only (405 otherwise) and are never cached.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Witness } from '@cairn/witness';
 import type { WitnessP2pStatus } from '../routers/witness.js';
-import type { ServedLog } from '../served-log.js';
+import type { ServedLog, ServedSearch } from '../served-log.js';
+import { searchIndexReport } from '../deferred-search.js';
 
 /** Liveness: the process answers. */
 export const HEALTHZ_PATH = '/healthz';
@@ -49,8 +52,9 @@ async function probeStorage(probe: () => Promise<unknown>, timeoutMs: number): P
 const PROBE_LEAF_HASH = new Uint8Array(32);
 
 /** The readiness of a log: storage answers and integration has not halted. */
-export async function logReadiness(node: ServedLog, timeoutMs = DEFAULT_READY_PROBE_TIMEOUT_MS): Promise<Readiness> {
+export async function logReadiness(node: ServedLog, timeoutMs = DEFAULT_READY_PROBE_TIMEOUT_MS, search?: ServedSearch): Promise<Readiness> {
   const storage = await probeStorage(() => node.findLeafIndex(PROBE_LEAF_HASH), timeoutMs);
+  const index = search?.indexState === undefined ? null : searchIndexReport(await search.indexState());
   const s = node.status();
   const witnesses = (s.witnesses ?? []).map((w) => ({
     name: w.name,
@@ -66,6 +70,7 @@ export async function logReadiness(node: ServedLog, timeoutMs = DEFAULT_READY_PR
     quorum: s.quorum ?? null,
     witnessesReachable: witnesses.filter((w) => w.reachable).length,
     witnesses,
+    searchIndex: index,
   };
 }
 

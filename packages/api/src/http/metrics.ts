@@ -17,7 +17,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { ServedLog } from '../served-log.js';
+import type { ServedLog, ServedSearch } from '../served-log.js';
 
 export const METRICS_PATH = '/metrics';
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -129,6 +129,35 @@ export function registerLogMetrics(registry: Registry, node: ServedLog): void {
       }
     },
   });
+}
+
+/**
+ * Registers the search index's figures (read from `search.indexState()` at each scrape): whether it
+ * answers, its cursor, and its lag behind the signed log — what to alert on when it falls behind.
+ */
+export function registerSearchMetrics(registry: Registry, origin: string, search: ServedSearch): void {
+  const status = search.indexState;
+  if (status === undefined) return;
+  const registers = [registry];
+  const labels = { origin };
+  let pending: ReturnType<NonNullable<ServedSearch['indexState']>> | undefined;
+  // One status read per scrape, shared by the three gauges.
+  const read = () => {
+    pending ??= status.call(search).finally(() => queueMicrotask(() => { pending = undefined; }));
+    return pending;
+  };
+  const gauge = (name: string, help: string, value: (s: Awaited<ReturnType<typeof read>>) => bigint | number | undefined) =>
+    new Gauge({
+      name, help, labelNames: ['origin'] as const, registers,
+      async collect() {
+        const v = value(await read());
+        this.reset();
+        if (v !== undefined) this.set(labels, Number(v));
+      },
+    });
+  gauge('cairn_search_index_ready', '1 when the search index answers queries (0 while it opens or after it failed).', (s) => (s.state === 'ready' ? 1 : 0));
+  gauge('cairn_search_index_cursor', 'First log index the search index has not looked at yet.', (s) => s.cursor);
+  gauge('cairn_search_index_lag_entries', 'Signed log entries the search index has not looked at yet.', (s) => s.lag);
 }
 
 /** The exposition text of `registry`. */

@@ -11,6 +11,7 @@ import { formatProofBundle, utf8DecodeStrict } from '@cairn/formats';
 import { ApiError, storedNothing } from '../errors.js';
 import { authedProcedure, publicProcedure, router } from '../trpc.js';
 import type { ServedCheckpoint, ServedLog } from '../served-log.js';
+import { searchIndexReport } from '../deferred-search.js';
 import {
   decimalSchema,
   entrySchema,
@@ -204,8 +205,9 @@ export const logRouter = router({
   }),
 
   /** Size, sequenced size, last checkpoint time (ms) and queue depth, plus the log's identity. */
-  status: publicProcedure.query(({ ctx }) => {
+  status: publicProcedure.query(async ({ ctx }) => {
     const s = ctx.node.status();
+    const searchIndex = ctx.search?.indexState === undefined ? null : searchIndexReport(await ctx.search.indexState());
     return {
       origin: ctx.node.origin,
       verifierKey: ctx.node.verifierKey,
@@ -236,6 +238,8 @@ export const logRouter = router({
         witnessSize: a.witnessSize?.toString() ?? null,
         evidenceId: a.evidenceId ?? null,
       })),
+      /** The search index (null without one): state, cursor, lag behind `size`. */
+      searchIndex,
     };
   }),
 });
