@@ -99,6 +99,8 @@ export const ERROR_TABLE: Readonly<Record<LogApiErrorCode, ErrorRule>> = {
   'entry-too-large': REFUSED,
   'too-many-entries': REFUSED,
   'invalid-entry': REFUSED,
+  // A raw entry shaped as an event leaf (prefix cairn.dev/event-leaf/): only the event store appends those.
+  'reserved-entry': REFUSED,
   'invalid-argument': BAD_REQUEST,
   // An event that is not a valid OCSF event (the message names its position and JSON path, never a value).
   'invalid-event': REFUSED,

@@ -28,6 +28,26 @@ import { LeafError } from './errors.js';
 
 /** First line of a leaf record (without its LF). */
 export const LEAF_HEADER = 'cairn.dev/event-leaf/v1';
+/**
+ * The prefix of every entry the log reserves for its own event leaves: a raw entry (one not
+ * built by the event store) that begins with it is refused ({@link isReservedEntry}).
+ * {@link parseLeaf} accepts only bytes whose first line is exactly {@link LEAF_HEADER}, so every
+ * byte string it accepts begins with `LEAF_HEADER + '\n'`, which begins with this prefix; the
+ * prefix stops before the version so that leaves of later versions are reserved too.
+ */
+export const RESERVED_ENTRY_PREFIX = 'cairn.dev/event-leaf/';
+const RESERVED_PREFIX_BYTES = utf8Encode(RESERVED_ENTRY_PREFIX);
+
+/**
+ * Whether `entry` begins with {@link RESERVED_ENTRY_PREFIX}: bytes that could be, now or in a
+ * later leaf version, an event leaf. Only the log's event store may append such entries; a raw
+ * submission of one would let a writer forge an event in any source's name. Never throws.
+ */
+export function isReservedEntry(entry: Uint8Array): boolean {
+  if (!(entry instanceof Uint8Array) || entry.length < RESERVED_PREFIX_BYTES.length) return false;
+  for (let i = 0; i < RESERVED_PREFIX_BYTES.length; i++) if (entry[i] !== RESERVED_PREFIX_BYTES[i]) return false;
+  return true;
+}
 /** Salt size, bytes. */
 export const SALT_SIZE = 32;
 /** Commitment size (SHA-256), bytes. */

@@ -17,6 +17,11 @@ export type LogErrorCode =
   | 'too-many-entries'
   /** An entry is not a Uint8Array. */
   | 'invalid-entry'
+  /**
+   * A raw entry begins with `cairn.dev/event-leaf/`, the prefix reserved for the event leaves the
+   * log's event store appends (details: entry): accepting it would forge an event.
+   */
+  | 'reserved-entry'
   /** The node is stopping or stopped and accepts no more work. */
   | 'stopping'
   /** The node was opened but not started. */

@@ -32,6 +32,7 @@
  * builder that throws refuses only its own request (its state changes must not reach the scratch
  * map). Raw `submit` is the trivial builder: fixed entries, no extra ops.
  */
+import { isReservedEntry, RESERVED_ENTRY_PREFIX } from '@cairn/events';
 import { LogError } from './errors.js';
 import { MAX_ENTRIES_PER_SUBMIT, MAX_ENTRY_SIZE } from './constants.js';
 import { entryKey, KEY_NEXT, leafHashKey, u64, getU64 } from './storage/keys.js';
@@ -118,6 +119,13 @@ export function validateEntries(entries: readonly Uint8Array[]): void {
     if (e.length > MAX_ENTRY_SIZE) {
       throw new LogError('entry-too-large', `entry ${i} is ${e.length} bytes; at most ${MAX_ENTRY_SIZE}`, {
         details: { entry: i, size: e.length, max: MAX_ENTRY_SIZE },
+      });
+    }
+    // Only the event store (builders, which do not pass here) appends event leaves: a raw entry
+    // that could parse as one would be a forged event with a valid event proof.
+    if (isReservedEntry(e)) {
+      throw new LogError('reserved-entry', `entry ${i} begins with ${RESERVED_ENTRY_PREFIX}, reserved for the log's event leaves; submit events through the event API`, {
+        details: { entry: i },
       });
     }
   }

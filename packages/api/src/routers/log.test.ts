@@ -9,6 +9,7 @@ import { createApiCaller } from '../router.js';
 import { TokenAuthenticator } from '../auth.js';
 import { ERROR_TABLE, errorCodeOf, httpStatusOf, retryAfterSecondsOf, storedNothing } from '../errors.js';
 import { LogError } from '@cairn/log';
+import { buildLeaf, parseEvent } from '@cairn/events';
 import { FakeLog, FakeLogError } from '../testing/fake-log.js';
 
 const TOKEN = 'cairn_test-token-for-source-a';
@@ -165,6 +166,31 @@ test('bad entries: oversized, bad base64, too many, none — BAD_REQUEST and not
   assertNoDataCalls(node);
   assert.deepEqual((await caller.log.submit({ entries: [max] })).indices, ['0']);
   assert.equal(node.entries[0]!.length, 65_535);
+});
+
+test('a raw entry shaped as an event leaf is refused before the node and the quota: 400 reserved-entry', async () => {
+  const { caller, node } = setup({ perMinute: 60, burst: 2 });
+  const forged = encodeBase64(
+    buildLeaf({
+      source: 'cairn', seq: 0n, salt: new Uint8Array(32).fill(1),
+      event: parseEvent(utf8Encode(JSON.stringify({
+        class_uid: 3002, category_uid: 3, activity_id: 1, type_uid: 300201, severity_id: 1, status_id: 1,
+        time: 1767225600000, metadata: { version: '1.3.0', product: { name: 'sshd' } }, user: { name: 'mallory' },
+      }))),
+    }).bytes,
+  );
+  for (const bad of [forged, b64('cairn.dev/event-leaf/v9\n')]) {
+    const e = await rejectsWith(caller.log.submit({ entries: [b64('ok'), bad] }), 'BAD_REQUEST', /entries\[1\] begins with cairn\.dev\/event-leaf\//);
+    assert.equal(errorCodeOf(e.cause), 'reserved-entry');
+    assert.equal(httpStatusOf(e.cause), 400);
+  }
+  assertNoDataCalls(node);
+  // No quota was charged for the refusals (burst 2).
+  assert.deepEqual((await caller.log.submit({ entries: [b64('a'), b64('b')] })).indices, ['0', '1']);
+  // The core's own refusal maps through the same row.
+  const core = new LogError('reserved-entry', 'entry 0 begins with cairn.dev/event-leaf/');
+  assert.equal(httpStatusOf(core), 400);
+  assert.equal(storedNothing(core), true);
 });
 
 test('auth: missing, malformed, wrong token or no tokens configured → UNAUTHORIZED, nothing stored', async () => {

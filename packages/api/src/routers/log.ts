@@ -7,6 +7,7 @@
  * checkpoint fail with NOT_FOUND without touching the node.
  */
 import { z } from 'zod';
+import { isReservedEntry, RESERVED_ENTRY_PREFIX } from '@cairn/events';
 import { formatProofBundle, utf8DecodeStrict } from '@cairn/formats';
 import { ApiError, storedNothing } from '../errors.js';
 import { authedProcedure, publicProcedure, router } from '../trpc.js';
@@ -68,6 +69,11 @@ export const logRouter = router({
   /** Appends entries; answers once they are durable (and, with wait 'checkpoint', signed). */
   submit: authedProcedure.input(submitInput).mutation(async ({ ctx, input, signal }) => {
     const n = input.entries.length;
+    // The core refuses these too (every path); checked here first for a message naming the field.
+    const reserved = input.entries.findIndex((e) => isReservedEntry(e));
+    if (reserved >= 0) {
+      throw new ApiError('reserved-entry', `entries[${reserved}] begins with ${RESERVED_ENTRY_PREFIX}, which is reserved for the log's event leaves; submit events with events.submit`);
+    }
     ctx.tokens.chargeQuota(ctx.source, n);
     let res;
     try {

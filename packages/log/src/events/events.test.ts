@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commitEvent, openReceipt, parseEvent, parseLeaf, receiptKeyName } from '@cairn/events';
+import { buildLeaf, commitEvent, openReceipt, parseEvent, parseLeaf, receiptKeyName } from '@cairn/events';
 import { formatSignerKey, parseVerifierKey } from '@cairn/formats';
 import { nodeEd25519 } from '@cairn/formats/node';
 import { leafHash, verifyInclusion } from '@cairn/merkle';
 import { LogNode, type LogNodeOptions } from '../node.js';
 import { memoryStorage, type MemoryStorage } from '../storage/memory.js';
 import { silentLogger } from '../logger.js';
+import type { LogError } from '../errors.js';
 import { authEvent, backend, enc, ORIGIN, T0, testKey } from '../test-helpers.js';
 import type { EventInput } from './types.js';
 
@@ -97,6 +98,32 @@ test('raw entries and events share the tree; a raw index is not an event', async
     assert.equal(e.indices[0], raw.indices[0]! + 1n);
     assert.equal(await node.getEvent(raw.indices[0]!), undefined);
     await assert.rejects(node.eraseEvents([raw.indices[0]!], { reason: 'test', by: 'admin' }), { code: 'not-an-event' });
+  } finally {
+    await node.stop();
+  }
+});
+
+test('a raw entry shaped as an event leaf is refused, whatever its source or version; nothing is stored', async () => {
+  const { node } = await started();
+  try {
+    const e = await node.submitEvents('bastion', [ev('alice')], { wait: 'checkpoint' });
+    // A valid leaf record in the name of the log itself (as erasure records are) and of a source
+    // that has events: as a raw entry it would be an event with a valid event proof.
+    const forgedCairn = buildLeaf({ source: 'cairn', seq: 5n, event: authEvent('mallory'), salt: new Uint8Array(32).fill(7) }).bytes;
+    const forgedBastion = buildLeaf({ source: 'bastion', seq: 1n, event: authEvent('mallory'), salt: new Uint8Array(32).fill(8) }).bytes;
+    assert.doesNotThrow(() => parseLeaf(forgedCairn), 'the forged entry is a valid leaf');
+    for (const bad of [forgedCairn, forgedBastion, enc('cairn.dev/event-leaf/v2\nanything'), enc('cairn.dev/event-leaf/')]) {
+      await assert.rejects(node.submit([enc('innocent'), bad]), (err: LogError) => {
+        assert.equal(err.code, 'reserved-entry');
+        assert.deepEqual(err.details, { entry: 1 });
+        return true;
+      });
+    }
+    assert.equal(node.status().sequencedSize, e.indices[0]! + 1n, 'nothing of the refused calls was sequenced');
+    const next = await node.submitEvents('bastion', [ev('bob')]);
+    assert.deepEqual(next.seqs, [1n], 'the forged seq 1 of bastion took nothing');
+    // Near misses are ordinary raw entries.
+    await node.submit([enc('cairn.dev/event-lea'), enc(' cairn.dev/event-leaf/v1\n'), enc('cairn.dev/event-leaf'), enc('CAIRN.DEV/EVENT-LEAF/v1\n')]);
   } finally {
     await node.stop();
   }
