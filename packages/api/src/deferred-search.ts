@@ -42,7 +42,7 @@ export class DeferredSearch implements ServedSearch {
     this.#index = undefined;
   }
 
-  search(query: Query, opts: { limit: number; before?: bigint; signal?: AbortSignal }): ReturnType<ServedSearch['search']> {
+  async search(query: Query, opts: { limit: number; before?: bigint; signal?: AbortSignal }): ReturnType<ServedSearch['search']> {
     return this.#open().search(query, opts);
   }
 
