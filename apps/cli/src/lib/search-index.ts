@@ -43,6 +43,9 @@ export function startSearchIndex(dir: string, node: LogNode, hooks: SearchIndexH
       if (stopping) return;
     } catch (e) {
       const message = e instanceof IndexError ? `${e.code}: ${e.message}` : (e as Error).message;
+      // Opened but refused (another schema version): let go of the directory at once.
+      await db?.close().catch(() => undefined);
+      db = undefined;
       served.fail(message);
       hooks.failed(message);
       return;
