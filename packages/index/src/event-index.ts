@@ -16,6 +16,19 @@
  * call it after `eraseEvents`) or {@link EventIndex.recheck} (a server that finds a hit's body
  * gone).
  *
+ * A DELETE only marks rows dead: the values (user names, IPs, text) would stay in the table's
+ * pages, in its B-tree and GIN indexes (GIN keeps a key even when no row has it any more) and in
+ * the write-ahead log, and embedded PGlite runs no autovacuum. So after every write that removed
+ * rows (an erasure record's batch, `onErased`, `recheck`, `rebuild`) the index scrubs, once per
+ * such write ({@link EventIndexOptions.eraseScrub}): `VACUUM FULL search_events` rewrites the
+ * table and its indexes into new files (the old ones are unlinked at the next checkpoint), then
+ * with WAL recycling off for the session `pg_switch_wal()` and `CHECKPOINT` start a new WAL
+ * segment and delete the old ones, which held the inserted rows. A test scans every file of a
+ * closed PGlite directory for an erased user name. Cost: a rewrite of the whole table, ~0.2 s
+ * for 300 rows and ~1.7 s for 20,000 on a small machine, during which this index writes and
+ * answers nothing else; erasures are rare admin or retention actions, one scrub each. A scrub
+ * that fails is retried before the next write.
+ *
  * Lag: `store.size() − cursor`, the number of log entries not yet looked at.
  */
 import { IndexError } from './errors.js';
@@ -63,6 +76,13 @@ export const MAX_SEARCH_LIMIT = 1000;
 
 export interface EventIndexOptions {
   batchSize?: number;
+  /**
+   * After rows were deleted: 'full' (default) rewrites the table and drops old WAL (see the
+   * module comment; on a PostgreSQL server it needs the table's owner, and superuser or the
+   * pg_checkpoint role and EXECUTE on pg_switch_wal); 'off' leaves it to the server's operator
+   * (autovacuum does not remove the values from GIN keys or WAL).
+   */
+  eraseScrub?: 'full' | 'off';
   /** Test-only hooks, to crash at chosen points. */
   hooks?: {
     /** Inside the batch's transaction, after its rows are written and before the cursor moves. */
@@ -115,6 +135,8 @@ export class EventIndex {
   private readonly batchSize: number;
   private writing: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Rows were deleted and the scrub has not yet succeeded. */
+  private scrubPending = false;
 
   private constructor(
     private readonly db: SqlDatabase,
@@ -124,6 +146,9 @@ export class EventIndex {
     const b = opts.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isSafeInteger(b) || b < 1 || b > MAX_BATCH_SIZE) throw new IndexError('bad-option', `batchSize: an integer 1..${MAX_BATCH_SIZE}`);
     this.batchSize = b;
+    if (opts.eraseScrub !== undefined && opts.eraseScrub !== 'full' && opts.eraseScrub !== 'off') {
+      throw new IndexError('bad-option', "eraseScrub: 'full' or 'off'");
+    }
   }
 
   /** Opens the index in `db` (creating the schema if it is new) over `store`. */
@@ -195,7 +220,8 @@ export class EventIndex {
           else rows.push(f);
         }
       }
-      await this.commitBatch(cursor, to, rows, rows.flatMap((f) => f.erases), skipped);
+      const deleted = await this.commitBatch(cursor, to, rows, rows.flatMap((f) => f.erases), skipped);
+      if (deleted > 0) await this.scrub(true);
       await this.opts.hooks?.afterBatch?.(cursor, to);
       indexed += rows.length;
       cursor = to;
@@ -204,22 +230,43 @@ export class EventIndex {
     return { indexed, cursor };
   }
 
-  private async commitBatch(from: bigint, to: bigint, rows: EventFields[], erases: bigint[], skipped: number): Promise<void> {
-    await dbCall(() =>
+  /** Writes a batch; returns the number of rows its erasure records deleted. */
+  private async commitBatch(from: bigint, to: bigint, rows: EventFields[], erases: bigint[], skipped: number): Promise<number> {
+    return dbCall(() =>
       this.db.transaction(async (tx) => {
         if (rows.length > 0) {
           const { sql, params } = insertRows(rows);
           await tx.query(sql, params);
         }
-        if (erases.length > 0) await tx.query(`DELETE FROM search_events WHERE idx = ANY($1::bigint[])`, [erases.map(String)]);
+        let deleted = 0;
+        if (erases.length > 0) {
+          deleted = (await tx.query(`DELETE FROM search_events WHERE idx = ANY($1::bigint[]) RETURNING idx`, [erases.map(String)])).rows.length;
+        }
         await this.opts.hooks?.beforeCursor?.(from, to);
         const r = await tx.query<{ next_index: bigint }>(
           `UPDATE search_state SET next_index = $1::bigint, skipped = skipped + $2::bigint WHERE id = 1 AND next_index = $3::bigint RETURNING next_index`,
           [to, skipped, from],
         );
         if (r.rows.length !== 1) throw new IndexError('database', `the cursor moved under this indexer (expected ${from}): is another indexer writing this database?`);
+        return deleted;
       }),
     );
+  }
+
+  /**
+   * Removes deleted rows' bytes from the database files (module comment). `deleted`: rows were
+   * just deleted; otherwise only a scrub that failed before is retried. Outside any transaction.
+   */
+  private async scrub(deleted: boolean): Promise<void> {
+    if (deleted) this.scrubPending = true;
+    if (!this.scrubPending || this.opts.eraseScrub === 'off') return;
+    await dbCall(async () => {
+      await this.db.exec('VACUUM FULL search_events');
+      await this.db.exec('SET wal_recycle = off');
+      await this.db.query('SELECT pg_switch_wal()');
+      await this.db.exec('CHECKPOINT');
+    });
+    this.scrubPending = false;
   }
 
   /** Removes erased events from the index (the node calls it after an erasure). */
@@ -227,6 +274,7 @@ export class EventIndex {
     return this.serial(async () => {
       if (indices.length === 0) return 0;
       const r = await dbCall(() => this.db.query<{ idx: bigint }>(`DELETE FROM search_events WHERE idx = ANY($1::bigint[]) RETURNING idx`, [indices.map(String)]));
+      if (r.rows.length > 0) await this.scrub(true);
       return r.rows.length;
     });
   }
@@ -250,6 +298,7 @@ export class EventIndex {
           await tx.query(`UPDATE search_state SET next_index = 0, skipped = 0 WHERE id = 1`);
         }),
       );
+      await this.scrub(true);
       return this.runCatchUp(opts);
     });
   }
@@ -297,7 +346,10 @@ export class EventIndex {
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     this.check();
-    const run = this.writing.catch(() => undefined).then(fn);
+    const run = this.writing.catch(() => undefined).then(async () => {
+      await this.scrub(false); // one that failed before goes first
+      return fn();
+    });
     this.writing = run;
     return run;
   }
