@@ -31,16 +31,16 @@ describe('ingestion listener', () => {
     const body = eventListBody(ALL_AUDIT_EVENTS);
     const r = await post(f, '/k8s/audit', body, { ...JSON_CT, ...bearer(f, 'k8s') });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json(), { accepted: ALL_AUDIT_EVENTS.length, duplicates: 0 });
+    assert.deepEqual(r.json(), { accepted: ALL_AUDIT_EVENTS.length, duplicates: 0, refused: 0 });
     // Durable when answered: the log's per-source state already counts them.
     assert.equal((await nextSeqs(f.node)).k8s, BigInt(ALL_AUDIT_EVENTS.length));
     const again = await post(f, '/k8s/audit', body, { ...JSON_CT, ...bearer(f, 'k8s') });
     assert.equal(again.status, 200);
-    assert.deepEqual(again.json(), { accepted: 0, duplicates: ALL_AUDIT_EVENTS.length });
+    assert.deepEqual(again.json(), { accepted: 0, duplicates: ALL_AUDIT_EVENTS.length, refused: 0 });
     assert.equal((await nextSeqs(f.node)).k8s, BigInt(ALL_AUDIT_EVENTS.length));
     // A batch that overlaps an earlier one stores only what is new.
     const mixed = await post(f, '/k8s/audit', eventListBody([LIST_PODS, { ...EXEC_PANIC, auditID: 'a5a5a5a5-0000-4000-8000-000000000001' }]), { ...JSON_CT, ...bearer(f, 'k8s') });
-    assert.deepEqual(mixed.json(), { accepted: 1, duplicates: 1 });
+    assert.deepEqual(mixed.json(), { accepted: 1, duplicates: 1, refused: 0 });
     // The stored event is the mapped API Activity, under the token's source.
     const last = (await f.node.eventSources()).find((s) => s.source === 'k8s')!.lastIndex!;
     await waitSigned(f, last);
@@ -65,7 +65,7 @@ describe('ingestion listener', () => {
     assert.equal(notJson.status, 400);
     const empty = await post(f, '/k8s/audit', '{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":null}', { ...JSON_CT, ...h });
     assert.equal(empty.status, 200);
-    assert.deepEqual(empty.json(), { accepted: 0, duplicates: 0 });
+    assert.deepEqual(empty.json(), { accepted: 0, duplicates: 0, refused: 0 });
   });
 
   test('POST /v1/logs protobuf: 200 ExportLogsServiceResponse; the retry of the request adds nothing; gzip works', async () => {
@@ -148,7 +148,7 @@ describe('ingestion listener', () => {
     // `app` sends k8s's events with k8s's audit IDs: they land under `app`, k8s's stay untouched.
     const seqs = await nextSeqs(f.node);
     const r = await post(f, '/k8s/audit', eventListBody([LIST_PODS]), { ...JSON_CT, ...bearer(f, 'app') });
-    assert.deepEqual(r.json(), { accepted: 1, duplicates: 0 });
+    assert.deepEqual(r.json(), { accepted: 1, duplicates: 0, refused: 0 });
     const after = await nextSeqs(f.node);
     assert.equal(after.k8s, seqs.k8s);
     assert.equal(after.app, seqs.app! + 1n);

@@ -4,7 +4,7 @@
  *
  * | endpoint | body | answer |
  * |---|---|---|
- * | `POST /k8s/audit` | `audit.k8s.io/v1` EventList, `application/json` | 200 `{"accepted":n,"duplicates":d}` |
+ * | `POST /k8s/audit` | `audit.k8s.io/v1` EventList, `application/json` | 200 `{"accepted":n,"duplicates":d,"refused":r}` (r items stored as records of their refusal) |
  * | `POST /v1/logs` | OTLP ExportLogsServiceRequest, `application/x-protobuf` or `application/json` | 200 ExportLogsServiceResponse (in the request's encoding), `partialSuccess` naming refused records |
  * | `POST /events` | OCSF events: one object or an array (`application/json`), or JSON lines (`application/x-ndjson`) | 200 `{"indices":[…],"seqs":[…],"duplicate":[…]}` |
  *
@@ -28,8 +28,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ValidatedEvent } from '@cairn/events';
-import { auditDedupeKey, DEFAULT_AUDIT_LIMITS, parseAuditEventList, type AuditLimits } from '../k8s-audit.js';
-import { mapAuditEvent } from '../k8s-audit-map.js';
+import { DEFAULT_AUDIT_LIMITS, parseAuditEventList, type AuditLimits } from '../k8s-audit.js';
+import { mapAuditBatch } from '../k8s-audit-map.js';
 import { jsonBodyKind, MAX_JSON_BODY_BYTES, parseJsonEvents, parseSubmitMeta } from '../https-json.js';
 import { MAX_OTLP_BODY, type OtlpRecordResult } from '../otlp-model.js';
 import { parseOtlpJson } from '../otlp-json.js';
@@ -149,11 +149,14 @@ export function createIngestHandler(opts: IngestHandlerOptions): IngestHandler {
     if (mediaType(req) !== 'application/json') throw new ListenerError('unsupported-media-type', 'Content-Type must be application/json (an audit.k8s.io/v1 EventList)');
     const body = await readBody(req, auditLimits.maxBytes);
     const items = parseAuditEventList(body, auditLimits);
-    if (items.length === 0) return sendJson(res, 200, { accepted: 0, duplicates: 0 });
-    const events = items.map((item) => ({ event: mapAuditEvent(item), idempotencyKey: auditDedupeKey(item) }));
+    if (items.length === 0) return sendJson(res, 200, { accepted: 0, duplicates: 0, refused: 0 });
+    // Item by item: one item that cannot be mapped is stored as the record of its refusal, so
+    // the batch is never refused for it (the apiserver would drop all of it after its retries).
+    const mapped = mapAuditBatch(items);
+    const events = mapped.map((m): IngestEvent => ({ event: m.event, idempotencyKey: m.key }));
     const r = await submit(source, events);
     const dups = r.duplicate.filter((d) => d).length;
-    sendJson(res, 200, { accepted: events.length - dups, duplicates: dups });
+    sendJson(res, 200, { accepted: events.length - dups, duplicates: dups, refused: mapped.filter((m) => m.refused !== undefined).length });
   };
 
   const otlpLogs = async (req: IncomingMessage, res: ServerResponse, source: string, proto: boolean): Promise<void> => {
