@@ -34,7 +34,7 @@ export class DeferredSearch implements ServedSearch {
   /** The index could not be opened (`why`: a code and message with no event data). */
   fail(why: string): void {
     this.#index = undefined;
-    this.#error = why;
+    this.#error = why === '' ? 'the index failed to open' : why;
   }
 
   /** The index is going away (the server stops): searches answer as if it were starting. */

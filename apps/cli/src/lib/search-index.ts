@@ -42,7 +42,7 @@ export function startSearchIndex(dir: string, node: LogNode, hooks: SearchIndexH
       index = await EventIndex.open(db, { size: async () => node.latestCheckpoint()?.size ?? 0n, getEvent: (i) => node.getEvent(i) });
       if (stopping) return;
     } catch (e) {
-      const message = e instanceof IndexError ? `${e.code}: ${e.message}` : (e as Error).message;
+      const message = e instanceof IndexError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : `cannot open: ${String(e)}`;
       // Opened but refused (another schema version): let go of the directory at once.
       await db?.close().catch(() => undefined);
       db = undefined;

@@ -1,0 +1,53 @@
+/**
+ * `startSearchIndex` when the index cannot open (DIR is a regular file): the failure is reported
+ * once, `events.search` would answer `search-index-failed`, and the log it runs beside is not
+ * affected — it keeps signing what it is given. (The path that opens is tested end to end in
+ * test/e2e/search-index.test.ts.)
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiError } from '@cairn/api';
+import { generateSignerKey } from '@cairn/formats';
+import { parseQuery } from '@cairn/index/query';
+import { LogNode, openLevelStorage, silentLogger } from '@cairn/log';
+import { startSearchIndex } from './search-index.js';
+
+test('an index that cannot open is reported as failed and leaves the log running', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-search-index-'));
+  const node = await LogNode.open({
+    storage: await openLevelStorage(join(dir, 'data')),
+    signerKey: generateSignerKey('example.com/search-index', new Uint8Array(32).fill(3)),
+    checkpointIntervalMs: 5,
+    logger: silentLogger,
+  });
+  await node.start();
+  try {
+    const notADir = join(dir, 'index-is-a-file');
+    await writeFile(notADir, 'not a directory');
+    const failures: string[] = [];
+    let readies = 0;
+    const running = startSearchIndex(notADir, node, {
+      ready: () => { readies++; },
+      failed: (m) => failures.push(m),
+      behind: () => assert.fail('no catch-up runs without an index'),
+    });
+    await running.opened;
+    assert.equal(readies, 0);
+    assert.equal(failures.length, 1);
+    const state = await running.served.indexState();
+    assert.equal(state.state, 'failed');
+    const e = await running.served.search(parseQuery('*'), { limit: 1 }).then(() => assert.fail('expected a refusal'), (x: unknown) => x);
+    assert.ok(e instanceof ApiError);
+    assert.equal(e.code, 'search-index-failed');
+
+    const r = await node.submit([new TextEncoder().encode('still logging')], { wait: 'checkpoint' });
+    assert.equal(r.indices.length, 1);
+    await running.stop();
+  } finally {
+    await node.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
