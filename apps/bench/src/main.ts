@@ -10,6 +10,7 @@ import { benchWitness } from './witness.js';
 import { benchGossip } from './gossip.js';
 import { benchCli } from './cli.js';
 import { benchEvents, DEFAULT_EVENTS } from './events.js';
+import { benchSearch, DEFAULT_SEARCH_EVENTS } from './search.js';
 import { benchIngest, DEFAULT_INGEST_EVENTS } from './ingest.js';
 
 const HELP = `Usage: pnpm bench <suite> [options]
@@ -25,6 +26,8 @@ Suites:
           \`log serve\`, \`witness serve\` and \`demo\` (compiled, and from sources for comparison)
   events  audit events: parseEvent, buildLeaf, receipts on one core; the log node and tRPC
           events.submit (fsync'd) against raw entries of the same ~1 KB bytes
+  search  the event index (@cairn/index on PGlite): index rate from empty, then p50/p99 of five
+          typical queries (first page of 100 hits)
   ingest  the ingestion listener of \`log serve --ingest-listen\` (child process, fsync on):
           k8s audit webhook EventLists of 400 ~1 KB events, OTLP/HTTP protobuf requests
 
@@ -62,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
     else if (suite === 'cli') await benchCli({ quick: values.quick === true });
     else if (suite === 'events') await benchEvents({ events: events ?? (values.quick ? 6000 : DEFAULT_EVENTS), quick: values.quick === true });
     else if (suite === 'ingest') await benchIngest({ events: events ?? (values.quick ? 4000 : DEFAULT_INGEST_EVENTS), clients, quick: values.quick === true });
+    else if (suite === 'search') await benchSearch({ events: events ?? (values.quick ? 5000 : DEFAULT_SEARCH_EVENTS), runs: values.quick ? 10 : 50 });
     else if (suite === 'core') await benchCore({ entries: entries ?? 1_000_000, quick: values.quick === true });
     else if (suite === 'log') {
       await benchLog({ entries: entries ?? DEFAULT_LOG_ENTRIES, clients, quick: values.quick === true, checkpointIntervalMs: interval });
