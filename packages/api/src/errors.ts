@@ -54,6 +54,8 @@ export type ApiErrorCode =
   | 'no-search-index'
   | 'search-index-starting'
   | 'search-index-failed'
+  | 'too-many-tails'
+  | 'tail-overflow'
   | EventStoreErrorCode;
 
 /**
@@ -122,6 +124,8 @@ export const ERROR_TABLE: Readonly<Record<LogApiErrorCode, ErrorRule>> = {
   'no-event-store': NOT_FOUND,
   // Search: a query that does not parse (the message points at the column), a log without an index.
   'bad-query': BAD_REQUEST,
+  'too-many-tails': { status: 429, trpc: 'TOO_MANY_REQUESTS', retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS },
+  'tail-overflow': { status: 503, trpc: 'SERVICE_UNAVAILABLE' },
   'no-search-index': NOT_FOUND,
   // An index opened in the background (`log serve --search-index`) that cannot answer yet, or at all.
   'search-index-starting': { status: 503, trpc: 'SERVICE_UNAVAILABLE', retryAfterSeconds: LIFECYCLE_RETRY_AFTER_SECONDS },

@@ -11,6 +11,7 @@
  * | `sources` | reader or admin | every source's next sequence number and last index |
  * | `receiptKey` | public | the verifier key of the log's receipt key |
  * | `search` | reader or admin | hits of a query over the event index, each with its event proof (search.ts) |
+ * | `tail` | reader or admin | subscription (SSE): new matching events, then their proofs (tail.ts) |
  *
  * Events travel as the JSON text of one OCSF event each and are parsed here with `parseEvent`
  * (strict JSON, OCSF validation, RFC 8785 canonical bytes) before the node sees them; one invalid
@@ -29,6 +30,7 @@ import type { ServedEventInput, ServedEvents } from '../served-log.js';
 import { decimalSchema, MAX_SUBMIT_ENTRIES, waitSchema } from '../schemas.js';
 import { latestCheckpoint } from './log.js';
 import { searchProcedure } from './search.js';
+import { tailProcedure } from './tail.js';
 
 /** Most events one `submit` call may carry (as many as entries). */
 export const MAX_SUBMIT_EVENTS = MAX_SUBMIT_ENTRIES;
@@ -223,6 +225,7 @@ export const eventsRouter = router({
   }),
 
   search: searchProcedure,
+  tail: tailProcedure,
 });
 
 /** The type of {@link eventsRouter}. */

@@ -1,0 +1,173 @@
+/**
+ * `events.tail` (in the `events` router): a live tail of the event store with the query language
+ * of `events.search` (docs/design/search.md), as a tRPC subscription (server-sent events).
+ *
+ * | procedure | token | answer |
+ * |---|---|---|
+ * | `tail` | reader or admin | a stream of `event` messages (each new matching event with its salt and leaf, once a signed checkpoint covers it) and `proof` messages (its event proof file, once the served checkpoint covers it) |
+ *
+ * Two message kinds, so a reader sees an event as soon as it is committed and can check at once
+ * that it opens its leaf's commitment and matches the query, and gets the proof of inclusion in
+ * the cosigned tree later (at once when the log has no witnesses). Each message is tracked with a
+ * cursor `E:P`: events below E were delivered, and every matching event in [P, E) still owes its
+ * proof. Resuming from a cursor (`lastEventId`, which tRPC's subscription link sends on
+ * reconnection, or `cursor`) delivers the events from E and the proofs owed from P: no gap, no
+ * duplicate. `from` starts at an index (default: the current signed size, only new events).
+ *
+ * Bounded: at most {@link MAX_TAILS} subscriptions per log at once (`too-many-tails`, 429), at most
+ * {@link TAIL_BATCH} events read per step, and at most {@link MAX_PENDING_PROOFS} matching events
+ * owing proofs (a log whose witnesses stall would otherwise grow this without end): past that the
+ * subscription ends with `tail-overflow`, and the reader resumes from its last cursor later.
+ * New checkpoints wake the tail (`onCheckpoint`/`onCosignedCheckpoint` when the log has them),
+ * else it looks every {@link TAIL_POLL_MS} ms.
+ */
+import { tracked } from '@trpc/server';
+import { z } from 'zod';
+import { formatEventProof } from '@cairn/events';
+import { encodeBase64, formatProofBundle, utf8DecodeStrict } from '@cairn/formats';
+import { extractFields, formatQueryError, matches, MAX_QUERY_LENGTH, parseQuery, QueryError, type Query } from '@cairn/index/query';
+import { ApiError, toTRPCError } from '../errors.js';
+import { readerProcedure, type ApiContext } from '../trpc.js';
+import type { ServedLog } from '../served-log.js';
+import { decimalSchema } from '../schemas.js';
+
+/** Most tail subscriptions open at once on one log. */
+export const MAX_TAILS = 64;
+/** Events read from the store per step of a tail. */
+export const TAIL_BATCH = 500;
+/** Most matching events a tail holds while they wait for a checkpoint that covers them. */
+export const MAX_PENDING_PROOFS = 10_000;
+/** How often a tail looks for new checkpoints when the log cannot tell it. */
+export const TAIL_POLL_MS = 1_000;
+
+const CURSOR = /^(0|[1-9][0-9]{0,18}):(0|[1-9][0-9]{0,18})$/;
+
+const tailInput = z.strictObject({
+  query: z.string().min(1, 'give a query (* for every event)').max(MAX_QUERY_LENGTH, `a query has at most ${MAX_QUERY_LENGTH} characters`),
+  /** Start at this index (default: the current signed size). */
+  from: decimalSchema.optional(),
+  /** Resume: a cursor `E:P` from a message's id. */
+  cursor: z.string().regex(CURSOR, 'must be a cursor E:P from a tail message').optional(),
+  /** Set by tRPC's subscription link when it reconnects: the id of the last message received. */
+  lastEventId: z.string().regex(CURSOR, 'must be a cursor E:P from a tail message').nullish(),
+});
+
+/** A tail message: a new matching event, or the proof of one delivered before. */
+export type TailMessage =
+  | { kind: 'event'; index: string; source: string; seq: string; event: string; salt: string; leaf: string }
+  | { kind: 'proof'; index: string; treeSize: string; proof: string };
+
+const open = new WeakMap<ServedLog, number>();
+
+function parse(text: string): Query {
+  try {
+    return parseQuery(text, { now: Date.now() });
+  } catch (e) {
+    if (e instanceof QueryError) throw new ApiError('bad-query', formatQueryError(text, e));
+    throw e;
+  }
+}
+
+/** Resolves at the next checkpoint (signed or cosigned), after `TAIL_POLL_MS`, or on abort. */
+function nextCheckpoint(node: ServedLog, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const offs: (() => void)[] = [];
+    const done = () => {
+      for (const off of offs) off();
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, TAIL_POLL_MS);
+    const n = node as ServedLog & { onCheckpoint?: (l: () => void) => () => void; onCosignedCheckpoint?: (l: () => void) => () => void };
+    if (typeof n.onCheckpoint === 'function') offs.push(n.onCheckpoint(done));
+    if (typeof n.onCosignedCheckpoint === 'function') offs.push(n.onCosignedCheckpoint(done));
+    signal?.addEventListener('abort', done);
+  });
+}
+
+/** Errors raised inside a subscription's generator do not pass the middleware: mapped here. */
+export const tailProcedure = readerProcedure.input(tailInput).subscription(async function* (opts) {
+  try {
+    yield* tail(opts.ctx, opts.input, opts.signal);
+  } catch (e) {
+    throw toTRPCError(e);
+  }
+});
+
+async function* tail(ctx: ApiContext, input: z.infer<typeof tailInput>, signal: AbortSignal | undefined) {
+  if (ctx.events === undefined) throw new ApiError('no-event-store', 'this log serves no events');
+  const events = ctx.events;
+  const node = ctx.node;
+  const query = parse(input.query);
+  const resume = input.lastEventId ?? input.cursor;
+  let nextEvent: bigint;
+  let nextProof: bigint;
+  if (resume !== undefined) {
+    const m = CURSOR.exec(resume)!;
+    nextEvent = BigInt(m[1]!);
+    nextProof = BigInt(m[2]!);
+    if (nextProof > nextEvent) throw new ApiError('bad-input', 'cursor: its proof position is past its event position');
+    if (nextEvent - nextProof > BigInt(MAX_PENDING_PROOFS) * 10n) throw new ApiError('bad-input', 'cursor: too many events owe proofs; resume from a later index');
+  } else {
+    nextEvent = input.from ?? node.latestCheckpoint()?.size ?? 0n;
+    nextProof = nextEvent;
+  }
+  const count = open.get(node) ?? 0;
+  if (count >= MAX_TAILS) throw new ApiError('too-many-tails', `at most ${MAX_TAILS} tails at once on this log`);
+  open.set(node, count + 1);
+  try {
+    // Matching events below nextEvent whose proofs are still owed (found again on resume).
+    const pending: bigint[] = [];
+    const matching = async (i: bigint) => {
+      const e = await events.getEvent(i);
+      if (e === undefined || e.body === undefined) return undefined;
+      const f = extractFields(e);
+      return f !== undefined && matches(query, f) ? e : undefined;
+    };
+    for (let i = nextProof; i < nextEvent; i++) if ((await matching(i)) !== undefined) pending.push(i);
+    const cursor = () => `${nextEvent}:${pending[0] ?? nextEvent}`;
+
+    while (signal?.aborted !== true) {
+      const size = node.latestCheckpoint()?.size ?? 0n;
+      let moved = false;
+      const end = nextEvent + BigInt(TAIL_BATCH) < size ? nextEvent + BigInt(TAIL_BATCH) : size;
+      for (let i = nextEvent; i < end; i++) {
+        const e = await matching(i);
+        nextEvent = i + 1n;
+        moved = true;
+        if (e === undefined) continue;
+        if (pending.length >= MAX_PENDING_PROOFS) {
+          throw new ApiError('tail-overflow', `more than ${MAX_PENDING_PROOFS} events wait for a cosigned checkpoint: resume later from the last cursor`);
+        }
+        pending.push(i);
+        const msg: TailMessage = {
+          kind: 'event', index: i.toString(), source: e.source, seq: e.seq.toString(),
+          event: utf8DecodeStrict(e.body!.canonical), salt: encodeBase64(e.body!.salt), leaf: encodeBase64(e.leaf),
+        };
+        yield tracked(cursor(), msg);
+      }
+      const served = node.servedCheckpoint();
+      const covered = served === undefined ? [] : pending.filter((i) => i < served.size);
+      if (served !== undefined && covered.length > 0) {
+        const proofs = await node.inclusionProofs(covered, served.size);
+        const checkpoint = utf8DecodeStrict(served.note);
+        for (const [k, index] of covered.entries()) {
+          pending.shift();
+          const e = await events.getEvent(index);
+          if (e === undefined || e.body === undefined) continue; // erased meanwhile: no proof to give
+          const bundle = formatProofBundle({ index, proof: proofs[k]!, checkpoint });
+          const msg: TailMessage = {
+            kind: 'proof', index: index.toString(), treeSize: served.size.toString(),
+            proof: utf8DecodeStrict(formatEventProof({ salt: e.body.salt, leaf: e.leaf, event: e.body.canonical, bundle })),
+          };
+          yield tracked(cursor(), msg);
+        }
+        moved = true;
+      }
+      if (!moved) await nextCheckpoint(node, signal);
+    }
+  } finally {
+    open.set(node, (open.get(node) ?? 1) - 1);
+  }
+}
