@@ -11,7 +11,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TRPCError } from '@trpc/server';
-import { createApiCaller, TokenAuthenticator } from '@cairn/api';
+import { createApiCaller, startLogServer, TokenAuthenticator } from '@cairn/api';
+import { createLogClient } from '@cairn/client';
 import { commitEvent, parseLeaf, validateEvent, verifyEventProof } from '@cairn/events';
 import { decodeBase64Strict, generateSignerKey, parsePolicy, utf8Encode } from '@cairn/formats';
 import { bytesEqual } from '@cairn/merkle';
@@ -106,4 +107,39 @@ test('events.tail: live matching events, then their proofs; resume without gap o
   await assert.rejects(async () => take(await reader.events.tail({ query: 'clas:x' }), 1), (e: unknown) => e instanceof TRPCError && e.code === 'BAD_REQUEST' && /column 1/.test(e.message));
   await assert.rejects(async () => take(await writer.events.tail({ query: '*' }), 1), (e: unknown) => e instanceof TRPCError && e.code === 'FORBIDDEN');
   await assert.rejects(async () => take(await reader.events.tail({ query: '*', cursor: '3:5' }), 1), (e: unknown) => e instanceof TRPCError && e.code === 'BAD_REQUEST');
+});
+
+test('events.tail over HTTP: the client subscribes through server-sent events, the token in a header', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cairn-tail-http-'));
+  const node = await LogNode.open({
+    storage: await openLevelStorage(join(dir, 'log')), signerKey: generateSignerKey('example.com/tail-http', new Uint8Array(32).fill(8)),
+    checkpointIntervalMs: 5, logger: silentLogger,
+  });
+  await node.start();
+  const tokens = new TokenAuthenticator({ version: 1, tokens: [{ source: 'auditor', role: 'reader', sha256: sha('r'), quota: { entriesPerMinute: 1_000_000 } }] });
+  const server = await startLogServer({ node, events: node, tokens, listen: { host: '127.0.0.1', port: 0 } });
+  t.after(async () => {
+    await server.close();
+    await node.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await node.submitEvents('k8s', [{ event: ev(0, 'bob') }, { event: ev(1, 'alice') }], { wait: 'checkpoint' });
+  const client = createLogClient(server.url, { token: 'r' });
+  const got: { id: string; data: { kind: string; index: string } }[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { sub.unsubscribe(); reject(new Error(`only ${got.length} messages`)); }, 20_000);
+    const sub = client.events.tail.subscribe({ query: 'actor:alice', from: '0' }, {
+      onData: (m) => {
+        got.push(m as (typeof got)[number]);
+        if (got.length === 2) {
+          clearTimeout(timer);
+          sub.unsubscribe();
+          resolve();
+        }
+      },
+      onError: (e) => { clearTimeout(timer); reject(e); },
+    });
+  });
+  assert.deepEqual(got.map((m) => `${m.data.kind} ${m.data.index}`), ['event 1', 'proof 1']);
+  assert.deepEqual(got.map((m) => m.id), ['2:1', '2:2']);
 });

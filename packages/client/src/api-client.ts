@@ -19,10 +19,13 @@
  * const { proof } = await createLogClient(url, { token: readerToken }).events.prove.query({ index: indices[0]! });
  * const witness = createWitnessClient('http://127.0.0.1:7380');
  * for (const e of await witness.evidence.query({ limit: 10 })) console.log(e.record);
+ * // The live tail (a subscription over server-sent events):
+ * createLogClient(url, { token: readerToken }).events.tail.subscribe({ query: 'actor:alice' }, { onData: ({ id, data }) => … });
  * ```
  */
-import { createTRPCClient, httpBatchLink, httpLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
 import type { ApiRouter, WitnessRouter } from '@cairn/api';
+import { FetchEventSource } from './event-source.js';
 
 /** Where a log serves its tRPC API (the server's TRPC_PATH). */
 export const LOG_TRPC_PATH = '/trpc';
@@ -42,6 +45,12 @@ export interface ApiClientOptions {
   readonly batch?: boolean | undefined;
   /** The fetch implementation (default: the global one). */
   readonly fetch?: typeof globalThis.fetch | undefined;
+  /**
+   * The `EventSource` class for subscriptions (`events.tail`, over server-sent events): default
+   * {@link FetchEventSource}, which sends the token as a header (a browser's own EventSource
+   * cannot), never in the URL. Its init gets `{ headers, fetch }`.
+   */
+  readonly EventSource?: unknown;
 }
 
 function trpcUrl(baseUrl: string, path: string): string {
@@ -55,7 +64,14 @@ type LinkFetch = NonNullable<Parameters<typeof httpLink>[0]['fetch']>;
 function links(url: string, opts: ApiClientOptions) {
   const headers: Record<string, string> = opts.token !== undefined ? { authorization: `Bearer ${opts.token}` } : {};
   const common = { url, headers, ...(opts.fetch !== undefined ? { fetch: opts.fetch as LinkFetch } : {}) };
-  return [opts.batch === true ? httpBatchLink(common) : httpLink(common)];
+  const calls = opts.batch === true ? httpBatchLink(common) : httpLink(common);
+  // Subscriptions over server-sent events: FetchEventSource sends the token as a header.
+  const subscriptions = httpSubscriptionLink({
+    url,
+    EventSource: (opts.EventSource ?? FetchEventSource) as typeof EventSource,
+    eventSourceOptions: { headers, ...(opts.fetch !== undefined ? { fetch: opts.fetch } : {}) } as EventSourceInit,
+  });
+  return [splitLink({ condition: (op) => op.type === 'subscription', true: subscriptions, false: calls })];
 }
 
 /** A client of the log at `baseUrl` (its root, e.g. `http://127.0.0.1:8080`). */

@@ -40,6 +40,7 @@ export {
   type LogClient,
   type WitnessClient,
 } from './api-client.js';
+export { FetchEventSource, type FetchEventSourceInit } from './event-source.js';
 export {
   createLogFetcher,
   MAX_TRPC_RESPONSE_BYTES,
