@@ -287,3 +287,29 @@ export function witnessPublicMessage(err: unknown): string {
   if (rule.publicMessage !== undefined) return rule.publicMessage;
   return err instanceof Error ? err.message : 'internal server error';
 }
+
+/** What our own log lines say about an error (see {@link loggableError}). */
+export interface LoggedError {
+  readonly name: string;
+  readonly code?: string;
+  readonly cause?: LoggedError;
+}
+
+/**
+ * An error for our own log lines: its name and code (and its cause's), never its message. A
+ * message may quote a value of an event (a user name, an IP, search text: a database error
+ * quoting a row, a parser quoting its input), and personal data stays out of our logs.
+ */
+export function loggableError(e: unknown, depth = 0): LoggedError {
+  if (!(e instanceof Error)) return { name: typeof e };
+  const code = (e as { code?: unknown }).code;
+  const cause = depth < 3 && e.cause !== undefined ? loggableError(e.cause, depth + 1) : undefined;
+  return { name: e.name, ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}), ...(cause === undefined ? {} : { cause }) };
+}
+
+/** The path of a request URL without its query string (a tRPC GET carries its input there). */
+export function requestPath(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.search(/[?#]/);
+  return q < 0 ? u : u.slice(0, q);
+}

@@ -18,7 +18,7 @@ import { createMetricsRegistry, registerListenerMetrics, registerLogMetrics, reg
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { TokenAuthenticator } from './auth.js';
-import { httpStatusOf, retryAfterSecondsOf } from './errors.js';
+import { httpStatusOf, loggableError, retryAfterSecondsOf } from './errors.js';
 import { createTilesHandler, normalizePrefix } from './http/tiles.js';
 import { logReadiness, serveHealth } from './http/health.js';
 import { apiRouter } from './router.js';
@@ -139,7 +139,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
       return { headers };
     },
     onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') opts.logger?.error('trpc error', { path, error: String(error.cause ?? error) });
+      if (error.code === 'INTERNAL_SERVER_ERROR') opts.logger?.error('trpc error', { path, error: loggableError(error.cause ?? error) });
     },
   });
 

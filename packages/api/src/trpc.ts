@@ -13,7 +13,7 @@
 import { initTRPC } from '@trpc/server';
 import type { ServedEvents, ServedLog, ServedSearch } from './served-log.js';
 import type { TokenAuthenticator, TokenRole } from './auth.js';
-import { ApiError, ERROR_TABLE, errorCodeOf, retryAfterSecondsOf, toTRPCError } from './errors.js';
+import { ApiError, ERROR_TABLE, errorCodeOf, loggableError, retryAfterSecondsOf, toTRPCError } from './errors.js';
 
 /** Structured logger (JSON lines in production). */
 export interface ApiLogger {
@@ -62,7 +62,7 @@ const mapErrors = t.middleware(async ({ next, ctx, path }) => {
   const result = await next();
   if (result.ok) return result;
   const err = toTRPCError(result.error);
-  if (err.code === 'INTERNAL_SERVER_ERROR') ctx.logger?.error('procedure failed', { path, error: String(err.cause ?? err) });
+  if (err.code === 'INTERNAL_SERVER_ERROR') ctx.logger?.error('procedure failed', { path, error: loggableError(err.cause ?? err) });
   throw err;
 });
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { startLogServer, type LogServer } from '../server.js';
+import { listenHttp } from './listen.js';
 import { FakeLog } from '../testing/fake-log.js';
 
 /** Bound on any single wait in this file (never reached when things work). */
@@ -134,4 +135,27 @@ describe('listener bounds (log server, real HTTP on loopback)', () => {
     assert.match(await metrics(server.url), /^cairn_http_request_timeouts_total\{phase="body"\} [1-9]\d*$/m);
     assert.ok(warnings.some((w) => w.msg.startsWith('slow sender') && w.fields?.phase !== undefined), 'the slow sender is logged');
   });
+});
+
+test('a failed request is logged with its path and error code only: no query string, no message', async () => {
+  const logged: { msg: string; fields?: Record<string, unknown> }[] = [];
+  const listener = await listenHttp({
+    listen: { host: '127.0.0.1', port: 0 },
+    handle: async () => {
+      throw Object.assign(new Error('no row for user alice-secret from 192.0.2.77'), { code: 'XX000' });
+    },
+    requestTimeoutMs: 5_000, headersTimeoutMs: 5_000, maxConnections: 10, keepAliveTimeoutMs: 1_000, closeGraceMs: 100,
+    logger: { error: (msg, fields) => logged.push({ msg, ...(fields ? { fields } : {}) }) },
+  });
+  try {
+    const input = encodeURIComponent(JSON.stringify({ query: 'user:alice-secret src_ip:192.0.2.77' }));
+    const res = await bounded(fetch(`${listener.url}/trpc/events.search?input=${input}`), 'the answer');
+    assert.equal(res.status, 500);
+    assert.equal(await res.text(), 'internal server error\n');
+    assert.equal(logged.length, 1);
+    assert.deepEqual(logged[0], { msg: 'request failed', fields: { path: '/trpc/events.search', error: { name: 'Error', code: 'XX000' } } });
+    assert.doesNotMatch(JSON.stringify(logged), /alice|192\.0\.2/);
+  } finally {
+    await listener.close();
+  }
 });

@@ -15,12 +15,17 @@
  * With `tls` (PEM certificate chain and private key) the listener speaks HTTPS with the same
  * bounds; {@link HttpListener.setTls} swaps the certificate for new connections (e.g. on SIGHUP)
  * while established ones keep theirs.
+ *
+ * A failed request is logged with its path only (a tRPC GET carries its input, e.g. search
+ * text, in the query string) and the error's name and code, not its message (errors.ts
+ * `loggableError`): no event values in our own log lines.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ListenerMetrics, RequestTimeoutPhase } from './metrics.js';
+import { loggableError, requestPath } from '../errors.js';
 
 /** Default cap on concurrent connections per listener. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
@@ -142,7 +147,7 @@ export async function listenHttp(opts: ListenOptions): Promise<HttpListener> {
       req.once('close', () => receiving.delete(req.socket));
     }
     opts.handle(req, res).catch((e: unknown) => {
-      opts.logger?.error('request failed', { url: req.url, error: String(e) });
+      opts.logger?.error('request failed', { path: requestPath(req.url), error: loggableError(e) });
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('internal server error\n');
     });

@@ -27,7 +27,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import { isEntryBundleRef, parseTilePath, tileWidth, TILE_WIDTH, TilePathError, type EntryBundleRef, type TileRef } from '@cairn/merkle';
 import type { ServedLog } from '../served-log.js';
 import type { ApiLogger } from '../trpc.js';
-import { ERROR_CODE_HEADER, errorCodeOf, httpStatusOf, publicMessageOf } from '../errors.js';
+import { ERROR_CODE_HEADER, errorCodeOf, httpStatusOf, loggableError, publicMessageOf } from '../errors.js';
 
 const gzip = promisify(gzipCb);
 
@@ -153,7 +153,7 @@ export function createTilesHandler(opts: TilesHandlerOptions): TilesHandler {
       else await serveTile(req, res, rest);
     } catch (e) {
       const status = httpStatusOf(e);
-      if (status >= 500) opts.logger?.error('tiles request failed', { path: pathname, error: String(e) });
+      if (status >= 500) opts.logger?.error('tiles request failed', { path: pathname, error: loggableError(e) });
       const code = errorCodeOf(e);
       if (res.headersSent) res.destroy();
       else sendText(req, res, status, publicMessageOf(e), code !== undefined ? { [ERROR_CODE_HEADER]: code } : {});

@@ -310,3 +310,16 @@ test('the table has a row for every code and says which submissions stored nothi
   }
   assert.equal(storedNothing(new Error('unknown')), false);
 });
+
+test('an internal failure is logged with the procedure path and the error name and code, never its message', async () => {
+  const node = new FakeLog();
+  const logged: { msg: string; fields?: Record<string, unknown> }[] = [];
+  const tokens = new TokenAuthenticator({ version: 1, tokens: [{ source: 'source-a', sha256: sha256hex(TOKEN), quota: { entriesPerMinute: 100 } }] });
+  const caller = createApiCaller({
+    node, tokens, authorization: `Bearer ${TOKEN}`,
+    logger: { info: () => undefined, warn: () => undefined, error: (msg, fields) => logged.push({ msg, ...(fields ? { fields } : {}) }) },
+  });
+  node.failNextSubmit = Object.assign(new Error('row of user alice-secret at 192.0.2.77', { cause: new RangeError('value alice-secret') }), { code: 'EIO' });
+  await rejectsWith(caller.log.submit({ entries: [b64('x')] }), 'INTERNAL_SERVER_ERROR');
+  assert.deepEqual(logged, [{ msg: 'procedure failed', fields: { path: 'log.submit', error: { name: 'Error', code: 'EIO', cause: { name: 'RangeError' } } } }]);
+});
