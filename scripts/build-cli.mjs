@@ -5,8 +5,10 @@
 //
 // - Code splitting: each command's module is a chunk loaded by `import()` when the command runs,
 //   so `cairn --help` evaluates only the entry (the registry and the argument parser).
-// - `classic-level` (LevelDB, a native addon with prebuilt binaries) stays external: it is the
-//   CLI package's one runtime dependency, installed by npm next to the bundle.
+// - `classic-level` (LevelDB, a native addon with prebuilt binaries) and `@electric-sql/pglite`
+//   (the search index: it loads its WASM and data files from beside its own module, which a bundle
+//   would break) stay external: they are the CLI package's runtime dependencies, installed by npm
+//   next to the bundle.
 // - The libp2p `Promise.withResolvers` polyfill (Node 20) is injected into the entry, so it is
 //   evaluated before any chunk that loads libp2p.
 //
@@ -35,7 +37,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   conditions: ['source'],
-  external: ['classic-level'],
+  external: ['classic-level', '@electric-sql/pglite'],
   chunkNames: '[name]-[hash]',
   banner: { js: banner },
   sourcemap: 'linked',
