@@ -70,7 +70,7 @@ describe('client certificates', { skip: hasOpenssl ? false : 'no openssl binary 
     const certificateSource = (s: string) => auth.sourceOfCertificate(s);
     const tls = { cert: pem['server.pem']!, key: pem['server.key']! };
     listener = await listenHttp({
-      listen: { host: '127.0.0.1', port: 0 }, handle: createIngestHandler({ sink: node, auth, certificateSource }),
+      listen: { host: '127.0.0.1', port: 0 }, handle: createIngestHandler({ sink: node, auth, certificateSource, keySecret: new Uint8Array(32).fill(9) }),
       requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, maxConnections: 16, keepAliveTimeoutMs: 500, closeGraceMs: 500,
       tls, clientCa: pem['ca.pem']!,
     });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createToken, listenHttp, loadTokens, type HttpListener, type TokenAuthenticator } from '@cairn/api';
 import { formatSignerKey } from '@cairn/formats';
 import { LogNode, openLevelStorage, type LogNodeOptions } from '@cairn/log';
-import { createIngestHandler, type IngestHandler, type IngestHandlerOptions } from '@cairn/ingest/listener';
+import { createIngestHandler, loadOrCreateKeySecret, type IngestHandler, type IngestHandlerOptions } from '@cairn/ingest/listener';
 
 export const SOURCES = ['k8s', 'app', 'otel'] as const;
 
@@ -44,7 +44,7 @@ export async function startIngest(opts: {
     ...opts.node,
   } as LogNodeOptions);
   await node.start();
-  const handler = createIngestHandler({ sink: node, auth, ...opts.handler });
+  const handler = createIngestHandler({ sink: node, auth, keySecret: await loadOrCreateKeySecret(join(dir, 'data')), ...opts.handler });
   const requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
   const listener = await listenHttp({
     listen: { host: '127.0.0.1', port: 0 }, handle: handler,

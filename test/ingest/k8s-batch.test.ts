@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonObject } from '@cairn/events';
-import { EXEC_PANIC, IMPERSONATED_DELETE_FORBIDDEN, LIST_PODS, eventListBody } from '../../packages/ingest/src/k8s-fixtures.js';
+import { CREATE_CM_RECEIVED, EXEC_PANIC, IMPERSONATED_DELETE_FORBIDDEN, LIST_PODS, WATCH_STARTED, eventListBody } from '../../packages/ingest/src/k8s-fixtures.js';
 import { bearer, nextSeqs, post, startIngest, type IngestFixture } from './fixture.js';
 
 const JSON_CT = { 'content-type': 'application/json' };
@@ -48,5 +48,34 @@ describe('k8s audit batches', () => {
     assert.equal(again.status, 200);
     assert.deepEqual(again.json(), { accepted: 0, duplicates: 3, refused: 1 });
     assert.equal((await nextSeqs(f.node)).k8s, before + 3n);
+  });
+
+  test('Audit-ID reuse: a different event under an earlier auditID and stage is stored, not a 409 for the batch', async () => {
+    const id = 'c2c2c2c2-0000-4000-8000-000000000001';
+    const first: JsonObject = { ...LIST_PODS, auditID: id };
+    const other: JsonObject = { ...LIST_PODS, auditID: id, verb: 'get', requestURI: '/api/v1/namespaces/default/pods/web-0' };
+    const before = (await nextSeqs(f.node)).k8s ?? 0n;
+    assert.deepEqual((await send([first])).json(), { accepted: 1, duplicates: 0, refused: 0 });
+    const r = await send([other, { ...EXEC_PANIC, auditID: 'c2c2c2c2-0000-4000-8000-000000000002' }]);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json(), { accepted: 2, duplicates: 0, refused: 0 });
+    // Exact resends still dedupe.
+    assert.deepEqual((await send([first, other])).json(), { accepted: 0, duplicates: 2, refused: 0 });
+    assert.equal((await nextSeqs(f.node)).k8s, before + 3n);
+  });
+
+  test('a malformed or overlong auditID refuses that item alone, as a record without the ID', async () => {
+    const long: JsonObject = { ...CREATE_CM_RECEIVED, auditID: 'L'.repeat(101) };
+    const spaced: JsonObject = { ...WATCH_STARTED, auditID: 'has space in it' };
+    const good: JsonObject = { ...LIST_PODS, auditID: 'd3d3d3d3-0000-4000-8000-000000000001' };
+    const before = (await nextSeqs(f.node)).k8s ?? 0n;
+    const r = await send([long, good, spaced]);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json(), { accepted: 3, duplicates: 0, refused: 2 });
+    const stored = await storedAfter('k8s', before);
+    assert.deepEqual(stored.map((e) => e.class_uid), [1008, 6003, 1008]);
+    assert.deepEqual(stored.map((e) => (((e.unmapped as JsonObject).k8s as JsonObject).error as JsonObject | undefined)?.code), ['bad-audit-id', undefined, 'bad-audit-id']);
+    assert.ok(!JSON.stringify(stored).includes('LLLL') && !JSON.stringify(stored).includes('has space'));
+    assert.deepEqual((await send([long, good, spaced])).json(), { accepted: 0, duplicates: 3, refused: 2 });
   });
 });

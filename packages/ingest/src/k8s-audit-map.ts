@@ -28,7 +28,7 @@
  */
 import type { JsonObject, ValidatedEvent } from '@cairn/events';
 import { IngestError } from './errors.js';
-import { auditDedupeKey, type AuditEvent, type AuditUser } from './k8s-audit.js';
+import { auditDedupeKey, validAuditId, type AuditEvent, type AuditUser } from './k8s-audit.js';
 import { CLASS, finishEvent, OCSF_VERSION, SEVERITY, STATUS } from './ocsf.js';
 
 /** API Activity `activity_id` of each Kubernetes verb the apiserver authorizes. */
@@ -48,6 +48,7 @@ const encoder = new TextEncoder();
 
 /** Maps one parsed audit Event to a validated OCSF event. Throws only {@link IngestError}. */
 export function mapAuditEvent(e: AuditEvent): ValidatedEvent {
+  if (!validAuditId(e.auditID)) throw new IngestError('k8s-audit', 'bad-audit-id', `${e.path}.auditID`, 'expected 1–100 printable ASCII characters');
   const activity = Object.prototype.hasOwnProperty.call(VERB_ACTIVITY, e.verb) ? VERB_ACTIVITY[e.verb]! : OTHER;
   const code = e.responseStatus?.code;
   const status = e.stage === 'Panic' ? STATUS.FAILURE : code === undefined ? STATUS.UNKNOWN : code >= 400 ? STATUS.FAILURE : STATUS.SUCCESS;
@@ -172,9 +173,14 @@ export function mapAuditBatch(events: readonly AuditEvent[]): MappedAuditItem[] 
         status_code: err.code,
         status_detail: 'a Kubernetes audit event was received but could not be mapped to OCSF',
         time: Math.floor(e.stageMicros / 1000),
-        metadata: { version: OCSF_VERSION, product: { name: 'kube-apiserver', vendor_name: 'Kubernetes' }, log_name: 'audit.k8s.io/v1', uid: key, correlation_uid: e.auditID },
-        unmapped: { k8s: { audit_id: e.auditID, stage: e.stage, verb: e.verb, error: { code: err.code, at: err.at } } },
+        metadata: { version: OCSF_VERSION, product: { name: 'kube-apiserver', vendor_name: 'Kubernetes' }, log_name: 'audit.k8s.io/v1' },
+        unmapped: { k8s: { stage: e.stage, verb: e.verb, error: { code: err.code, at: err.at } } },
       };
+      // A malformed auditID (the client's Audit-ID header) is left out of the record.
+      if (validAuditId(e.auditID)) {
+        Object.assign(record.metadata as JsonObject, { uid: key, correlation_uid: e.auditID });
+        Object.assign((record.unmapped as { k8s: JsonObject }).k8s, { audit_id: e.auditID });
+      }
       return { key, event: finishEvent('k8s-audit', e.path, record), refused: err };
     }
   });

@@ -31,7 +31,9 @@
  * numbers the way ECMAScript does) with the limits below.
  *
  * One batch is all or nothing: the first bad item fails the batch with its path
- * (`$.items[3].stage`), so nothing is acknowledged that was not understood.
+ * (`$.items[3].stage`), so nothing is acknowledged that was not understood. The one exception is
+ * `auditID`, which a client of the apiserver chooses (its `Audit-ID` header): any string parses,
+ * and the mapper refuses an item whose auditID is malformed on its own.
  */
 import { EventError, parseJsonStrict, childPath, type JsonLimits, type JsonObject, type JsonValue } from '@cairn/events';
 import { IngestError } from './errors.js';
@@ -127,6 +129,11 @@ const ENVELOPE = new Set(['kind', 'apiVersion', 'metadata', 'items']);
 export const MAX_AUDIT_ID_LENGTH = 100;
 const AUDIT_ID = /^[\x21-\x7e]+$/;
 
+/** Whether an auditID is 1–{@link MAX_AUDIT_ID_LENGTH} printable ASCII characters. */
+export function validAuditId(id: string): boolean {
+  return id.length <= MAX_AUDIT_ID_LENGTH && AUDIT_ID.test(id);
+}
+
 /** Parses an EventList body. Throws only {@link IngestError} (format `k8s-audit`). */
 export function parseAuditEventList(body: Uint8Array, limits: AuditLimits = DEFAULT_AUDIT_LIMITS): AuditEvent[] {
   let doc: JsonValue;
@@ -159,8 +166,10 @@ export function parseAuditEvent(item: JsonValue, path: string): AuditEvent {
   if (!(AUDIT_LEVELS as readonly string[]).includes(level)) f.fail('bad-level', 'level', `expected one of ${AUDIT_LEVELS.join(', ')}`);
   const stage = f.string('stage');
   if (!(AUDIT_STAGES as readonly string[]).includes(stage)) f.fail('bad-stage', 'stage', `expected one of ${AUDIT_STAGES.join(', ')}`);
-  const auditID = f.string('auditID', MAX_AUDIT_ID_LENGTH);
-  if (!AUDIT_ID.test(auditID)) f.fail('bad-audit-id', 'auditID', 'expected 1–100 printable ASCII characters');
+  // Any string: the apiserver copies a client's Audit-ID header here, so a malformed or overlong
+  // one is the client's doing, not the apiserver's; the mapper refuses that item alone
+  // (validAuditId), the batch stands.
+  const auditID = f.string('auditID');
   const verb = f.string('verb', 64);
   const requestURI = f.optString('requestURI') ?? '';
   const sourceIPs = f.optStrings('sourceIPs', 64) ?? [];
@@ -198,10 +207,10 @@ export function parseAuditEvent(item: JsonValue, path: string): AuditEvent {
 }
 
 /**
- * The dedupe key of an audit event, `k8s/<stage>/<auditID>` (at most 120 printable ASCII
- * characters): the idempotency key under which the listener submits it. The apiserver re-sends a
- * failed batch as it was, and one request has one event per stage, so auditID + stage names an
- * event exactly once.
+ * The uid of an audit event, `k8s/<stage>/<auditID>` (at most 120 printable ASCII characters for
+ * a valid auditID): `metadata.uid` of the mapped event. It is not the idempotency key: a client
+ * chooses the auditID (its `Audit-ID` header), so two different events can share it; the listener
+ * keys events by a keyed hash of their bytes instead (docs/design/ingest.md, "Resends").
  */
 export function auditDedupeKey(e: Pick<AuditEvent, 'auditID' | 'stage'>): string {
   return `k8s/${e.stage}/${e.auditID}`;

@@ -38,6 +38,7 @@ export interface IngestHttpInput {
 
 let stored = 0;
 const handler = createIngestHandler({
+  keySecret: new Uint8Array(32).fill(1),
   sink: {
     async submitEvents(_source: string, events: IngestEvent[]) {
       invariant(events.length > 0 && events.length <= 10_000, 'the sink got an empty or oversized batch');

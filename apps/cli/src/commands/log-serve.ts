@@ -224,7 +224,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     let ingest: RunningIngest | undefined;
     if (ingestSettings !== undefined) {
       try {
-        ingest = await startIngestListener({ settings: ingestSettings, values, sink: node, tokens, bounds, requestDefaultMs: DEFAULT_REQUEST_TIMEOUT_MS, logger });
+        ingest = await startIngestListener({ settings: ingestSettings, values, sink: node, tokens, bounds, requestDefaultMs: DEFAULT_REQUEST_TIMEOUT_MS, logger, dataDir: values.data! });
       } catch (e) {
         await server.close();
         await searchIndex?.stop();

@@ -12,7 +12,7 @@
 import { DEFAULT_CLOSE_GRACE_MS, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp, type HttpListener, type TlsMaterial, type TokenAuthenticator } from '@cairn/api';
 import { readFile } from 'node:fs/promises';
 import { IngestError, parseSyslogRules, type SyslogRules } from '@cairn/ingest';
-import { createIngestHandler, startSyslogListener, type IngestHandler, type IngestLogger, type IngestSink, type SyslogListener } from '@cairn/ingest/listener';
+import { createIngestHandler, loadOrCreateKeySecret, startSyslogListener, type IngestHandler, type IngestLogger, type IngestSink, type SyslogListener } from '@cairn/ingest/listener';
 import { UsageError } from '../command.js';
 import { parseListen, type Listen } from './options.js';
 import { readCaFile, readTlsFlags, reloadTls } from './tls.js';
@@ -121,10 +121,13 @@ export async function startIngestListener(opts: {
   bounds: ListenerBounds;
   requestDefaultMs: number;
   logger: IngestLogger;
+  /** The log's data directory: the derived idempotency keys' secret is its `ingest-key` file. */
+  dataDir: string;
 }): Promise<RunningIngest> {
   const { settings, tokens } = opts;
   const handler = createIngestHandler({
     sink: opts.sink,
+    keySecret: await loadOrCreateKeySecret(opts.dataDir),
     auth: tokens,
     ...(settings.clientCa === undefined || tokens === undefined ? {} : { certificateSource: (subject: string) => tokens.sourceOfCertificate(subject) }),
     logger: opts.logger,

@@ -16,15 +16,14 @@
  *
  * **When 2xx.** Only after the log's `submitEvents` resolved, i.e. the events are fsync'd. A
  * resent batch is answered with success and adds no leaf: Kubernetes events are keyed by
- * `auditID` + `stage`, OTLP records by the SHA-256 of their mapped event and its occurrence in the
- * request, HTTPS JSON events by the producer's own sequence numbers or idempotency keys
+ * `stage` + HMAC(per-log secret, auditID ‖ mapped event), OTLP records by the HMAC of their mapped
+ * event and its occurrence in the request (keys.ts), HTTPS JSON events by the producer's own sequence numbers or idempotency keys
  * (`?firstSeq=`, `?seqs=a,b,…`, `?idempotencyKeys=k1,k2,…`).
  *
  * **Refusals** map to statuses in one table (status.ts): 400 malformed (never retried), 413 too
  * large, 415 wrong content type or encoding, 401/403 credentials, 409 sequence conflicts, 429 with
  * `Retry-After` when the log's queue is full or the source's quota is spent, 503 while stopping.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ValidatedEvent } from '@cairn/events';
@@ -37,6 +36,7 @@ import { encodeOtlpResponse, formatOtlpJsonResponse, parseOtlpProto } from '../o
 import { mapOtlpRecords } from '../otlp-map.js';
 import { mediaType, readBody } from './body.js';
 import { WRITER_ROLE, type IngestAuth, type IngestEvent, type IngestLogger, type IngestSink } from './contracts.js';
+import { auditIdempotencyKey, checkKeySecret, keyedDigest } from './keys.js';
 import { encodeRpcStatus, grpcCode } from './otlp-status.js';
 import { answerFor, ListenerError, type Answer } from './status.js';
 
@@ -46,6 +46,11 @@ export const INGEST_PATHS = Object.freeze({ k8sAudit: '/k8s/audit', otlpLogs: '/
 /** Options of {@link createIngestHandler}. */
 export interface IngestHandlerOptions {
   readonly sink: IngestSink;
+  /**
+   * The per-log secret (≥ 32 bytes) the derived idempotency keys are keyed with
+   * (`loadOrCreateKeySecret` of keys.ts): keys must not fingerprint erased contents.
+   */
+  readonly keySecret: Uint8Array;
   /** Bearer tokens; without it only client certificates authenticate. */
   readonly auth?: IngestAuth | undefined;
   /**
@@ -89,6 +94,8 @@ export function certificateSubject(req: IncomingMessage): string | undefined {
 /** Builds the handler. */
 export function createIngestHandler(opts: IngestHandlerOptions): IngestHandler {
   const clock = opts.clock ?? Date.now;
+  checkKeySecret(opts.keySecret);
+  const secret = opts.keySecret;
   const auditLimits = opts.auditLimits ?? DEFAULT_AUDIT_LIMITS;
   const counters: IngestCounters = { accepted: 0, duplicates: 0, refused: 0 };
   const lastLogged = new Map<string, number>();
@@ -153,7 +160,14 @@ export function createIngestHandler(opts: IngestHandlerOptions): IngestHandler {
     // Item by item: one item that cannot be mapped is stored as the record of its refusal, so
     // the batch is never refused for it (the apiserver would drop all of it after its retries).
     const mapped = mapAuditBatch(items);
-    const events = mapped.map((m): IngestEvent => ({ event: m.event, idempotencyKey: m.key }));
+    // Keyed by auditID and the event's own bytes: a client chooses the auditID (Audit-ID header),
+    // so it alone must neither make two events collide nor fail the batch. A refusal record is
+    // keyed by the item as received.
+    const events = mapped.map((m, i): IngestEvent => {
+      const item = items[i]!;
+      const bytes = m.refused === undefined ? m.event.canonical : new TextEncoder().encode(JSON.stringify(item.raw));
+      return { event: m.event, idempotencyKey: auditIdempotencyKey(secret, item.stage, item.auditID, bytes) };
+    });
     const r = await submit(source, events);
     const dups = r.duplicate.filter((d) => d).length;
     sendJson(res, 200, { accepted: events.length - dups, duplicates: dups, refused: mapped.filter((m) => m.refused !== undefined).length });
@@ -167,7 +181,7 @@ export function createIngestHandler(opts: IngestHandlerOptions): IngestHandler {
     const seen = new Map<string, number>();
     for (const r of mapping.results) {
       if (!r.ok) continue;
-      events.push({ event: r.event, idempotencyKey: otlpKey(r.event, seen) });
+      events.push({ event: r.event, idempotencyKey: otlpKey(secret, r.event, seen) });
     }
     if (events.length > 0) await submit(source, events);
     const type = proto ? 'application/x-protobuf' : 'application/json';
@@ -249,12 +263,12 @@ export function createIngestHandler(opts: IngestHandlerOptions): IngestHandler {
 }
 
 /**
- * The idempotency key of an OTLP record: `otlp/` + base64url(SHA-256(its canonical event)) + `/` +
- * how many identical events came before it in the request. A collector's retry of the request
- * gives the same keys; two identical records in one request stay two events.
+ * The idempotency key of an OTLP record: `otlp/` + keyed digest (keys.ts) of its canonical event +
+ * `/` + how many identical events came before it in the request. A collector's retry of the
+ * request gives the same keys; two identical records in one request stay two events.
  */
-export function otlpKey(event: { canonical: Uint8Array }, seen: Map<string, number>): string {
-  const h = createHash('sha256').update(event.canonical).digest('base64url');
+export function otlpKey(secret: Uint8Array, event: { canonical: Uint8Array }, seen: Map<string, number>): string {
+  const h = keyedDigest(secret, 'otlp', event.canonical);
   const n = seen.get(h) ?? 0;
   seen.set(h, n + 1);
   return `otlp/${h}/${n}`;

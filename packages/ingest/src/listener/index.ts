@@ -10,7 +10,7 @@
  * import { createIngestHandler } from '@cairn/ingest/listener';
  * import { listenHttp } from '@cairn/api';
  *
- * const handle = createIngestHandler({ sink: node, auth: tokens, logger });
+ * const handle = createIngestHandler({ sink: node, auth: tokens, logger, keySecret: await loadOrCreateKeySecret(dataDir) });
  * const listener = await listenHttp({ listen: { host: '127.0.0.1', port: 7390 }, handle, … });
  * // kube-apiserver → POST http://127.0.0.1:7390/k8s/audit with 'Authorization: Bearer cairn_…'
  * ```
@@ -19,6 +19,7 @@ export * from './contracts.js';
 export { answerFor, ListenerError, DEFAULT_RETRY_AFTER_SECONDS, type Answer } from './status.js';
 export { readBody, contentEncoding, mediaType } from './body.js';
 export { encodeRpcStatus, grpcCode } from './otlp-status.js';
+export { auditIdempotencyKey, checkKeySecret, keyedDigest, loadOrCreateKeySecret, KEY_SECRET_BYTES, KEY_SECRET_FILE } from './keys.js';
 export {
   certificateSubject, createIngestHandler, INGEST_PATHS, otlpKey,
   type IngestCounters, type IngestHandler, type IngestHandlerOptions,
