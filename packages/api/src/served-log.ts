@@ -149,7 +149,8 @@ export interface ServedStoredEvent {
   readonly leaf: Uint8Array;
   readonly deadline: bigint;
   readonly body?: { readonly canonical: Uint8Array; readonly salt: Uint8Array } | undefined;
-  readonly erased?: { readonly record: bigint; readonly time: number; readonly reason: string; readonly by: string } | undefined;
+  /** Why and by whom come from the erasure record's body: absent once that record was erased too. */
+  readonly erased?: { readonly record: bigint; readonly time: number; readonly reason?: string | undefined; readonly by?: string | undefined } | undefined;
 }
 
 /** What `eraseEvents` answers. */

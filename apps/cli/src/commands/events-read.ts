@@ -48,8 +48,12 @@ or admin token.`,
     if (values.json) {
       io.out(JSON.stringify(e));
     } else if (e.erased !== undefined) {
+      // Why and by whom come from the erasure record: gone once that record was erased too.
+      const why = e.erased.by === undefined && e.erased.reason === undefined
+        ? ' (the erasure record was erased too)'
+        : `, by ${e.erased.by ?? '?'}: ${e.erased.reason ?? '?'}`;
       io.out(`erased: event ${e.index} (source ${e.source}, seq ${e.seq}) by the record at index ${e.erased.record}, ` +
-        `${new Date(e.erased.time).toISOString()}, by ${e.erased.by}: ${e.erased.reason}`);
+        `${new Date(e.erased.time).toISOString()}${why}`);
     } else {
       io.out(e.event ?? '');
     }
@@ -139,12 +143,14 @@ export const eventsErase = defineCommand({
 Deletes the event and salt of each INDEX from the log's event store. Their leaves stay, so every
 checkpoint, tile and proof stays valid, but nobody can open the commitments any more. The log
 records the erasure as an Event Log Activity event (source "cairn") naming the indices, --reason
-and the admin token's name, and prints its index. Erasing an erased event is not an error (it is
-listed as already erased). Needs an admin token. --json prints {"erased","alreadyErased","record"}.`,
+and the admin token's name, and prints its index. The reason is kept only in that record (which
+can itself be erased), never beside the erased events: give a ticket reference ("DSR-2026-114"),
+not personal data. Erasing an erased event is not an error (it is listed as already erased).
+Needs an admin token. --json prints {"erased","alreadyErased","record"}.`,
   options: {
     ...common,
     token: { type: 'string', value: 'TOKEN', description: 'admin token (or set CAIRN_TOKEN)' },
-    reason: { type: 'string', required: true, value: 'TEXT', description: 'why (recorded in the log; 1–1024 characters, no personal data)' },
+    reason: { type: 'string', required: true, value: 'TEXT', description: 'why: a ticket reference, not personal data (kept in the erasure record; 1–1024 characters)' },
     json: { type: 'boolean', description: 'print the answer as JSON' },
   },
   async run({ values, positionals, io }) {

@@ -146,7 +146,11 @@ export const eventsRouter = router({
     };
   }),
 
-  /** One event: its public leaf, its source and sequence number, and its body (or the erasure record). */
+  /**
+   * One event: its public leaf, its source and sequence number, and its body, or once erased the
+   * index of the erasure record and its time (with the reason and who asked, read from that
+   * record while it is not erased itself).
+   */
   get: readerProcedure.input(indexInput).query(async ({ ctx, input }) => {
     const events = eventsOf(ctx);
     const size = latestCheckpoint(ctx.node).size;
@@ -161,7 +165,13 @@ export const eventsRouter = router({
       deadline: e.deadline.toString(),
       ...(e.body !== undefined ? { event: utf8DecodeStrict(e.body.canonical), salt: b64(e.body.salt) } : {}),
       ...(e.erased !== undefined
-        ? { erased: { record: e.erased.record.toString(), time: e.erased.time, reason: e.erased.reason, by: e.erased.by } }
+        ? {
+            erased: {
+              record: e.erased.record.toString(), time: e.erased.time,
+              ...(e.erased.reason === undefined ? {} : { reason: e.erased.reason }),
+              ...(e.erased.by === undefined ? {} : { by: e.erased.by }),
+            },
+          }
         : {}),
     };
   }),
@@ -195,7 +205,9 @@ export const eventsRouter = router({
   /**
    * Erases events' bodies and salts (the leaves stay: every proof stays valid) and records the
    * erasure as an Event Log Activity event of the source `cairn`, naming the admin token as who
-   * asked. Erasing an erased event is not an error: it is listed in `alreadyErased`.
+   * asked. The reason is kept only in that record, never beside the erased events: a ticket
+   * reference, not personal data. Erasing an erased event is not an error: it is listed in
+   * `alreadyErased`.
    */
   erase: adminProcedure.input(eraseInput).mutation(async ({ ctx, input, signal }) => {
     const events = eventsOf(ctx);

@@ -4,7 +4,9 @@
  * from the reserved source `cairn`.
  *
  * The record names the erased indices, the reason and who asked (the admin token's name, or
- * `retention`) and nothing else: no value of the erased events. Leaves, tiles and checkpoints are
+ * `retention`) and nothing else: no value of the erased events. The tombstones keep only the
+ * record's index and the time: the free-text reason is stored once, in the record, which is an
+ * event like any other and can itself be erased. Leaves, tiles and checkpoints are
  * never touched, so every proof stays valid; only the canonical bytes and the salt go (and the
  * retention index entry). The caller then asks the store to compact the erased keys, so that the
  * old values also leave the files on disk (LogStorage.compact).
@@ -99,7 +101,7 @@ export function eraseBuilder(deps: EventDeps, origin: string, indices: readonly 
     const ops: StorageOp[] = [...(plan.ops ?? [])];
     for (const { index, r } of records) {
       ops.push(
-        { type: 'put', key: eventKey(index), value: encodeTombstone(r, { record, time, reason: why.reason, by: why.by }) },
+        { type: 'put', key: eventKey(index), value: encodeTombstone(r, { record, time }) },
         { type: 'del', key: retentionKey(r.accepted, index) },
       );
     }

@@ -276,7 +276,7 @@ test('parseEvent input works as well as validateEvent', async () => {
 });
 
 test('erasure: tombstones and an Event Log Activity record in one write; leaves and proofs unchanged', async () => {
-  const { node, setNow } = await started();
+  const { node, setNow, storage } = await started();
   try {
     const r = await node.submitEvents('bastion', [ev('alice', { idempotencyKey: 'k1' }), ev('bob'), ev('carol')], { wait: 'checkpoint' });
     const [ia, ib, ic] = r.indices as [bigint, bigint, bigint];
@@ -328,6 +328,20 @@ test('erasure: tombstones and an Event Log Activity record in one write; leaves 
     const none = await node.eraseEvents([ia], { reason: 'again', by: 'admin-2' });
     assert.deepEqual(none, { erased: [], alreadyErased: [ia], record: undefined });
     assert.equal(node.status().sequencedSize, sized + 1n, 'no record when nothing was erased');
+
+    // The reason is stored once, in the record: no tombstone holds it, and erasing the record
+    // removes it from the store (getEvent then has no reason or by to show).
+    const reasonBytes = new TextEncoder().encode('GDPR art. 17 request #12');
+    const holding = async (needle: Uint8Array): Promise<number> => {
+      let n = 0;
+      for await (const [, v] of storage.range({ gte: new Uint8Array(0), lt: new Uint8Array([0xff]) })) if (Buffer.from(v).indexOf(needle) >= 0) n++;
+      return n;
+    };
+    assert.equal(await holding(reasonBytes), 1, 'the reason is in the record only (and the scan can see it)');
+    const recErased = await node.eraseEvents([e.record!], { reason: 'ticket OPS-7', by: 'admin-3' });
+    assert.equal(await holding(reasonBytes), 0, 'the reason left the store with the record');
+    assert.deepEqual((await node.getEvent(ia))!.erased, { record: e.record, time: T0 + 5000 });
+    assert.deepEqual((await node.getEvent(e.record!))!.erased, { record: recErased.record, time: T0 + 5000, reason: 'ticket OPS-7', by: 'admin-3' });
 
     // A resend of an erased event cannot be compared.
     await assert.rejects(node.submitEvents('bastion', [ev('alice', { idempotencyKey: 'k1' })]), { code: 'erased' });

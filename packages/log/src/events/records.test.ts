@@ -11,7 +11,7 @@ test('event records round-trip: body and tombstone', () => {
   const salt = new Uint8Array(32).map((_, i) => i + 1);
   const canonical = new TextEncoder().encode('{"a":1}');
   assert.deepEqual(decodeEventRecord(3n, encodeBody({ ...base, body: { salt, canonical } })), { ...base, body: { salt, canonical } });
-  const erased = { record: 99n, time: 1_767_225_700_000, reason: 'Löschung nach Art. 17 — ticket #4', by: 'admin-1' };
+  const erased = { record: 99n, time: 1_767_225_700_000 };
   assert.deepEqual(decodeEventRecord(3n, encodeTombstone(base, erased)), { ...base, erased });
   const empty = decodeEventRecord(3n, encodeBody({ ...base, body: { salt, canonical: new Uint8Array(0) } }));
   assert.equal(empty.body?.canonical.length, 0);
@@ -20,7 +20,7 @@ test('event records round-trip: body and tombstone', () => {
 test('a damaged event record is an integrity error naming the index', () => {
   const salt = new Uint8Array(32);
   const good = encodeBody({ ...base, body: { salt, canonical: new Uint8Array([1]) } });
-  const tomb = encodeTombstone(base, { record: 1n, time: 2, reason: 'r', by: 'b' });
+  const tomb = encodeTombstone(base, { record: 1n, time: 2 });
   const damaged: Uint8Array[] = [
     new Uint8Array(0),
     good.slice(0, 20),

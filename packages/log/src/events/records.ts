@@ -11,9 +11,10 @@
  * u64 deadline        receipt deadline, POSIX seconds (stored so a resend gets the same receipt)
  * u8  n, n bytes      source id (ASCII)
  * body:      32-byte salt, then the canonical event bytes (to the end)
- * tombstone: u64 index of the Event Log Activity record, u64 erasure time (ms),
- *            u16 n, n bytes reason (UTF-8), u16 n, n bytes by (UTF-8)
+ * tombstone: u64 index of the Event Log Activity record, u64 erasure time (ms)
  * ```
+ * A tombstone holds no free text: the reason and who asked live only in the erasure record (an
+ * event with a body, which can itself be erased), so text given once is stored once.
  * Source state (`S` source): `u64 next seq | u64 last index`. Retention value (`R` accepted,
  * index): `u32 class_uid | source id (ASCII)`.
  */
@@ -23,19 +24,15 @@ import { getU64, putU64, sourceIdBytes } from '../storage/keys.js';
 export const SALT_BYTES = 32;
 const KIND_BODY = 1;
 const KIND_TOMBSTONE = 2;
-/** Longest erasure reason or `by`, bytes of UTF-8 (they are stored in a u16-framed field). */
+/** Longest erasure reason or `by`, bytes of UTF-8. */
 export const MAX_ERASE_TEXT_BYTES = 4096;
 
-const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** How an event was erased. */
 export interface Erasure {
   /** Index of the Event Log Activity event that records the erasure. */
   readonly record: bigint;
   readonly time: number;
-  readonly reason: string;
-  readonly by: string;
 }
 
 /** A decoded event record. */
@@ -72,16 +69,9 @@ export function encodeBody(r: EventRecord & { body: NonNullable<EventRecord['bod
 
 /** The tombstone that replaces an erased event's record (same seq, times and source; no body). */
 export function encodeTombstone(r: Pick<EventRecord, 'seq' | 'accepted' | 'deadline' | 'source'>, e: Erasure): Uint8Array {
-  const reason = utf8.encode(e.reason);
-  const by = utf8.encode(e.by);
-  const { b, off } = head(KIND_TOMBSTONE, r, 16 + 2 + reason.length + 2 + by.length);
+  const { b, off } = head(KIND_TOMBSTONE, r, 16);
   putU64(b, off, e.record);
   putU64(b, off + 8, BigInt(Math.max(0, Math.floor(e.time))));
-  const dv = new DataView(b.buffer);
-  dv.setUint16(off + 16, reason.length);
-  b.set(reason, off + 18);
-  dv.setUint16(off + 18 + reason.length, by.length);
-  b.set(by, off + 20 + reason.length);
   return b;
 }
 
@@ -103,19 +93,8 @@ export function decodeEventRecord(index: bigint, b: Uint8Array): EventRecord {
     return { seq, accepted, deadline, source, body: { salt: b.slice(off, off + SALT_BYTES), canonical: b.slice(off + SALT_BYTES) } };
   }
   if (kind !== KIND_TOMBSTONE) throw corrupt(index, `kind ${String(kind)}`);
-  try {
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    const record = getU64(b, off);
-    const time = Number(getU64(b, off + 8));
-    const rl = dv.getUint16(off + 16);
-    const reason = fromUtf8.decode(b.subarray(off + 18, off + 18 + rl));
-    const bl = dv.getUint16(off + 18 + rl);
-    if (b.length !== off + 20 + rl + bl) throw new RangeError('length');
-    const by = fromUtf8.decode(b.subarray(off + 20 + rl));
-    return { seq, accepted, deadline, source, erased: { record, time, reason, by } };
-  } catch {
-    throw corrupt(index, 'bad tombstone');
-  }
+  if (b.length !== off + 16) throw corrupt(index, 'bad tombstone');
+  return { seq, accepted, deadline, source, erased: { record: getU64(b, off), time: Number(getU64(b, off + 8)) } };
 }
 
 /** A source's state. */

@@ -101,7 +101,25 @@ export class EventStore {
     return {
       index, source: r.source, seq: r.seq, leaf, deadline: r.deadline,
       ...(r.body === undefined ? {} : { body: { canonical: r.body.canonical, salt: r.body.salt } }),
-      ...(r.erased === undefined ? {} : { erased: r.erased }),
+      ...(r.erased === undefined ? {} : { erased: { ...r.erased, ...(await this.#erasureWhy(r.erased.record)) } }),
+    };
+  }
+
+  /** The reason and `by` of the erasure record at `record`, from its body (none once it is erased itself). */
+  async #erasureWhy(record: bigint): Promise<{ reason?: string; by?: string }> {
+    const v = await this.#deps.storage.get(eventKey(record));
+    const body = v === undefined ? undefined : decodeEventRecord(record, v).body;
+    if (body === undefined) return {};
+    let ev: { status_detail?: unknown; actor?: { user?: { name?: unknown } } };
+    try {
+      ev = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body.canonical)) as typeof ev;
+    } catch (cause) {
+      throw new LogError('integrity', `the erasure record at index ${record} is not JSON`, { cause, details: { index: record } });
+    }
+    const by = ev.actor?.user?.name;
+    return {
+      ...(typeof ev.status_detail === 'string' ? { reason: ev.status_detail } : {}),
+      ...(typeof by === 'string' ? { by } : {}),
     };
   }
 

@@ -38,8 +38,11 @@ export interface StoredEvent {
   readonly deadline: bigint;
   /** Absent once erased. */
   readonly body?: { readonly canonical: Uint8Array; readonly salt: Uint8Array };
-  /** Present once erased: the index of the erasure record, when, why and by whom. */
-  readonly erased?: { readonly record: bigint; readonly time: number; readonly reason: string; readonly by: string };
+  /**
+   * Present once erased: the index of the erasure record and when; why and by whom are read from
+   * that record's body (absent once the record itself was erased).
+   */
+  readonly erased?: { readonly record: bigint; readonly time: number; readonly reason?: string; readonly by?: string };
 }
 
 /** One source as `LogNode.eventSources` lists it. */
@@ -52,7 +55,10 @@ export interface EventSourceState {
 
 /** Why events are erased (`LogNode.eraseEvents`). */
 export interface EraseReason {
-  /** Free text the admin gave (stored in the erasure record and the tombstones; at most 4096 bytes of UTF-8). */
+  /**
+   * Free text the admin gave, stored only in the erasure record (at most 4096 bytes of UTF-8): a
+   * ticket reference, not personal data.
+   */
   readonly reason: string;
   /** Who asked: the admin token's name, or 'retention'. */
   readonly by: string;
