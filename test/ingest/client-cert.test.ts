@@ -11,7 +11,7 @@ import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createToken, listenHttp, loadTokens, mapCertificateSubject, type HttpListener } from '@cairn/api';
+import { createToken, listenHttp, loadTokens, mapCertificateSubject, readTokensFile, revokeToken, type HttpListener, type TokenAuthenticator } from '@cairn/api';
 import { formatSignerKey } from '@cairn/formats';
 import { LogNode, openLevelStorage } from '@cairn/log';
 import { createIngestHandler, startSyslogListener, type SyslogListener } from '@cairn/ingest/listener';
@@ -51,6 +51,8 @@ describe('client certificates', { skip: hasOpenssl ? false : 'no openssl binary 
   let listener: HttpListener;
   let syslog: SyslogListener;
   let appToken: string;
+  let auth: TokenAuthenticator;
+  let tokensFile: string;
   const pem: Record<string, Buffer> = {};
 
   before(async () => {
@@ -60,11 +62,11 @@ describe('client certificates', { skip: hasOpenssl ? false : 'no openssl binary 
       pem[`${n}.pem`] = await readFile(join(dir, `${n}.pem`));
       if (n !== 'ca') pem[`${n}.key`] = await readFile(join(dir, `${n}.key`));
     }
-    const tokensFile = join(dir, 'tokens.json');
+    tokensFile = join(dir, 'tokens.json');
     await mapCertificateSubject(tokensFile, 'k8s', 'CN=apiserver.example.org');
     await mapCertificateSubject(tokensFile, 'rsyslog', 'O=Example,CN=rsyslog.example.org');
     appToken = await createToken(tokensFile, 'app');
-    const auth = await loadTokens(tokensFile);
+    auth = await loadTokens(tokensFile);
     node = await LogNode.open({ storage: await openLevelStorage(join(dir, 'data')), signerKey: formatSignerKey('mtls.example.org/log', new Uint8Array(32).fill(3)), logger: silent, checkpointIntervalMs: 20 });
     await node.start();
     const certificateSource = (s: string) => auth.sourceOfCertificate(s);
@@ -134,5 +136,43 @@ describe('client certificates', { skip: hasOpenssl ? false : 'no openssl binary 
     assert.equal(s.rsyslog, 1n);
     assert.equal(s.stranger, undefined);
     assert.equal(syslog.counters.stored, 1);
+  });
+
+  test('syslog over TLS with a fallback source: an unverified or unmapped certificate is refused, not written as the fallback; a revoked mapping stops writing', async () => {
+    const fallback = await startSyslogListener({
+      listen: { host: '127.0.0.1', port: 0 }, sink: node, source: 'syslog-fallback',
+      tls: { cert: pem['server.pem']!, key: pem['server.key']!, clientCa: pem['ca.pem']! }, certificateSource: (s) => auth.sourceOfCertificate(s),
+    });
+    try {
+      const msg = new TextEncoder().encode('<38>1 2026-01-01T10:00:01Z bastion sshd 78 - - Accepted password for alice from 198.51.100.23 port 50001 ssh2');
+      const frame = Buffer.concat([Buffer.from(`${msg.length} `), msg]);
+      const sendAs = (client: string) => new Promise<void>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: fallback.port, ca: pem['ca.pem'], cert: pem[`${client}.pem`], key: pem[`${client}.key`] }, () => s.end(frame));
+        s.on('error', () => {});
+        s.on('close', () => resolve());
+        s.setTimeout(10_000, () => { s.destroy(); reject(new Error('syslog TLS connection timed out')); });
+      });
+      const before = await seqs();
+      await sendAs('stranger');
+      await sendAs('forged');
+      assert.equal(fallback.counters.refusedConnections, 2);
+      assert.equal((await seqs())['syslog-fallback'], undefined);
+      // A mapped certificate writes; after its mapping is revoked (tokens reload) its next message closes it.
+      const open = tlsConnect({ host: '127.0.0.1', port: fallback.port, ca: pem['ca.pem'], cert: pem['rsyslog.pem'], key: pem['rsyslog.key'] });
+      open.on('error', () => {});
+      const closed = new Promise<void>((r) => open.on('close', () => r()));
+      await new Promise<void>((r) => open.once('secureConnect', () => r()));
+      open.write(frame);
+      for (let i = 0; i < 250 && (await seqs()).rsyslog !== before.rsyslog! + 1n; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal((await seqs()).rsyslog, before.rsyslog! + 1n);
+      await revokeToken(tokensFile, 'rsyslog');
+      auth.replace(await readTokensFile(tokensFile));
+      open.write(frame);
+      await closed;
+      assert.equal(fallback.counters.refusedConnections, 3);
+      assert.equal((await seqs()).rsyslog, before.rsyslog! + 1n);
+    } finally {
+      await fallback.close();
+    }
   });
 });

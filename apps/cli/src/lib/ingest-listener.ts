@@ -9,7 +9,7 @@
  * reloaded on SIGHUP like the main listener's. The bounds flags (`--max-connections`,
  * `--headers-timeout`, `--request-timeout`) apply to both listeners.
  */
-import { DEFAULT_CLOSE_GRACE_MS, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp, type HttpListener, type TlsMaterial, type TokenAuthenticator } from '@cairn/api';
+import { DEFAULT_CLOSE_GRACE_MS, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listenHttp, readTokensFile, type HttpListener, type TlsMaterial, type TokenAuthenticator } from '@cairn/api';
 import { readFile } from 'node:fs/promises';
 import { IngestError, parseSyslogRules, type SyslogRules } from '@cairn/ingest';
 import { createIngestHandler, loadOrCreateKeySecret, startSyslogListener, type IngestHandler, type IngestLogger, type IngestSink, type SyslogListener } from '@cairn/ingest/listener';
@@ -38,6 +38,8 @@ export interface IngestValues {
   'ingest-syslog-listen'?: string | undefined;
   'ingest-syslog-source'?: string | undefined;
   'ingest-syslog-rules'?: string | undefined;
+  /** The tokens file (`--tokens`): a syslog source must not be one of its sources. */
+  tokens?: string | undefined;
 }
 
 /** The checked ingestion settings, or undefined without --ingest-listen. */
@@ -74,6 +76,19 @@ export async function parseIngestOptions(values: IngestValues, hasTokens: boolea
     const source = values['ingest-syslog-source'];
     if (source !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(source)) {
       throw new UsageError('--ingest-syslog-source must be 1–64 characters of A–Z a–z 0–9 . _ - starting with a letter or digit');
+    }
+    if (source !== undefined && values.tokens !== undefined) {
+      let file;
+      try {
+        file = await readTokensFile(values.tokens);
+      } catch (e) {
+        throw new UsageError(`--tokens: ${(e as Error).message}`);
+      }
+      // Syslog carries no credential: anyone who reaches the port would write into that
+      // producer's sequence stream.
+      if (file.tokens.some((t) => t.source === source)) {
+        throw new UsageError(`--ingest-syslog-source ${source} has a token or a client certificate mapping in --tokens: syslog connections carry no credential, so name a source of their own`);
+      }
     }
     if (source === undefined && clientCa === undefined) {
       throw new UsageError('--ingest-syslog-listen needs --ingest-syslog-source NAME (the source its connections write as), or --ingest-client-ca to take it from client certificates');

@@ -25,7 +25,6 @@
  * `Retry-After` when the log's queue is full or the source's quota is spent, 503 while stopping.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { ValidatedEvent } from '@cairn/events';
 import { DEFAULT_AUDIT_LIMITS, parseAuditEventList, type AuditLimits } from '../k8s-audit.js';
 import { mapAuditBatch } from '../k8s-audit-map.js';
@@ -38,6 +37,7 @@ import { mediaType, readBody } from './body.js';
 import { WRITER_ROLE, type IngestAuth, type IngestEvent, type IngestLogger, type IngestSink } from './contracts.js';
 import { auditIdempotencyKey, checkKeySecret, keyedDigest } from './keys.js';
 import { encodeRpcStatus, grpcCode } from './otlp-status.js';
+import { certificateSubject } from './subject.js';
 import { answerFor, ListenerError, type Answer } from './status.js';
 
 /** The endpoints' paths. */
@@ -78,19 +78,6 @@ export interface IngestHandler {
   readonly counters: Readonly<IngestCounters>;
 }
 
-/**
- * The subject of a verified client certificate as the tokens file names it: the RDNs in the
- * certificate's order, `TYPE=value` joined by `,` (`CN=rsyslog.example.org,O=Example`).
- * Undefined when the connection is not TLS, presented no certificate, or the CA did not verify it.
- */
-export function certificateSubject(req: IncomingMessage): string | undefined {
-  const sock = req.socket as Partial<TLSSocket>;
-  if (sock.authorized !== true || typeof sock.getPeerX509Certificate !== 'function') return undefined;
-  const cert = sock.getPeerX509Certificate();
-  if (cert === undefined) return undefined;
-  return cert.subject.split('\n').filter((l) => l !== '').join(',');
-}
-
 /** Builds the handler. */
 export function createIngestHandler(opts: IngestHandlerOptions): IngestHandler {
   const clock = opts.clock ?? Date.now;
@@ -116,7 +103,7 @@ export function createIngestHandler(opts: IngestHandlerOptions): IngestHandler {
 
   const whoIs = (req: IncomingMessage): string => {
     const authorization = req.headers.authorization;
-    const subject = opts.certificateSource === undefined ? undefined : certificateSubject(req);
+    const subject = opts.certificateSource === undefined ? undefined : certificateSubject(req.socket);
     const bySubject = subject === undefined ? undefined : opts.certificateSource!(subject);
     if (authorization === undefined) {
       if (bySubject !== undefined) return bySubject;

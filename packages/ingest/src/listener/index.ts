@@ -19,9 +19,10 @@ export * from './contracts.js';
 export { answerFor, ListenerError, DEFAULT_RETRY_AFTER_SECONDS, type Answer } from './status.js';
 export { readBody, contentEncoding, mediaType } from './body.js';
 export { encodeRpcStatus, grpcCode } from './otlp-status.js';
+export { certificateSubject, presentedCertificate } from './subject.js';
 export { auditIdempotencyKey, checkKeySecret, keyedDigest, loadOrCreateKeySecret, KEY_SECRET_BYTES, KEY_SECRET_FILE } from './keys.js';
 export {
-  certificateSubject, createIngestHandler, INGEST_PATHS, otlpKey,
+  createIngestHandler, INGEST_PATHS, otlpKey,
   type IngestCounters, type IngestHandler, type IngestHandlerOptions,
 } from './handler.js';
 export {

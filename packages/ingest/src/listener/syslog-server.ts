@@ -15,8 +15,11 @@
  * **Who.** Plain TCP carries no credential: every connection writes as the one configured
  * `source` (anyone who can reach the port can write as it; bind it to a trusted network). Over
  * TLS with a client CA, a connection writes as the source its verified certificate's subject is
- * mapped to; a connection without one is closed (unless a configured `source` is given as the
- * fallback).
+ * mapped to. A connection presenting a certificate the CA did not verify, or one whose subject is
+ * not mapped, is closed and counted (`refusedConnections`), never written as `source`; one
+ * presenting none writes as the configured `source`, or is closed without one. The mapping is
+ * looked up again on every read, so a certificate whose mapping a tokens reload removed stops
+ * writing at its next message.
  *
  * Bounds: `maxConnections` (more are closed at once), `idleTimeoutMs` (a connection that sends
  * nothing for that long is closed), the frame bound of the decoder (8 KiB), and at most
@@ -26,13 +29,14 @@
  * in `framingErrors` and logged.
  */
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer } from 'node:tls';
 import { IngestError } from '../errors.js';
 import { OctetCountingDecoder } from '../octet-framing.js';
 import { parseSyslog } from '../syslog.js';
 import { mapSyslog } from '../syslog-map.js';
 import { DEFAULT_SYSLOG_RULES, type SyslogRules } from '../syslog-rules.js';
 import type { IngestEvent, IngestLogger, IngestSink } from './contracts.js';
+import { certificateSubject, presentedCertificate } from './subject.js';
 
 /** Most events in one submission of the receiver. */
 export const MAX_SYSLOG_BATCH = 1000;
@@ -48,12 +52,18 @@ export interface SyslogCounters {
   unmatched: number;
   refused: number;
   framingErrors: number;
+  /** Connections closed for their certificate (unverified, unmapped, or its mapping revoked). */
+  refusedConnections: number;
 }
 
 export interface SyslogListenerOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly sink: IngestSink;
-  /** The source of plain TCP connections (and of TLS connections without a mapped certificate). */
+  /**
+   * The source of plain TCP connections, and of TLS connections that present no certificate. It
+   * must not be a source that has a token or a certificate mapping (`cairn log serve` refuses
+   * that): anyone who reaches the port writes as it.
+   */
   readonly source?: string | undefined;
   /** TLS (RFC 5425): certificate and key, and optionally a client CA. */
   readonly tls?: { readonly cert: string | Uint8Array; readonly key: string | Uint8Array; readonly clientCa?: string | Uint8Array | undefined } | undefined;
@@ -85,7 +95,7 @@ export async function startSyslogListener(opts: SyslogListenerOptions): Promise<
   const rules = opts.rules ?? DEFAULT_SYSLOG_RULES;
   const clock = opts.clock ?? Date.now;
   const idleMs = opts.idleTimeoutMs ?? DEFAULT_SYSLOG_IDLE_MS;
-  const counters: SyslogCounters = { connections: 0, stored: 0, unmatched: 0, refused: 0, framingErrors: 0 };
+  const counters: SyslogCounters = { connections: 0, stored: 0, unmatched: 0, refused: 0, framingErrors: 0, refusedConnections: 0 };
   const sockets = new Set<Socket>();
   let closing = false;
   let lastWarn = -Infinity;
@@ -96,14 +106,17 @@ export async function startSyslogListener(opts: SyslogListenerOptions): Promise<
     opts.logger?.warn(msg, fields);
   };
 
-  const sourceOf = (socket: Socket): string | undefined => {
-    const t = socket as Partial<TLSSocket>;
-    if (opts.tls?.clientCa !== undefined && t.authorized === true && typeof t.getPeerX509Certificate === 'function') {
-      const cert = t.getPeerX509Certificate();
-      const mapped = cert === undefined ? undefined : opts.certificateSource?.(cert.subject.split('\n').filter((l) => l !== '').join(','));
-      if (mapped !== undefined) return mapped;
-    }
-    return opts.source;
+  /**
+   * The source a connection writes as. A connection that presents no certificate writes as the
+   * configured `source` (if any). One that presents a certificate the CA did not verify, or whose
+   * subject the tokens file does not map, is refused: it must not fall back to `source`.
+   */
+  const sourceOf = (socket: Socket): { source: string | undefined; subject?: string } => {
+    if (opts.tls?.clientCa === undefined) return { source: opts.source };
+    const subject = certificateSubject(socket);
+    if (subject !== undefined) return { source: opts.certificateSource?.(subject), subject };
+    if (presentedCertificate(socket)) return { source: undefined };
+    return { source: opts.source };
   };
 
   /** Writes `events`; retries while the log is full; false when the log is stopping or failed. */
@@ -130,12 +143,17 @@ export async function startSyslogListener(opts: SyslogListenerOptions): Promise<
   };
 
   const onConnection = (socket: Socket): void => {
-    const source = sourceOf(socket);
+    const who = sourceOf(socket);
+    const source = who.source;
     if (source === undefined) {
-      warn('syslog: connection without a mapped client certificate closed', {});
+      counters.refusedConnections++;
+      warn('syslog: connection with an unverified or unmapped client certificate (or none) closed', {});
       socket.destroy();
       return;
     }
+    // A certificate's mapping is looked up again before each write: once the tokens file no
+    // longer maps it (revoked, reloaded), the connection is closed before it writes more.
+    const stillMapped = (): boolean => who.subject === undefined || opts.certificateSource?.(who.subject) === source;
     counters.connections++;
     sockets.add(socket);
     socket.setTimeout(idleMs, () => socket.destroy());
@@ -152,6 +170,12 @@ export async function startSyslogListener(opts: SyslogListenerOptions): Promise<
     });
     let busy: Promise<void> = Promise.resolve();
     socket.on('data', (chunk: Buffer) => {
+      if (!stillMapped()) {
+        counters.refusedConnections++;
+        warn('syslog: client certificate no longer mapped, connection closed', {});
+        socket.destroy();
+        return;
+      }
       let frames: Uint8Array[];
       try {
         frames = decoder.push(chunk);
