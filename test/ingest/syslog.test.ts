@@ -91,3 +91,34 @@ test('a malformed message is refused alone; a framing error closes the connectio
   assert.equal((await nextSeqs(f.node)).rsyslog, before + 2n);
   assert.ok(syslog.counters.framingErrors >= 1);
 });
+
+function sendOnce(port: number, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s: Socket = connect(port, '127.0.0.1');
+    const guard = setTimeout(() => { s.destroy(); reject(new Error('syslog connection did not finish')); }, 10_000);
+    s.on('error', () => {});
+    s.on('close', () => { clearTimeout(guard); resolve(); });
+    s.on('connect', () => s.end(bytes)); // one write: the good frames and the bad bytes in one read
+  });
+}
+
+test('a framing error stores the whole frames that came before it in the same read, then closes', async () => {
+  const before = (await nextSeqs(f.node)).rsyslog ?? 0n;
+  const errors = syslog.counters.framingErrors;
+  await sendOnce(syslog.port, Uint8Array.from([...frame(LINES[0]!), ...frame(LINES[1]!), ...enc.encode('garbage without a length')]));
+  await until(async () => (await nextSeqs(f.node)).rsyslog === before + 2n);
+  assert.equal(syslog.counters.framingErrors, errors + 1);
+});
+
+test('an unexpected error while handling a read closes that connection only; the log keeps running', async () => {
+  const broken = await startSyslogListener({ listen: { host: '127.0.0.1', port: 0 }, sink: f.node, source: 'rsyslog', clock: () => { throw new TypeError('clock failed'); } });
+  try {
+    await sendOnce(broken.port, frame(LINES[0]!));
+    assert.equal(broken.counters.internalErrors, 1);
+    // The receiver still answers the next connection.
+    await sendOnce(broken.port, frame(LINES[0]!));
+    assert.equal(broken.counters.internalErrors, 2);
+  } finally {
+    await broken.close();
+  }
+});

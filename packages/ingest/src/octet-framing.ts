@@ -39,10 +39,34 @@ export class OctetCountingDecoder {
     this.maxDigits = String(maxFrame).length;
   }
 
-  /** Consumes a chunk; returns the frames it completed (each a copy). Throws only {@link IngestError}. */
+  /**
+   * Consumes a chunk; returns the frames it completed (each a copy). Throws only
+   * {@link IngestError}, and then the frames the chunk completed before the error are lost: a
+   * receiver should use {@link decode}.
+   */
   push(chunk: Uint8Array): Uint8Array[] {
-    if (this.failed !== undefined) throw this.failed;
+    const r = this.decode(chunk);
+    if (r.error !== undefined) throw r.error;
+    return r.frames;
+  }
+
+  /**
+   * Consumes a chunk; returns the frames it completed, and the framing error that stopped it if
+   * one did (the frames before the error are still returned). Never throws for bad input.
+   */
+  decode(chunk: Uint8Array): { frames: Uint8Array[]; error?: IngestError } {
+    if (this.failed !== undefined) return { frames: [], error: this.failed };
     const out: Uint8Array[] = [];
+    try {
+      this.run(chunk, out);
+    } catch (e) {
+      if (e instanceof IngestError) return { frames: out, error: e };
+      throw e;
+    }
+    return { frames: out };
+  }
+
+  private run(chunk: Uint8Array, out: Uint8Array[]): void {
     let i = 0;
     while (i < chunk.length) {
       if (this.frame !== undefined) {
@@ -79,7 +103,6 @@ export class OctetCountingDecoder {
       this.fail('bad-frame-length', 'expected MSG-LEN digits and one SP', at);
     }
     this.offset += chunk.length;
-    return out;
   }
 
   /** The stream ended: throws `truncated` if it ended inside a frame or its length. */

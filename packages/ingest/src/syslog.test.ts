@@ -314,3 +314,12 @@ test('property: a message built from valid fields parses back to those fields', 
     { numRuns: 500 },
   );
 });
+
+test('decode returns the frames completed before a framing error in the same chunk, and the error', () => {
+  const enc = new TextEncoder();
+  const d = new OctetCountingDecoder();
+  const r = d.decode(enc.encode('3 abc2 de0x'));
+  assert.deepEqual(r.frames.map((f) => new TextDecoder().decode(f)), ['abc', 'de']);
+  assert.equal(r.error?.code, 'bad-frame-length');
+  assert.equal(d.decode(enc.encode('1 a')).error?.code, 'bad-frame-length');
+});

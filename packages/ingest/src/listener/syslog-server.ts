@@ -23,10 +23,10 @@
  *
  * Bounds: `maxConnections` (more are closed at once), `idleTimeoutMs` (a connection that sends
  * nothing for that long is closed), the frame bound of the decoder (8 KiB), and at most
- * {@link MAX_SYSLOG_BATCH} events per submission. A framing error closes the connection: the
- * stream cannot be resynchronised, and the whole frames that arrived in the same read as the bad
- * bytes are lost with it (the decoder reports the error, not the frames before it); it is counted
- * in `framingErrors` and logged.
+ * {@link MAX_SYSLOG_BATCH} events per submission. A framing error closes the connection (the
+ * stream cannot be resynchronised) after the whole frames before it in the same read are
+ * stored; it is counted in `framingErrors` and logged. An unexpected error while handling a read
+ * closes only that connection (`internalErrors`, logged by code): it never escapes the listener.
  */
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -52,6 +52,8 @@ export interface SyslogCounters {
   unmatched: number;
   refused: number;
   framingErrors: number;
+  /** Connections closed by an unexpected error while handling their data (a bug, logged by code). */
+  internalErrors: number;
   /** Connections closed for their certificate (unverified, unmapped, or its mapping revoked). */
   refusedConnections: number;
 }
@@ -95,7 +97,7 @@ export async function startSyslogListener(opts: SyslogListenerOptions): Promise<
   const rules = opts.rules ?? DEFAULT_SYSLOG_RULES;
   const clock = opts.clock ?? Date.now;
   const idleMs = opts.idleTimeoutMs ?? DEFAULT_SYSLOG_IDLE_MS;
-  const counters: SyslogCounters = { connections: 0, stored: 0, unmatched: 0, refused: 0, framingErrors: 0, refusedConnections: 0 };
+  const counters: SyslogCounters = { connections: 0, stored: 0, unmatched: 0, refused: 0, framingErrors: 0, refusedConnections: 0, internalErrors: 0 };
   const sockets = new Set<Socket>();
   let closing = false;
   let lastWarn = -Infinity;
@@ -160,7 +162,9 @@ export async function startSyslogListener(opts: SyslogListenerOptions): Promise<
     socket.on('error', () => socket.destroy());
     socket.on('close', () => sockets.delete(socket));
     const decoder = new OctetCountingDecoder();
+    let framingFailed = false;
     socket.on('end', () => {
+      if (framingFailed) return; // already counted
       try {
         decoder.end();
       } catch (e) {
@@ -176,33 +180,45 @@ export async function startSyslogListener(opts: SyslogListenerOptions): Promise<
         socket.destroy();
         return;
       }
-      let frames: Uint8Array[];
-      try {
-        frames = decoder.push(chunk);
-      } catch (e) {
+      // The frames completed before a framing error are stored; then the connection closes.
+      const { frames, error } = decoder.decode(chunk);
+      if (error !== undefined) {
+        if (framingFailed) return;
+        framingFailed = true;
         counters.framingErrors++;
-        warn('syslog: framing error, connection closed', { source, code: (e as IngestError).code, at: (e as IngestError).at });
-        frames = [];
-        socket.destroy();
+        warn('syslog: framing error, connection closed', { source, code: error.code, at: error.at });
       }
       const events: IngestEvent[] = [];
-      const now = clock();
-      for (const f of frames) {
-        try {
-          const m = mapSyslog(parseSyslog(f), rules, now);
-          if (m.kind === 'event') events.push({ event: m.event });
-          else counters.unmatched++;
-        } catch (e) {
-          if (!(e instanceof IngestError)) throw e;
-          counters.refused++;
-          warn('syslog: message refused', { source, code: e.code, at: e.at });
+      try {
+        const now = clock();
+        for (const f of frames) {
+          try {
+            const m = mapSyslog(parseSyslog(f), rules, now);
+            if (m.kind === 'event') events.push({ event: m.event });
+            else counters.unmatched++;
+          } catch (e) {
+            if (!(e instanceof IngestError)) throw e;
+            counters.refused++;
+            warn('syslog: message refused', { source, code: e.code, at: e.at });
+          }
         }
+      } catch (e) {
+        // Not the input's fault: a bug. Never thrown out of this listener (it would be an
+        // uncaught exception that stops the log); counted, logged by its code only, and this
+        // connection closed.
+        counters.internalErrors++;
+        opts.logger?.error('syslog: internal error, connection closed', { source, code: (e as { code?: unknown }).code ?? (e as Error)?.name });
+        socket.destroy();
+        return;
       }
-      if (events.length === 0) return;
+      if (events.length === 0) {
+        if (error !== undefined) socket.destroy();
+        return;
+      }
       socket.pause();
       busy = busy.then(async () => {
         const ok = await write(source, events);
-        if (!ok) socket.destroy();
+        if (!ok || error !== undefined) socket.destroy();
         else socket.resume();
       });
     });
