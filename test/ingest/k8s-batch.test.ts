@@ -79,3 +79,23 @@ describe('k8s audit batches', () => {
     assert.deepEqual((await send([long, good, spaced])).json(), { accepted: 0, duplicates: 3, refused: 2 });
   });
 });
+
+describe('producer-chosen keys stay out of answers and logs', () => {
+  test('a 400 names the position of a bad member, not the key the producer chose; the log line carries codes only', async () => {
+    const lines: unknown[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string, x?: unknown) => lines.push([m, x]), error: (m: string, x?: unknown) => lines.push([m, x]) };
+    const g = await startIngest({ handler: { logger } });
+    try {
+      const bad: JsonObject = { ...LIST_PODS, annotations: { 'alice@example.org': 1 } };
+      const r = await post(g, '/k8s/audit', eventListBody([bad]), { ...JSON_CT, ...bearer(g, 'k8s') });
+      assert.equal(r.status, 400);
+      assert.equal(r.json().error.code, 'wrong-type');
+      assert.match(r.json().error.message, /\$\.items\[0\]\.annotations\["…"\]/);
+      assert.ok(!JSON.stringify(r.json()).includes('alice'));
+      assert.ok(lines.length > 0);
+      assert.ok(!JSON.stringify(lines).includes('alice'));
+    } finally {
+      await g.close();
+    }
+  });
+});

@@ -22,12 +22,25 @@ export class IngestError extends Error {
   readonly at: string;
 
   constructor(format: IngestFormat, code: string, at: string, message: string, options?: { cause?: unknown }) {
-    super(`${format} ${at}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    // The path and message go back to the producer, into our logs and into refusal records: a
+    // key the producer chose (`$.annotations["alice@example.org"]`) may be personal data.
+    // (The syslog rules file is the operator's own: its paths stay whole.)
+    const own = format === 'syslog-rules';
+    const where = own ? at : redactPathKeys(at);
+    super(`${format} ${where}: ${own ? message : redactPathKeys(message)}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'IngestError';
     this.format = format;
     this.code = code;
-    this.at = at;
+    this.at = where;
   }
+}
+
+/**
+ * Replaces every bracketed string member of a JSON path (`["example.com/note"]`: a key the
+ * producer chose, which may be personal data) with `["…"]`; array positions (`[3]`) stay.
+ */
+export function redactPathKeys(s: string): string {
+  return s.replace(/\["(?:[^"\\]|\\.)*"\]/g, '["…"]');
 }
 
 /** The position `byte N` of a binary or text input. */

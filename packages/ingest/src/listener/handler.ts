@@ -28,6 +28,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ValidatedEvent } from '@cairn/events';
 import { DEFAULT_AUDIT_LIMITS, parseAuditEventList, type AuditLimits } from '../k8s-audit.js';
 import { mapAuditBatch } from '../k8s-audit-map.js';
+import { IngestError } from '../errors.js';
 import { jsonBodyKind, MAX_JSON_BODY_BYTES, parseJsonEvents, parseSubmitMeta } from '../https-json.js';
 import { MAX_OTLP_BODY, type OtlpRecordResult } from '../otlp-model.js';
 import { parseOtlpJson } from '../otlp-json.js';
@@ -89,7 +90,8 @@ export function createIngestHandler(opts: IngestHandlerOptions): IngestHandler {
   const noteRefusal = (source: string | undefined, path: string, a: Answer, e: unknown): void => {
     counters.refused++;
     if (a.unexpected) {
-      opts.logger?.error('ingest request failed', { path, source, error: String(e) });
+      // Codes only: a message may quote what the producer sent.
+      opts.logger?.error('ingest request failed', { path, source, error: errorCode(e) });
       return;
     }
     // Refusals are the producer's business; one line per source, path and code every 10 s.
@@ -98,7 +100,7 @@ export function createIngestHandler(opts: IngestHandlerOptions): IngestHandler {
     if ((lastLogged.get(key) ?? -Infinity) + 10_000 > now) return;
     if (lastLogged.size > 10_000) lastLogged.clear();
     lastLogged.set(key, now);
-    opts.logger?.warn('ingest request refused', { path, source, status: a.status, code: a.code, reason: a.message });
+    opts.logger?.warn('ingest request refused', { path, source, status: a.status, code: a.code, ...(e instanceof IngestError ? { at: e.at } : {}) });
   };
 
   const whoIs = (req: IncomingMessage): string => {
@@ -259,6 +261,13 @@ export function otlpKey(secret: Uint8Array, event: { canonical: Uint8Array }, se
   const n = seen.get(h) ?? 0;
   seen.set(h, n + 1);
   return `otlp/${h}/${n}`;
+}
+
+/** What an unexpected error is, without its message: its code, else its class name. */
+function errorCode(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code.slice(0, 64);
+  return e instanceof Error ? e.name : typeof e;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: Uint8Array, headers: Record<string, string> = {}): void {

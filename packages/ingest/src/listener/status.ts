@@ -14,7 +14,7 @@
  * (IngestError of this package) and the log (LogError codes, and the quota codes of the tokens
  * file). Messages sent back name codes and positions, never values of the events.
  */
-import { IngestError } from '../errors.js';
+import { IngestError, redactPathKeys } from '../errors.js';
 
 /** A failure of the listener itself (not of a parser or of the log). */
 export class ListenerError extends Error {
@@ -98,6 +98,6 @@ export function answerFor(e: unknown): Answer {
  * contents), except that it may be long; it is cut. The listener's own messages are ours too.
  */
 function safeMessage(code: string, message: string | undefined): string {
-  const m = message === undefined || message === '' ? code : message;
+  const m = message === undefined || message === '' ? code : redactPathKeys(message);
   return m.length > 500 ? `${m.slice(0, 500)}…` : m;
 }
