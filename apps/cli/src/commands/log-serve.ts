@@ -79,8 +79,9 @@ as that source. An answer of 200 means the events are fsync'd; a resent batch ad
 --ingest-tls-cert/--ingest-tls-key serve it over HTTPS (reloaded on SIGHUP). The bounds flags
 apply to both listeners. --ingest-syslog-listen HOST:PORT receives RFC 5424 syslog framed by
 octet counting, over TLS (RFC 5425) when --ingest-tls-cert is given; its connections write as
---ingest-syslog-source NAME (plain TCP has no credential: bind it to a trusted network), or as the
-source of their client certificate. Syslog has no acknowledgement. See docs/operations.md ("Ingestion listener") and docs/ingest/.
+--ingest-syslog-source NAME (plain TCP has no credential: bind it to a trusted network; a source
+with no token or certificate mapping in --tokens), or as the source of their client certificate
+(an unverified or unmapped one is refused). Syslog has no acknowledgement. See docs/operations.md ("Ingestion listener") and docs/ingest/.
 
 Search: --search-index DIR keeps the event search index (embedded PostgreSQL, PGlite) in DIR
 and serves \`events.search\` (\`cairn search\`). It is opt-in: opening PGlite costs seconds of CPU.
