@@ -10,6 +10,7 @@ import { TokenAuthenticator, type TokenRole } from '../auth.js';
 import { ERROR_TABLE, errorCodeOf, httpStatusOf } from '../errors.js';
 import { FakeEventStore, FakeLog } from '../testing/fake-log.js';
 import { MAX_SUBMIT_EVENTS } from './events.js';
+import { rejectsWith } from '../testing/rejects-with.js';
 
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
 const TOKENS: Record<TokenRole, string> = { writer: 'cairn_writer-token', reader: 'cairn_reader-token', admin: 'cairn_admin-token' };
@@ -39,18 +40,6 @@ function setup(opts: { role?: TokenRole | 'none'; perMinute?: number; receiptKey
     authorization: role === 'none' ? undefined : `Bearer ${TOKENS[role]}`,
   });
   return { node, events, tokens, writer: as('writer'), reader: as('reader'), admin: as('admin'), anon: as('none') };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: TRPCError['code'], re?: RegExp): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TRPCError, `expected TRPCError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (re) assert.match(e.message, re);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
 }
 
 const cairnCode = (e: TRPCError): string | undefined => errorCodeOf(e.cause);

@@ -11,6 +11,7 @@ import { ERROR_TABLE, errorCodeOf, httpStatusOf, retryAfterSecondsOf, storedNoth
 import { LogError } from '@cairn/log';
 import { buildLeaf, parseEvent } from '@cairn/events';
 import { FakeLog, FakeLogError } from '../testing/fake-log.js';
+import { rejectsWith } from '../testing/rejects-with.js';
 
 const TOKEN = 'cairn_test-token-for-source-a';
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -36,18 +37,6 @@ function setup(opts: { perMinute?: number; burst?: number; token?: string | unde
 }
 
 const b64 = (s: string) => encodeBase64(utf8Encode(s));
-
-async function rejectsWith(p: Promise<unknown>, code: TRPCError['code'], re?: RegExp): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TRPCError, `expected TRPCError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (re) assert.match(e.message, re);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 function assertNoDataCalls(node: FakeLog): void {
   const bad = node.calls.filter((c) => DATA_CALLS.includes(c));

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TRPCError } from '@trpc/server';
 import { verifyEventProof } from '@cairn/events';
 import { parsePolicy, utf8Encode } from '@cairn/formats';
 import { EventIndex, extractFields, matches, openPglite, parseQuery, type SqlDatabase } from '@cairn/index';
@@ -17,6 +16,7 @@ import { TokenAuthenticator, type TokenRole } from '../auth.js';
 import { errorCodeOf } from '../errors.js';
 import { FakeEventStore, FakeLog } from '../testing/fake-log.js';
 import type { ServedSearch } from '../served-log.js';
+import { rejectsWith } from '../testing/rejects-with.js';
 
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
 const TOKENS: Record<TokenRole, string> = { writer: 'cairn_writer-token', reader: 'cairn_reader-token', admin: 'cairn_admin-token' };
@@ -57,18 +57,6 @@ async function setup(opts: { search?: (real: EventIndex) => ServedSearch; noInde
   const as = (role: TokenRole) => createApiCaller({ node, tokens, events, ...(opts.noIndex ? {} : { search }), authorization: `Bearer ${TOKENS[role]}` });
   const policy = parsePolicy(`log ${node.verifierKey}\nquorum none\n`);
   return { node, events, index, policy, writer: as('writer'), reader: as('reader'), admin: as('admin') };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: TRPCError['code'], re?: RegExp): Promise<TRPCError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TRPCError, `expected TRPCError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (re) assert.match(e.message, re);
-    return e;
-  }
-  assert.fail(`expected ${code}`);
 }
 
 test('hits come newest first, each with an event proof that verifies offline; pages follow next', async () => {

@@ -42,7 +42,8 @@ function searchOf(ctx: ApiContext): ServedSearch {
   return ctx.search;
 }
 
-function parse(text: string): Query {
+/** Parses a search or tail query; a bad one is `bad-query` (400) pointing at the column. */
+export function parseSearchQuery(text: string): Query {
   try {
     return parseQuery(text, { now: Date.now() });
   } catch (e) {
@@ -62,7 +63,7 @@ function parse(text: string): Query {
 export const searchProcedure = readerProcedure.input(searchInput).query(async ({ ctx, input, signal }) => {
   const search = searchOf(ctx);
   const events = ctx.events!;
-  const query = parse(input.query);
+  const query = parseSearchQuery(input.query);
   const signed = latestCheckpoint(ctx.node);
   const served = ctx.node.servedCheckpoint();
   if (served === undefined) throw new ApiError('no-checkpoint', 'no checkpoint is cosigned yet: nothing can be proven');

@@ -25,11 +25,12 @@ import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { formatEventProof } from '@cairn/events';
 import { encodeBase64, formatProofBundle, utf8DecodeStrict } from '@cairn/formats';
-import { extractFields, formatQueryError, matches, MAX_QUERY_LENGTH, parseQuery, QueryError, type Query } from '@cairn/index/query';
+import { extractFields, matches, MAX_QUERY_LENGTH, type Query } from '@cairn/index/query';
 import { ApiError, toTRPCError } from '../errors.js';
 import { readerProcedure, type ApiContext } from '../trpc.js';
 import type { ServedLog } from '../served-log.js';
 import { decimalSchema } from '../schemas.js';
+import { parseSearchQuery } from './search.js';
 
 /** Most tail subscriptions open at once on one log. */
 export const MAX_TAILS = 64;
@@ -58,15 +59,6 @@ export type TailMessage =
   | { kind: 'proof'; index: string; treeSize: string; proof: string };
 
 const open = new WeakMap<ServedLog, number>();
-
-function parse(text: string): Query {
-  try {
-    return parseQuery(text, { now: Date.now() });
-  } catch (e) {
-    if (e instanceof QueryError) throw new ApiError('bad-query', formatQueryError(text, e));
-    throw e;
-  }
-}
 
 /** Resolves at the next checkpoint (signed or cosigned), after `TAIL_POLL_MS`, or on abort. */
 function nextCheckpoint(node: ServedLog, signal: AbortSignal | undefined): Promise<void> {
@@ -99,7 +91,7 @@ async function* tail(ctx: ApiContext, input: z.infer<typeof tailInput>, signal: 
   if (ctx.events === undefined) throw new ApiError('no-event-store', 'this log serves no events');
   const events = ctx.events;
   const node = ctx.node;
-  const query = parse(input.query);
+  const query = parseSearchQuery(input.query);
   const resume = input.lastEventId ?? input.cursor;
   let nextEvent: bigint;
   let nextProof: bigint;
