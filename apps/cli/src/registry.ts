@@ -40,6 +40,8 @@ export const commands: readonly CommandEntry[] = [
     async () => as((await import('./commands/events-read.js')).eventsSources)),
   entry('search', 'Search a log\'s events with a query; every hit verified under a policy (event proof + the query re-run on the event)',
     async () => as((await import('./commands/search.js')).search)),
+  entry('tail', 'Follow a log\'s new events matching a query, each checked as it arrives and proven once cosigned',
+    async () => as((await import('./commands/tail.js')).tail)),
   entry('receipts check', 'Check that the log kept the promises of its receipts: kept, pending or broken (with the evidence)',
     async () => as((await import('./commands/receipts-check.js')).receiptsCheck)),
   entry('submit', 'Submit entries to a log; prints each entry\'s index, one per line, in input order',
