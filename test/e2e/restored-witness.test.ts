@@ -110,6 +110,9 @@ describe('a witness restored from an old backup never cosigns a fork (scenario 8
       const ps = st.p2p?.peerSync as { state: string; learned: { size: string; from: string }[] };
       assert.ok(['synced', 'partial'].includes(ps.state));
       assert.ok(ps.learned.some((l) => l.size === '60'));
+      // On a fast run all of the above can pass between two rounds of the hammer (every 50 ms):
+      // let it send at least one fork after the peer-sync window closed before it stops.
+      await until('the hammer to get the 409 of the restored witness', () => h.seen.get(0)!.includes(409));
     } finally {
       const seen = await h.stop();
       for (const [i, statuses] of seen) {
