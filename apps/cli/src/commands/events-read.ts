@@ -4,28 +4,16 @@
  * offline verification (`cairn verify --event`), and every source's sequence state.
  */
 import { writeFile } from 'node:fs/promises';
-import { createLogClient, SERVER_CODE_BEYOND_TREE } from '@cairn/client';
+import { SERVER_CODE_BEYOND_TREE } from '@cairn/client';
 import { EventsError, verifyEventProof } from '@cairn/events';
 import { FormatError, parseCheckpointNote, utf8Encode } from '@cairn/formats';
-import { CommandFailure, EXIT_IO, UsageError, defineCommand } from '../command.js';
-import { caOption, parseIndexOption, parseUrlOption } from '../lib/options.js';
-import { trustCa } from '../lib/tls.js';
+import { CommandFailure, EXIT_IO, defineCommand } from '../command.js';
+import { parseIndexOption } from '../lib/options.js';
+import { connectReader, readerOptions } from '../lib/reader.js';
 import { EXIT_NOT_YET_COSIGNED, describeRemoteError, remote, remoteErrorInfo } from '../lib/trpc-errors.js';
 
-const common = {
-  url: { type: 'string', required: true, value: 'URL', description: 'the log\'s URL' },
-  token: { type: 'string', value: 'TOKEN', description: 'reader or admin token (or set CAIRN_TOKEN)' },
-  ...caOption,
-} as const;
-
-/** URL, token and client from the common options. */
-async function connect(values: { url?: string | undefined; token?: string | undefined; ca?: string | undefined }) {
-  await trustCa(values.ca);
-  const url = parseUrlOption('--url', values.url!);
-  const token = values.token ?? process.env['CAIRN_TOKEN'];
-  if (!token) throw new UsageError('a token is required: --token TOKEN or CAIRN_TOKEN (a reader or admin token)');
-  return { url, client: createLogClient(url, { token }) };
-}
+const common = readerOptions;
+const connect = connectReader;
 
 export const eventsGet = defineCommand({
   name: 'events get',

@@ -4,14 +4,14 @@
  * hit is verified under the trust policy, and the query is run again on the verified event. A
  * hit that fails either check stops the command with a non-zero exit naming the hit.
  */
-import { createLogClient, loadPolicy, type Policy } from '@cairn/client';
+import { loadPolicy, type Policy } from '@cairn/client';
 import { MAX_POLICY_SIZE } from '@cairn/formats';
 import { formatQueryError, parseQuery, QueryError, type Query } from '@cairn/index/query';
 import { CommandFailure, EXIT_FAIL, UsageError, defineCommand } from '../command.js';
 import { HitVerifier, TABLE_HEADER, tableRow } from '../lib/event-hits.js';
 import { readBounded } from '../lib/files.js';
-import { caOption, parseIntOption, parseUrlOption } from '../lib/options.js';
-import { trustCa } from '../lib/tls.js';
+import { caOption, parseIntOption } from '../lib/options.js';
+import { connectReader, readerOptions } from '../lib/reader.js';
 import { remote } from '../lib/trpc-errors.js';
 
 /** Hits `cairn search` prints unless --limit says otherwise. */
@@ -80,8 +80,8 @@ Prints a table (index, time, source, class, activity, status, actor, summary), o
 one JSON object per hit: {"index","source","seq","time","classUid","event","verified"}. Needs a
 reader or admin token.`,
   options: {
-    url: { type: 'string', required: true, value: 'URL', description: 'the log\'s URL' },
-    token: { type: 'string', value: 'TOKEN', description: 'reader or admin token (or set CAIRN_TOKEN)' },
+    url: readerOptions.url,
+    token: readerOptions.token,
     policy: { type: 'string', value: 'FILE', description: 'tlog-policy file the hits are verified under (required unless --no-verify)' },
     limit: { type: 'string', value: 'N', description: `most hits to print (1–${MAX_SEARCH_LIMIT}, default ${DEFAULT_SEARCH_LIMIT})` },
     since: { type: 'string', value: 'AGE', description: 'only events of the last AGE: a count and s, m, h, d or w (e.g. 7d)' },
@@ -90,17 +90,13 @@ reader or admin token.`,
     ...caOption,
   },
   async run({ values, positionals, io }) {
-    await trustCa(values.ca);
-    const url = parseUrlOption('--url', values.url!);
-    const token = values.token ?? process.env['CAIRN_TOKEN'];
-    if (!token) throw new UsageError('a token is required: --token TOKEN or CAIRN_TOKEN (a reader or admin token)');
+    const { url, client } = await connectReader(values);
     const limit = values.limit === undefined ? DEFAULT_SEARCH_LIMIT : parseIntOption('--limit', values.limit, 1, MAX_SEARCH_LIMIT);
     const since = values.since === undefined ? undefined : parseSince(values.since);
     // Parsed before the server does: its clock is later, so `now-7d` here is never narrower than there.
     const { text, query } = parseQueryOption(positionals[0]!, since, Date.now());
     const policy = await policyOption(values.policy, values['no-verify']);
     const verifier = new HitVerifier(policy, query);
-    const client = createLogClient(url, { token });
     if (policy === undefined) io.err('--no-verify: the hits below are NOT verified; the server and its index are taken on trust');
 
     let shown = 0;

@@ -5,15 +5,14 @@
  * checkpoint covers it, must verify under the policy and be for the same event. The first failure
  * stops the command with a non-zero exit naming the index.
  */
-import { createLogClient } from '@cairn/client';
 import { commitEvent, parseLeaf } from '@cairn/events';
 import { bytesEqual } from '@cairn/merkle';
 import { decodeBase64Strict, utf8Encode } from '@cairn/formats';
 import { extractFields, matches } from '@cairn/index/query';
 import { CommandFailure, EXIT_FAIL, UsageError, defineCommand } from '../command.js';
 import { HitVerifier, TABLE_HEADER, tableRow } from '../lib/event-hits.js';
-import { caOption, parseIndexOption, parseIntOption, parseUrlOption } from '../lib/options.js';
-import { trustCa } from '../lib/tls.js';
+import { caOption, parseIndexOption, parseIntOption } from '../lib/options.js';
+import { connectReader, readerOptions } from '../lib/reader.js';
 import { describeRemoteError } from '../lib/trpc-errors.js';
 import { parseQueryOption, policyOption } from './search.js';
 
@@ -41,8 +40,8 @@ Prints the table rows of \`cairn search\`, or with --json one object per message
 {"kind":"event","index","source","seq","time","classUid","event","cursor"} and
 {"kind":"proof","index","treeSize","verified":true,"cursor"}. Needs a reader or admin token.`,
   options: {
-    url: { type: 'string', required: true, value: 'URL', description: 'the log\'s URL' },
-    token: { type: 'string', value: 'TOKEN', description: 'reader or admin token (or set CAIRN_TOKEN)' },
+    url: readerOptions.url,
+    token: readerOptions.token,
     policy: { type: 'string', value: 'FILE', description: 'tlog-policy file the proofs are verified under (required unless --no-verify)' },
     from: { type: 'string', value: 'INDEX', description: 'start at this log index (default: the next event)' },
     cursor: { type: 'string', value: 'C', description: 'resume from a cursor printed with --json' },
@@ -52,10 +51,7 @@ Prints the table rows of \`cairn search\`, or with --json one object per message
     ...caOption,
   },
   async run({ values, positionals, io }) {
-    await trustCa(values.ca);
-    const url = parseUrlOption('--url', values.url!);
-    const token = values.token ?? process.env['CAIRN_TOKEN'];
-    if (!token) throw new UsageError('a token is required: --token TOKEN or CAIRN_TOKEN (a reader or admin token)');
+    const { url, client } = await connectReader(values);
     if (values.from !== undefined && values.cursor !== undefined) throw new UsageError('give --from INDEX or --cursor C, not both');
     const from = values.from === undefined ? undefined : parseIndexOption('--from', values.from);
     if (values.cursor !== undefined && !/^(0|[1-9][0-9]{0,18}):(0|[1-9][0-9]{0,18})$/.test(values.cursor)) {
@@ -66,7 +62,6 @@ Prints the table rows of \`cairn search\`, or with --json one object per message
     const policy = await policyOption(values.policy, values['no-verify']);
     const verifier = new HitVerifier(policy, query);
     if (policy === undefined) io.err('--no-verify: the proofs of the events below are NOT verified');
-    const client = createLogClient(url, { token });
 
     const owed = new Map<string, Uint8Array>(); // index → the event delivered, until its proof came
     // The cursor printed must resume after what THIS run printed: past --count the stream goes on
