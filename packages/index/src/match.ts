@@ -21,6 +21,8 @@ export function matches(q: Query, f: EventFields): boolean {
       return !matches(q.item, f);
     case 'int':
       return compare(f[q.column], q.op, q.value);
+    case 'seq':
+      return compare(f.seq, q.op, q.value);
     case 'keyword':
       return f[q.column] === q.value;
     case 'member':
@@ -30,7 +32,7 @@ export function matches(q: Query, f: EventFields): boolean {
   }
 }
 
-function compare(a: number, op: CmpOp, b: number): boolean {
+function compare<T extends number | bigint>(a: T, op: CmpOp, b: T): boolean {
   switch (op) {
     case '=':
       return a === b;

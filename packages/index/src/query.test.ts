@@ -87,6 +87,21 @@ test('severity ranges leave Other (99) out; IP addresses in any spelling', () =>
   assert.deepEqual(parseQuery('(src_ip:192.0.2.7)'), member('src_ips', '192.0.2.7'));
 });
 
+test('seq: exact bigint comparisons up to 2^63-1, out-of-range values refused at their position', () => {
+  const seq = (op: string, value: bigint): Query => ({ kind: 'seq', op, value }) as Query;
+  assert.deepEqual(parseQuery('seq:15'), seq('=', 15n));
+  assert.deepEqual(parseQuery('seq>=10 seq<20'), { kind: 'and', items: [seq('>=', 10n), seq('<', 20n)] });
+  assert.deepEqual(parseQuery('seq:>0'), seq('>', 0n));
+  assert.deepEqual(parseQuery('seq<=9223372036854775807'), seq('<=', (1n << 63n) - 1n));
+  assert.deepEqual(parseQuery('seq:9007199254740993'), seq('=', 9007199254740993n)); // not a double: kept exact
+  fails('seq:9223372036854775808', 'bad-value', 5);
+  fails('source:ci seq>=99999999999999999999', 'bad-value', 16);
+  fails('seq:015', 'bad-value', 5);
+  fails('seq:-1', 'bad-value', 5);
+  fails('seq:1.5', 'bad-value', 5);
+  fails('seq>=now', 'bad-value', 6);
+});
+
 test('errors point at the position', () => {
   fails('', 'empty', 1);
   fails('   ', 'empty', 4);

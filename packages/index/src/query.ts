@@ -26,6 +26,7 @@
  * |---|---|---|
  * | `time` | `2026-11-01` (that UTC day), `2026-11-01T09:30:00Z` / `…+02:00` / `….123Z` (that instant), milliseconds since the epoch, `now`, `now-7d` (s m h d w) | yes |
  * | `source` | a source id | no |
+ * | `seq` | the source's sequence number (leaf record), a decimal up to 2^63−1, exact | yes |
  * | `class` | `authentication` `account_change` `api_activity` `process_activity` `event_log_activity` `detection_finding` or the class_uid | no |
  * | `activity` | activity_id | no |
  * | `status` | `success` `failure` (not Detection Findings), `new` `in_progress` `suppressed` `resolved` `archived` `deleted` (Detection Findings), `unknown` `other`, or status_id | no |
@@ -42,7 +43,7 @@
  * levels of parentheses and NOT, {@link MAX_QUERY_TERMS} terms, {@link MAX_VALUE_LENGTH}
  * characters per value. Every failure is a {@link QueryError} naming the position.
  */
-import { SUPPORTED_CLASSES, isValidSourceId } from '@cairn/events';
+import { MAX_SEQUENCE, SUPPORTED_CLASSES, isValidSourceId } from '@cairn/events';
 import { QueryError } from './errors.js';
 import { canonicalIp } from './ip.js';
 import { words, type TextTerm } from './text.js';
@@ -71,6 +72,8 @@ export type Query =
   | { readonly kind: 'or'; readonly items: readonly Query[] }
   | { readonly kind: 'not'; readonly item: Query }
   | { readonly kind: 'int'; readonly column: IntColumn; readonly op: CmpOp; readonly value: number }
+  /** The sequence number: a bigint (the leaf allows up to 2^63−1, beyond a double's exact integers). */
+  | { readonly kind: 'seq'; readonly op: CmpOp; readonly value: bigint }
   | { readonly kind: 'keyword'; readonly column: KeywordColumn; readonly value: string }
   | { readonly kind: 'member'; readonly column: ArrayColumn; readonly value: string }
   | { readonly kind: 'text'; readonly term: TextTerm };
@@ -90,10 +93,10 @@ export const SEVERITY_NAMES: Readonly<Record<string, number>> = {
 };
 const SEVERITY_OTHER = 99;
 
-type FieldKind = 'time' | 'source' | 'class' | 'activity' | 'status' | 'severity' | 'ip' | KeywordColumn | ArrayColumn;
+type FieldKind = 'time' | 'source' | 'seq' | 'class' | 'activity' | 'status' | 'severity' | 'ip' | KeywordColumn | ArrayColumn;
 /** The query's field names, and what each one is. */
 export const FIELDS: Readonly<Record<string, FieldKind>> = {
-  time: 'time', source: 'source', class: 'class', activity: 'activity', status: 'status', severity: 'severity',
+  time: 'time', source: 'source', seq: 'seq', class: 'class', activity: 'activity', status: 'status', severity: 'severity',
   actor: 'actors', user: 'users', src_ip: 'ip', 'resource.type': 'resource_types', 'resource.name': 'resource_names',
   'resource.namespace': 'resource_namespaces', 'api.operation': 'api_operation',
 };
@@ -304,7 +307,7 @@ class Parser {
       if (value.length > MAX_VALUE_LENGTH) throw new QueryError('bad-value', vat, `a value has at most ${MAX_VALUE_LENGTH} characters`);
     }
     if (value === '') throw new QueryError('bad-value', vat, `expected a value for ${name}`);
-    if (op !== '=' && kind !== 'time' && kind !== 'severity') throw new QueryError('no-range', at, `${name} takes no comparison, only ":"`);
+    if (op !== '=' && kind !== 'time' && kind !== 'seq' && kind !== 'severity') throw new QueryError('no-range', at, `${name} takes no comparison, only ":"`);
     return fieldQuery(kind, name, op, value, vat, this.opts);
   }
 }
@@ -320,6 +323,7 @@ function textTerm(v: string, at: number, prefix: boolean): Query {
 }
 
 const INT = /^(0|[1-9][0-9]{0,5})$/;
+const SEQ = /^(0|[1-9][0-9]{0,18})$/;
 
 function fieldQuery(kind: FieldKind, name: string, op: CmpOp, v: string, at: number, opts: ParseOptions): Query {
   const bad = (why: string): QueryError => new QueryError('bad-value', at, `${name}: ${why}`);
@@ -333,6 +337,12 @@ function fieldQuery(kind: FieldKind, name: string, op: CmpOp, v: string, at: num
     case 'source':
       if (!isValidSourceId(v)) throw bad('not a source id');
       return { kind: 'keyword', column: 'source', value: v };
+    case 'seq': {
+      if (!SEQ.test(v)) throw bad('expected a sequence number (a decimal without leading zeros)');
+      const seq = BigInt(v);
+      if (seq > MAX_SEQUENCE) throw bad('a sequence number is at most 2^63-1');
+      return { kind: 'seq', op, value: seq };
+    }
     case 'class': {
       const uid = CLASS_NAMES[v] ?? (INT.test(v) ? Number(v) : undefined);
       if (uid === undefined || !SUPPORTED_CLASSES.includes(uid)) throw bad(`expected one of ${Object.keys(CLASS_NAMES).join(' ')} or a class_uid of them`);

@@ -49,6 +49,9 @@ export function compileWhere(q: Query, firstParam = 1): SqlWhere {
         if (column === undefined || !OPS.has(q.op) || !Number.isSafeInteger(q.value)) throw new Error('bad query tree');
         return `${column} ${q.op} ${bind(q.value)}::bigint`;
       }
+      case 'seq':
+        if (!OPS.has(q.op) || typeof q.value !== 'bigint') throw new Error('bad query tree');
+        return `seq ${q.op} ${bind(q.value.toString())}::bigint`;
       case 'keyword':
         if (!KEYWORD_COLUMNS.has(q.column)) throw new Error('bad query tree');
         return `${q.column} = ${bind(q.value)}::text`;

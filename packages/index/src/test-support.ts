@@ -138,6 +138,7 @@ const fieldTerm: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...NAMES, ...UIDS).map((v) => `actor:${quote(v)}`),
   fc.constantFrom(...NAMES, ...UIDS).map((v) => `user:${quote(v)}`),
   fc.constantFrom(...SOURCES).map((v) => `source:${v}`),
+  fc.tuple(fc.constantFrom('>=', '>', '<=', '<', ':'), fc.integer({ min: 0, max: 25 })).map(([o, n]) => `seq${o}${n}`),
   fc.constantFrom('authentication', 'account_change', 'api_activity', 'process_activity', 'event_log_activity', 'detection_finding', '3002').map((v) => `class:${v}`),
   fc.constantFrom('success', 'failure', 'unknown', 'other', 'new', 'in_progress', '2').map((v) => `status:${v}`),
   fc.constantFrom('low', 'high', 'critical', 'other', '3').map((v) => `severity:${v}`),
