@@ -24,6 +24,24 @@ test('json: one object per line with time (ISO 8601 UTC), level, msg and the fie
   assert.deepEqual(b['err'], { name: 'Error', message: 'refused', code: 'ECONNREFUSED' });
 });
 
+test('a field named time, level or msg cannot replace the record\'s own (it is written as field.<name>)', () => {
+  for (const format of ['json', 'text'] as const) {
+    const { lines, log } = capture(format);
+    log.info('request', { time: 'forged', level: 'debug', msg: 'forged', ['__proto__']: 'p', size: 1 });
+    const line = lines[0]!;
+    if (format === 'json') {
+      const r = JSON.parse(line) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(r), ['time', 'level', 'msg', 'field.time', 'field.level', 'field.msg', '__proto__', 'size']);
+      assert.equal(r['time'], '2026-12-02T09:41:07.123Z');
+      assert.equal(r['level'], 'info');
+      assert.equal(r['msg'], 'request');
+      assert.equal(r['field.time'], 'forged');
+    } else {
+      assert.equal(line, '2026-12-02T09:41:07.123Z INFO request field.time=forged field.level=debug field.msg=forged __proto__=p size=1');
+    }
+  }
+});
+
 test('text: TIME LEVEL msg key=value, quoting what would be ambiguous', () => {
   const { lines, log } = capture('text');
   log.info('checkpoint signed', { size: 42n, origin: 'log.example.org/audit', root: new Uint8Array([1, 2, 3]) });

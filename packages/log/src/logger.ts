@@ -36,10 +36,23 @@ function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** Formats one JSON log line (without the newline). */
+/** The record's own keys in a JSON line: a field of one of these names is written as `field.<name>`. */
+const HEADER_KEYS = new Set(['time', 'level', 'msg']);
+
+/** The fields with any named like a header key renamed, so no field can replace the record's time, level or message. */
+function ownFields(fields: LogFields | undefined): LogFields | undefined {
+  if (fields === undefined || !Object.keys(fields).some((k) => HEADER_KEYS.has(k))) return fields;
+  // Object.fromEntries defines own data properties: a key `__proto__` stays a plain field.
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [HEADER_KEYS.has(k) ? `field.${k}` : k, v]));
+}
+
+/**
+ * Formats one JSON log line (without the newline). A field named `time`, `level` or `msg` is
+ * written as `field.time`, `field.level` or `field.msg`: the record's own keys always win.
+ */
 export function formatLogLine(level: Level, msg: string, fields: LogFields | undefined, now: number): string {
   try {
-    return JSON.stringify({ time: new Date(now).toISOString(), level, msg, ...fields }, replacer);
+    return JSON.stringify({ time: new Date(now).toISOString(), level, msg, ...ownFields(fields) }, replacer);
   } catch {
     return JSON.stringify({ time: new Date(now).toISOString(), level, msg, fieldsError: 'unserialisable' });
   }
@@ -50,10 +63,10 @@ export type LogFormat = 'text' | 'json';
 /** Every log format, for validating a flag. */
 export const LOG_FORMATS: readonly LogFormat[] = ['text', 'json'];
 
-/** Formats one text log line (without the newline): `TIME LEVEL msg key=value …`. */
+/** Formats one text log line (without the newline): `TIME LEVEL msg key=value …` (fields renamed as in JSON). */
 export function formatTextLine(level: Level, msg: string, fields: LogFields | undefined, now: number): string {
   let line = `${new Date(now).toISOString()} ${level.toUpperCase()} ${oneLine(msg)}`;
-  for (const [k, v] of Object.entries(fields ?? {})) {
+  for (const [k, v] of Object.entries(ownFields(fields) ?? {})) {
     if (v === undefined) continue;
     line += ` ${oneLine(k)}=${textValue(v)}`;
   }

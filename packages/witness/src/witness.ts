@@ -405,7 +405,7 @@ export class Witness {
       });
     }
     if (catchUpFrom === undefined) {
-      this.#logger?.info('cosigned', { origin: cp.origin, size: cp.size.toString(), oldSize: v.request.oldSize.toString(), time: timestamp.toString() });
+      this.#logger?.info('cosigned', { origin: cp.origin, size: cp.size.toString(), oldSize: v.request.oldSize.toString(), timestamp: timestamp.toString() });
     } else {
       this.#caughtUp.set(cp.origin, { fromSize: v.request.oldSize, size: cp.size, from: catchUpFrom, at: this.#now() });
       this.#logger?.info('caught up with a checkpoint learned from a peer', {
