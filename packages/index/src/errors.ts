@@ -67,3 +67,12 @@ export class IndexError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * The connection to the index database failed (it cannot be opened, or it dropped): the message
+ * names the server and the cause, never a password and never row data, so the index passes it
+ * on (a refused statement is reported by its SQLSTATE only, as its text may quote a value).
+ */
+export class DatabaseConnectionError extends Error {
+  override readonly name = 'DatabaseConnectionError';
+}

@@ -31,7 +31,7 @@
  *
  * Lag: `store.size() − cursor`, the number of log entries not yet looked at.
  */
-import { IndexError } from './errors.js';
+import { DatabaseConnectionError, IndexError } from './errors.js';
 import { extractFields, type EventFields, type StoredEventLike } from './fields.js';
 import { parseQuery, type ParseOptions, type Query } from './query.js';
 import { ROW_COLUMNS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
@@ -376,6 +376,7 @@ async function dbCall<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (cause) {
     if (cause instanceof IndexError) throw cause;
+    if (cause instanceof DatabaseConnectionError) throw new IndexError('database', `index database unavailable: ${cause.message}`, { cause });
     // The SQLSTATE only: a database message may quote a value (personal data) of a row.
     const code = (cause as { code?: unknown }).code;
     throw new IndexError('database', `index database failed${typeof code === 'string' ? ` (SQLSTATE ${code})` : ''}`, { cause });

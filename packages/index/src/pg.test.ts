@@ -1,0 +1,70 @@
+// The `pg` adapter itself: URLs are recognised and described without the password; a server that
+// refuses the connection or the password gives an error naming the server and never the
+// password; on a real server (CAIRN_TEST_PG_URL, a new database for the run) 64-bit integers
+// come back as exact bigints and text arrays as PGlite returns them, while `pg`'s global type
+// parsers stay as they were. The index's behaviour on the server is tested in event-index.test.ts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import pg from 'pg';
+import { IndexError, DatabaseConnectionError } from './errors.js';
+import { EventIndex } from './event-index.js';
+import { describePostgresUrl, isPostgresUrl, openPostgres } from './pg.js';
+import { MemoryStore } from './test-support.js';
+import { TEST_BACKENDS, TEST_PG_URL } from './test-databases.js';
+
+const server = TEST_BACKENDS.find((b) => b.name === 'PostgreSQL')!;
+
+test('PostgreSQL URLs are told from directories and described without the password or the query', () => {
+  assert.ok(isPostgresUrl('postgres://u@h/db'));
+  assert.ok(isPostgresUrl('POSTGRESQL://h/db'));
+  assert.ok(!isPostgresUrl('/var/lib/cairn/index'));
+  assert.ok(!isPostgresUrl('postgres-index'));
+  assert.equal(describePostgresUrl('postgres://audit:p%40ss@db.example:6543/cairn?sslmode=verify-full'), 'postgres://audit@db.example:6543/cairn');
+  assert.equal(describePostgresUrl('postgresql://db.example/cairn'), 'postgres://db.example:5432/cairn');
+  assert.throws(() => describePostgresUrl('postgres://audit:hunter2@[bad/cairn'), (e: unknown) => e instanceof DatabaseConnectionError && !e.message.includes('hunter2'));
+});
+
+test('a server that is not there: the error names it, not the password', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const e = await openPostgres(`postgres://audit:hunter2@127.0.0.1:${port}/cairn`).then(() => assert.fail('connected'), (x: unknown) => x);
+  assert.ok(e instanceof DatabaseConnectionError);
+  assert.match(e.message, new RegExp(`^PostgreSQL postgres://audit@127\\.0\\.0\\.1:${port}/cairn: cannot connect: .*ECONNREFUSED`));
+  assert.ok(!e.message.includes('hunter2'));
+});
+
+test('on a server: a wrong password is refused clearly; bigint is exact; text arrays as on PGlite; global parsers untouched', { skip: server.skip }, async () => {
+  const tdb = await server.create();
+  try {
+    const u = new URL(TEST_PG_URL!);
+    u.password = 'not-the-password-4f1c';
+    const e = await openPostgres(u.toString()).then(() => assert.fail('connected'), (x: unknown) => x);
+    assert.ok(e instanceof DatabaseConnectionError);
+    assert.match(e.message, /cannot connect: .*\(28P01\)$/);
+    assert.ok(!e.message.includes('not-the-password-4f1c'));
+
+    const db = await tdb.open();
+    try {
+      const r = await db.query<{ big: bigint; neg: bigint; n: bigint; arr: string[]; bigs: bigint[] }>(
+        `SELECT 9223372036854775807::bigint AS big, $1::bigint AS neg, count(*) AS n, $2::text[] AS arr, ARRAY[$1::bigint, 9007199254740993] AS bigs FROM (VALUES (1), (2)) v`,
+        [-9007199254740993n, ['a"b', 'NULL', '{x}', 'back\\slash', "it's", 'zoë', '']],
+      );
+      assert.deepEqual(r.rows, [{ big: 9223372036854775807n, neg: -9007199254740993n, n: 2n, arr: ['a"b', 'NULL', '{x}', 'back\\slash', "it's", 'zoë', ''], bigs: [-9007199254740993n, 9007199254740993n] }]);
+      // Other code in the process keeps pg's defaults: int8 as a string.
+      assert.equal(pg.types.getTypeParser(20, 'text')('5'), '5');
+      // A refused statement reaches the index as its SQLSTATE only (its text could quote a value).
+      const index = await EventIndex.open(db, new MemoryStore());
+      await db.exec('ALTER TABLE search_state ADD CONSTRAINT small CHECK (next_index < 0) NOT VALID');
+      const x = await index.rebuild().then(() => assert.fail('rebuilt'), (y: unknown) => y);
+      assert.ok(x instanceof IndexError && x.code === 'database');
+      assert.equal(x.message, 'index database failed (SQLSTATE 23514)');
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await tdb.drop();
+  }
+});
