@@ -46,6 +46,12 @@ export class DeferredSearch implements ServedSearch {
     return this.#open().search(query, opts);
   }
 
+  async seqSpan(query: Query, opts: { before?: bigint; signal?: AbortSignal }): ReturnType<NonNullable<ServedSearch['seqSpan']>> {
+    const open = this.#open();
+    if (open.seqSpan === undefined) throw new ApiError('not-provable', 'this search index cannot map time bounds to sequence numbers');
+    return open.seqSpan(query, opts);
+  }
+
   async recheck(indices: readonly bigint[]): Promise<unknown> {
     return this.#open().recheck?.(indices);
   }

@@ -51,6 +51,7 @@ export type ApiErrorCode =
   | 'invalid-event'
   | 'no-event-store'
   | 'bad-query'
+  | 'not-provable'
   | 'no-search-index'
   | 'search-index-starting'
   | 'search-index-failed'
@@ -124,6 +125,8 @@ export const ERROR_TABLE: Readonly<Record<LogApiErrorCode, ErrorRule>> = {
   'no-event-store': NOT_FOUND,
   // Search: a query that does not parse (the message points at the column), a log without an index.
   'bad-query': BAD_REQUEST,
+  // events.search with `complete` for a query whose answer cannot be proven complete (not one source and a range).
+  'not-provable': BAD_REQUEST,
   'too-many-tails': { status: 429, trpc: 'TOO_MANY_REQUESTS', retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS },
   'tail-overflow': { status: 503, trpc: 'SERVICE_UNAVAILABLE' },
   'no-search-index': NOT_FOUND,

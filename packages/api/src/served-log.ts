@@ -118,6 +118,14 @@ export interface ServedEvents {
   getEvent(index: bigint): Promise<ServedStoredEvent | undefined>;
   eraseEvents(indices: bigint[], why: { reason: string; by: string }, opts?: { signal?: AbortSignal }): Promise<ServedEraseResult>;
   eventSources(): Promise<ServedEventSource[]>;
+  /**
+   * The log indices of `source`'s events with sequence numbers in [from, to] (to − from below
+   * 4,096), ascending by seq; events beyond the latest signed checkpoint are left out. A source's
+   * seqs are contiguous from 0 and its indices grow with them, so the answer is every seq of the
+   * range up to the source's last signed one. For completeness proofs (`events.search` with
+   * `complete`).
+   */
+  eventIndices(source: string, from: bigint, to: bigint): Promise<readonly { readonly seq: bigint; readonly index: bigint }[]>;
 }
 
 /** A validated event (`parseEvent` of @cairn/events) with the source's optional numbering. */
@@ -181,6 +189,12 @@ export interface ServedSearch {
     readonly indexedTo: bigint;
   }>;
   recheck?(indices: readonly bigint[]): Promise<unknown>;
+  /**
+   * The smallest and largest sequence number among the events matching `query` below `before`
+   * (no `span`: none). `events.search` with `complete` maps a query's time bounds to a sequence
+   * range with it; without it such a query is refused (`not-provable`).
+   */
+  seqSpan?(query: Query, opts: { before?: bigint; signal?: AbortSignal }): Promise<{ readonly span?: { readonly min: bigint; readonly max: bigint } | undefined; readonly indexedTo: bigint }>;
   /**
    * Where the index stands, for `status`, `/metrics` and `/readyz` (absent: not reported). An
    * index opened in the background is `starting` until it can answer.

@@ -332,6 +332,33 @@ export class EventIndex {
     return out.length === limit && last !== undefined ? { hits: out, next: last.index, indexedTo: cursor } : { hits: out, indexedTo: cursor };
   }
 
+  /**
+   * The smallest and largest sequence number among the events matching `query` below `before`
+   * (no `span`: none), and the cursor when read. `events.search` maps a completeness query's time
+   * bounds to a sequence range with it (the query names one source); untrusted like every answer
+   * of the index: the client checks the range's neighbours itself.
+   */
+  async seqSpan(query: Query, opts: { before?: bigint; signal?: AbortSignal } = {}): Promise<{ span?: { min: bigint; max: bigint }; indexedTo: bigint }> {
+    this.check();
+    if (opts.before !== undefined && (typeof opts.before !== 'bigint' || opts.before < 0n)) throw new IndexError('bad-option', 'before: a log index');
+    opts.signal?.throwIfAborted();
+    const where = compileWhere(query, 1);
+    const params: unknown[] = [...where.params];
+    let sql = `SELECT min(seq) AS lo, max(seq) AS hi FROM search_events WHERE ${where.sql}`;
+    if (opts.before !== undefined) {
+      params.push(String(opts.before));
+      sql += ` AND idx < $${params.length}::bigint`;
+    }
+    const { lo, hi, cursor } = await dbCall(() =>
+      this.db.transaction(async (tx) => {
+        const r = await tx.query<{ lo: bigint | null; hi: bigint | null }>(sql, params);
+        const c = await tx.query<{ next_index: bigint }>(`SELECT next_index FROM search_state WHERE id = 1`);
+        return { lo: r.rows[0]?.lo ?? null, hi: r.rows[0]?.hi ?? null, cursor: BigInt(c.rows[0]!.next_index) };
+      }),
+    );
+    return lo === null || hi === null ? { indexedTo: cursor } : { span: { min: BigInt(lo), max: BigInt(hi) }, indexedTo: cursor };
+  }
+
   /** Waits for the running writer, then closes the database. */
   async close(): Promise<void> {
     if (this.closed) return;

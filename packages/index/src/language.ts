@@ -7,7 +7,7 @@
 export * from './errors.js';
 export * from './query.js';
 export { extractFields, textValues, type EventFields, type StoredEventLike } from './fields.js';
-export { matches } from './match.js';
+export { matches, matchesLeaf, type LeafFields } from './match.js';
 export { provableRange, inTimeRange, type ProvableRange, type ProvableRangeResult } from './range.js';
 export { canonicalIp } from './ip.js';
 export { words, wordPositions, MAX_TEXT_POSITION, MAX_POSITIONS_PER_WORD, MAX_WORD_LENGTH, type TextTerm, type WordPositions } from './text.js';

@@ -323,7 +323,7 @@ function textTerm(v: string, at: number, prefix: boolean): Query {
 }
 
 const INT = /^(0|[1-9][0-9]{0,5})$/;
-const SEQ = /^(0|[1-9][0-9]{0,18})$/;
+const SEQ = /^(0|[1-9][0-9]*)$/; // at most MAX_VALUE_LENGTH digits: BigInt is cheap
 
 function fieldQuery(kind: FieldKind, name: string, op: CmpOp, v: string, at: number, opts: ParseOptions): Query {
   const bad = (why: string): QueryError => new QueryError('bad-value', at, `${name}: ${why}`);

@@ -2,7 +2,11 @@
 // Only the top-level conjunction counts; bounds are intersected and made inclusive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { extractFields } from './fields.js';
+import { matches, matchesLeaf } from './match.js';
 import { parseQuery } from './query.js';
+import { MemoryStore, eventOf, eventSpec, queryText } from './test-support.js';
 import { inTimeRange, provableRange, type ProvableRange } from './range.js';
 
 const NOW = Date.UTC(2026, 11, 2);
@@ -43,4 +47,23 @@ test('does not qualify: no source, two sources, no bound, bounds not at the top 
   assert.match(reason('source:ci NOT seq>=1'), /no seq or time bound/);
   assert.match(reason('(source:ci seq>=1) OR (source:ci seq<1)'), /no source: term/);
   assert.match(reason('NOT source:ci seq>=1'), /no source: term/);
+});
+
+test('matchesLeaf: when the leaf decides, it agrees with the reference matcher on the whole event', () => {
+  let decided = 0;
+  fc.assert(
+    fc.property(eventSpec, queryText, (spec, text) => {
+      const store = new MemoryStore();
+      for (let i = 0; i < spec.dt % 5; i++) store.add(spec.source, eventOf(spec)); // seqs other than 0
+      const f = extractFields(store.entries[Number(store.add(spec.source, eventOf(spec)))]!)!;
+      const q = parseQuery(text, { now: NOW });
+      const leaf = matchesLeaf(q, { source: f.source, seq: f.seq, time: f.time, class_uid: f.class_uid });
+      if (leaf !== undefined) {
+        decided++;
+        assert.equal(leaf, matches(q, f), text);
+      }
+    }),
+    { numRuns: 1500 },
+  );
+  assert.ok(decided > 300, `the leaf decided ${decided} of 1500`);
 });

@@ -19,6 +19,8 @@ export const MAX_ENTRY_SIZE = 65_535;
 export const MAX_ENTRIES_PER_SUBMIT = 10_000;
 /** Most entries one getEntries call returns. */
 export const MAX_RANGE = 1024;
+/** Most sequence numbers one eventIndices call reads. */
+export const MAX_SEQ_SPAN = 4096;
 /** Tile height (tlog-tiles): 2^8 = 256 hashes per full tile, 256 entries per full bundle. */
 export const TILE_HEIGHT = 8;
 export const TILE_WIDTH = 256;

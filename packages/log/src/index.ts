@@ -94,6 +94,7 @@ export {
   MAX_ENTRY_SIZE,
   MAX_ENTRIES_PER_SUBMIT,
   MAX_RANGE,
+  MAX_SEQ_SPAN,
 } from './constants.js';
 export type { LogStorage, StorageOp, StorageRange, StorageWriteOptions } from './storage/types.js';
 export { openLevelStorage } from './storage/level.js';

@@ -22,11 +22,13 @@
  * body, or an erasure's tombstones and its record, are one synced write. With a retention policy
  * the node erases expired events every `retentionIntervalMs` through the same path.
  */
+import { MAX_SEQUENCE } from '@cairn/events';
 import { leafHash } from '@cairn/merkle';
 import { nodeBackend } from '@cairn/merkle/node';
 import {
-  DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_MAX_BATCH_ENTRIES, DEFAULT_MAX_QUEUE_ENTRIES, DEFAULT_RETRY_AFTER_MS,
+  DEFAULT_CHECKPOINT_INTERVAL_MS, DEFAULT_MAX_BATCH_ENTRIES, DEFAULT_MAX_QUEUE_ENTRIES, DEFAULT_RETRY_AFTER_MS, MAX_SEQ_SPAN,
 } from './constants.js';
+import { checkSource } from './events/submit.js';
 import { SizeWaiters } from './waiters.js';
 import { LogError } from './errors.js';
 import type { SignedCheckpoint } from './checkpoint.js';
@@ -256,6 +258,22 @@ export class LogNode {
     if (typeof index !== 'bigint' || index < 0n) throw new LogError('invalid-argument', 'index must be a bigint ≥ 0');
     if (index >= this.#latest.size) return undefined;
     return this.#events.get(index, (i) => this.#reader.getEntry(i));
+  }
+
+  /**
+   * The log indices of `source`'s events with sequence numbers in [from, to] (at most
+   * {@link MAX_SEQ_SPAN} of them), ascending by seq; events beyond the latest signed checkpoint
+   * are left out. A source's seqs are contiguous from 0 and its indices grow with them, so the
+   * answer is every seq of the range up to the source's last signed one. LogError
+   * 'invalid-source' or 'invalid-argument' for a bad source or range.
+   */
+  async eventIndices(source: string, from: bigint, to: bigint): Promise<{ seq: bigint; index: bigint }[]> {
+    checkSource(source, true);
+    if (typeof from !== 'bigint' || typeof to !== 'bigint' || from < 0n || to < from || to > MAX_SEQUENCE) {
+      throw new LogError('invalid-argument', `a seq range is 0 ≤ from ≤ to ≤ ${MAX_SEQUENCE}`);
+    }
+    if (to - from >= BigInt(MAX_SEQ_SPAN)) throw new LogError('invalid-argument', `at most ${MAX_SEQ_SPAN} sequence numbers per read`);
+    return this.#events.indicesOf(source, from, to, this.#latest.size);
   }
 
   /** Every source with events: its next sequence number and newest index. */

@@ -8,9 +8,11 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyEventProof } from '@cairn/events';
-import { parsePolicy, utf8Encode } from '@cairn/formats';
+import { parseEvent, parseLeaf, verifyEventProof } from '@cairn/events';
+import { leafHash, verifyInclusion } from '@cairn/merkle';
+import { decodeBase64Strict, parseProofBundle, parsePolicy, utf8Encode, verifyCheckpointUnderPolicy } from '@cairn/formats';
 import { EventIndex, extractFields, matches, openPglite, parseQuery, type SqlDatabase } from '@cairn/index';
+import { matchesLeaf } from '@cairn/index/query';
 import { createApiCaller } from '../router.js';
 import { TokenAuthenticator, type TokenRole } from '../auth.js';
 import { errorCodeOf } from '../errors.js';
@@ -129,4 +131,128 @@ test('an erased hit is left out and the index is asked to recheck it', async () 
   // The index has not read the erasure record yet; the server finds the body gone.
   assert.deepEqual((await reader.events.search({ query: 'actor:alice' })).hits.map((h) => h.index), ['0']);
   assert.deepEqual((await index.search('actor:alice')).hits.map((h) => h.index), [0n], 'rechecked: the row is gone');
+});
+
+/**
+ * Two sources interleaved: k8s-prod (the writer's) and bastion (submitted to the store directly).
+ * Event i of k8s-prod has seq i, time T0 + i s, actor alice for even i; bastion's events come
+ * between them with times that do not move forward.
+ */
+async function twoSources(n: number) {
+  const ctx = await setup();
+  for (let i = 0; i < n; i++) {
+    await ctx.writer.events.submit({ events: [apiEvent(i, i % 2 === 0 ? 'alice' : 'bob')] });
+    await ctx.events.submitEvents('bastion', [{ event: parseEvent(utf8Encode(apiEvent(1000 - i, 'carol'))) }]);
+  }
+  await ctx.index.catchUp();
+  return ctx;
+}
+
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof setup>>['reader']['events']['search']>>;
+
+/** Every page of a completeness answer, each leaf checked as a client would; returns what each seq turned out to be. */
+async function proveAll(ctx: Awaited<ReturnType<typeof setup>>, query: string, limit: number): Promise<{ pages: Page[]; seqs: Map<bigint, string> }> {
+  const q = parseQuery(query);
+  const pages: Page[] = [];
+  const seqs = new Map<bigint, string>();
+  let before: string | undefined;
+  for (;;) {
+    const page = await ctx.reader.events.search({ query, limit, complete: true, ...(before === undefined ? {} : { before }) });
+    pages.push(page);
+    const c = page.complete!;
+    for (const h of page.hits) {
+      const v = verifyEventProof(utf8Encode(h.proof), { policy: ctx.policy });
+      const f = extractFields({ index: v.index, source: v.leaf.source, seq: v.leaf.seq, leaf: v.leafBytes, body: { canonical: v.event.canonical, salt: v.salt } })!;
+      assert.ok(matches(q, f) && v.leaf.source === c.source);
+      assert.ok(!seqs.has(v.leaf.seq));
+      seqs.set(v.leaf.seq, 'hit');
+    }
+    for (const l of c.leaves) {
+      let leafBytes: Uint8Array;
+      if (l.kind === 'event') {
+        const v = verifyEventProof(utf8Encode(l.proof!), { policy: ctx.policy });
+        const f = extractFields({ index: v.index, source: v.leaf.source, seq: v.leaf.seq, leaf: v.leafBytes, body: { canonical: v.event.canonical, salt: v.salt } })!;
+        assert.ok(!matches(q, f));
+        leafBytes = v.leafBytes;
+      } else {
+        leafBytes = decodeBase64Strict(l.leaf!);
+        const b = parseProofBundle(l.bundle!);
+        const cp = verifyCheckpointUnderPolicy(b.checkpoint, ctx.policy).checkpoint;
+        verifyInclusion(b.index, cp.size, leafHash(leafBytes), b.proof, cp.rootHash);
+        assert.deepEqual([b.index.toString(), cp.size.toString()], [l.index, page.treeSize]);
+      }
+      const leaf = parseLeaf(leafBytes);
+      assert.equal(leaf.seq.toString(), l.seq);
+      assert.equal(leaf.source, c.source);
+      if (l.kind === 'leaf') assert.equal(matchesLeaf(q, { source: leaf.source, seq: leaf.seq, time: Number(leaf.time), class_uid: Number(leaf.classUid) }), false);
+      assert.ok(!seqs.has(leaf.seq));
+      seqs.set(leaf.seq, l.kind);
+    }
+    if (c.span !== null) {
+      assert.ok(page.hits.length <= limit);
+      assert.equal(page.hits.length + c.leaves.length, Number(BigInt(c.span.to) - BigInt(c.span.from) + 1n), 'every seq of the span, once');
+    }
+    if (page.next === null) return { pages, seqs };
+    before = page.next;
+  }
+}
+
+test('complete: every leaf of one source\'s seq range, proven, across pages; the other source never shows', async () => {
+  const ctx = await twoSources(12);
+  const { pages, seqs } = await proveAll(ctx, 'source:k8s-prod seq>=2 seq<10 actor:alice', 2);
+  assert.deepEqual([...seqs.keys()].sort((a, b) => Number(a - b)), [2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n]);
+  assert.deepEqual([...seqs.entries()].filter(([, k]) => k === 'hit').map(([s]) => s), [8n, 6n, 4n, 2n], 'newest first');
+  assert.ok([...seqs.values()].filter((k) => k === 'event').length === 4, 'bob\'s events: the body decides, so it comes with them');
+  assert.ok(pages.length >= 2);
+  for (const p of pages) assert.deepEqual([p.complete!.low, p.complete!.high, p.complete!.range], ['bound', 'bound', { from: '2', to: '9' }]);
+  // The leaf alone decides for a time filter: leaf-only proofs.
+  const t = await proveAll(ctx, `source:bastion seq<=5 time>=${Date.UTC(2026, 10, 1) + 997_000}`, 100);
+  assert.deepEqual([...t.seqs.entries()].sort((a, b) => Number(a[0] - b[0])).map(([, k]) => k), ['hit', 'hit', 'hit', 'hit', 'leaf', 'leaf']);
+  // Open high end: the head, which the client cannot check.
+  const h = await proveAll(ctx, 'source:k8s-prod seq>=10', 100);
+  assert.deepEqual([h.pages[0]!.complete!.high, h.pages[0]!.complete!.head, h.seqs.size], ['head', '11', 2]);
+  const past = await ctx.reader.events.search({ query: 'source:k8s-prod seq>=50', complete: true });
+  assert.deepEqual([past.complete!.empty, past.complete!.range, past.hits, past.next], ['no-events', null, [], null]);
+  const none = await ctx.reader.events.search({ query: 'source:k8s-prod seq>5 seq<5', complete: true });
+  assert.equal(none.complete!.empty, 'bounds');
+});
+
+test('complete: a time range is mapped to seqs by the index and widened to the neighbours, whose times lie outside', async () => {
+  const ctx = await twoSources(12);
+  const T = Date.UTC(2026, 10, 1);
+  const from = T + 3000;
+  const to = T + 7000;
+  const { pages, seqs } = await proveAll(ctx, `source:k8s-prod time>=${from} time<=${to}`, 100);
+  const c = pages[0]!.complete!;
+  assert.deepEqual([c.low, c.high, c.range], ['neighbour', 'neighbour', { from: '2', to: '8' }]);
+  assert.deepEqual([...seqs.entries()].filter(([, k]) => k === 'hit').map(([s]) => s), [7n, 6n, 5n, 4n, 3n]);
+  assert.deepEqual([seqs.get(2n), seqs.get(8n)], ['leaf', 'leaf'], 'the neighbours: their leaves rule the match out');
+  const open = await proveAll(ctx, `source:k8s-prod time>=${T + 9000}`, 100);
+  assert.deepEqual([open.pages[0]!.complete!.low, open.pages[0]!.complete!.high, open.pages[0]!.complete!.range], ['neighbour', 'head', { from: '8', to: '11' }]);
+  const nothing = await ctx.reader.events.search({ query: `source:k8s-prod time>=${T + 99_000}`, complete: true });
+  assert.equal(nothing.complete!.empty, 'no-time-match');
+});
+
+test('complete: an erased event in the range is shown as its leaf, marked erased', async () => {
+  const ctx = await twoSources(5);
+  await ctx.admin.events.erase({ indices: ['4'], reason: 'request 9' }); // k8s-prod seq 2
+  const { seqs } = await proveAll(ctx, 'source:k8s-prod seq<=4 actor:alice', 100);
+  assert.deepEqual([...seqs.entries()].sort((a, b) => Number(a[0] - b[0])).map(([, k]) => k), ['hit', 'event', 'erased', 'event', 'hit']);
+});
+
+test('complete: a query that does not qualify is not-provable (400); inputs are validated', async () => {
+  const ctx = await twoSources(2);
+  for (const query of ['actor:alice seq>=1', 'source:k8s-prod', 'source:k8s-prod OR seq>=1', 'source:a source:b seq<3']) {
+    const e = await rejectsWith(ctx.reader.events.search({ query, complete: true }), 'BAD_REQUEST', /completeness proof needs/);
+    assert.equal(errorCodeOf(e.cause), 'not-provable');
+  }
+  await rejectsWith(ctx.reader.events.search({ query: 'source:k8s-prod seq>=99999999999999999999', complete: true }), 'BAD_REQUEST', /at most 2\^63-1/);
+  await rejectsWith(ctx.reader.events.search({ query: 'source:k8s-prod seq>=0', complete: 'yes' as unknown as boolean }), 'BAD_REQUEST');
+  await rejectsWith(ctx.reader.events.search({ query: 'source:k8s-prod seq>=0', complete: true, before: '-1' }), 'BAD_REQUEST');
+  await rejectsWith(ctx.reader.events.search({ query: 'source:k8s-prod seq>=0', complete: true, before: '9223372036854775808' }), 'BAD_REQUEST');
+  // The largest seqs: an empty answer, bounded work.
+  const top = await ctx.reader.events.search({ query: 'source:k8s-prod seq>=9223372036854775000', complete: true, before: '9223372036854775807' });
+  assert.equal(top.complete!.empty, 'no-events');
+  const all = await ctx.reader.events.search({ query: 'source:k8s-prod seq<=9223372036854775807', complete: true, before: '9223372036854775807' });
+  assert.deepEqual([all.complete!.range, all.complete!.high, all.hits.length + all.complete!.leaves.length], [{ from: '0', to: '1' }, 'head', 2]);
 });

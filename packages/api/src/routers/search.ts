@@ -4,7 +4,7 @@
  *
  * | procedure | token | answer |
  * |---|---|---|
- * | `search` | reader or admin | hits newest first, each with its event proof file against the served (cosigned) checkpoint; `next` to page on |
+ * | `search` | reader or admin | hits newest first, each with its event proof file against the served (cosigned) checkpoint; `next` to page on; with `complete`, every leaf of the source's range proven too (complete.ts) |
  *
  * The query is parsed here (`parseQuery` of `@cairn/index/query`): a bad one is `bad-query` (400)
  * whose message points at the column, with a caret line of the caller's own query. Only events the
@@ -23,6 +23,7 @@ import { readerProcedure, type ApiContext } from '../trpc.js';
 import type { ServedSearch, ServedStoredEvent } from '../served-log.js';
 import { decimalSchema } from '../schemas.js';
 import { latestCheckpoint } from './log.js';
+import { completePage, requireProvable, type CompleteAnswer } from './complete.js';
 
 /** Most hits per `search` call (each carries an event and its proof). */
 export const MAX_SEARCH_HITS = 100;
@@ -32,8 +33,14 @@ export const DEFAULT_SEARCH_HITS = 50;
 const searchInput = z.strictObject({
   query: z.string().min(1, 'give a query (* for every event)').max(MAX_QUERY_LENGTH, `a query has at most ${MAX_QUERY_LENGTH} characters`),
   limit: z.number().int().min(1).max(MAX_SEARCH_HITS, `at most ${MAX_SEARCH_HITS} hits per call`).default(DEFAULT_SEARCH_HITS),
-  /** Only events below this index: the `next` of the previous page. */
+  /** The `next` of the previous page: only events below this log index (with `complete`, below this sequence number of the source). */
   before: decimalSchema.optional(),
+  /**
+   * Prove the answer complete: every leaf of the query's source in its seq range (or time range
+   * mapped to one) with its inclusion proof (docs/design/search.md, "Completeness"). The query
+   * must name one source and a seq or time range at its top level, else `not-provable`.
+   */
+  complete: z.boolean().optional(),
 });
 
 function searchOf(ctx: ApiContext): ServedSearch {
@@ -59,14 +66,25 @@ export function parseSearchQuery(text: string): Query {
  * package's `verifyEventProof` checks offline. The query language is docs/design/search.md's; a
  * bad query is `bad-query`, its message pointing at the column. `next`: pass as `before` for the
  * next page (null on the last); `indexedTo`: the index had looked at every entry below it.
+ * With `complete: true` (a query over one source and a seq or time range, else `not-provable`):
+ * `complete` holds the range and, for every leaf of it in this page that is not a hit, its proof
+ * (complete.ts); `next` is then a sequence number, and `indexedTo` null.
  */
 export const searchProcedure = readerProcedure.input(searchInput).query(async ({ ctx, input, signal }) => {
   const search = searchOf(ctx);
   const events = ctx.events!;
   const query = parseSearchQuery(input.query);
+  const range = input.complete === true ? requireProvable(query) : undefined;
   const signed = latestCheckpoint(ctx.node);
   const served = ctx.node.servedCheckpoint();
   if (served === undefined) throw new ApiError('no-checkpoint', 'no checkpoint is cosigned yet: nothing can be proven');
+  if (range !== undefined) {
+    const page = await completePage({
+      query, range, events, search, served, inclusionProofs: (i, size) => ctx.node.inclusionProofs(i, size),
+      limit: input.limit, before: input.before, signal,
+    });
+    return { treeSize: served.size.toString(), checkpoint: utf8DecodeStrict(served.note), hits: page.hits, next: page.next, indexedTo: null, complete: page.complete };
+  }
   const before = input.before === undefined || input.before > served.size ? served.size : input.before;
   const page = await search.search(query, { limit: input.limit, before, ...(signal !== undefined ? { signal } : {}) });
   const kept: { hit: (typeof page.hits)[number]; e: ServedStoredEvent & { body: NonNullable<ServedStoredEvent['body']> } }[] = [];
@@ -102,6 +120,7 @@ export const searchProcedure = readerProcedure.input(searchInput).query(async ({
       };
     }),
     next: page.next === undefined ? null : page.next.toString(),
-    indexedTo: page.indexedTo.toString(),
+    indexedTo: page.indexedTo.toString() as string | null,
+    complete: null as CompleteAnswer | null,
   };
 });

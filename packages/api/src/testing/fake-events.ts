@@ -199,6 +199,15 @@ export class FakeEventStore implements ServedEvents {
     return { erased, alreadyErased, record };
   }
 
+  async eventIndices(source: string, from: bigint, to: bigint): Promise<{ seq: bigint; index: bigint }[]> {
+    this.calls.push('eventIndices');
+    const size = this.#log.latestCheckpoint()?.size ?? 0n;
+    return [...this.#events.values()]
+      .filter((s) => s.source === source && s.seq >= from && s.seq <= to && s.index < size)
+      .sort((a, b) => (a.seq < b.seq ? -1 : 1))
+      .map((s) => ({ seq: s.seq, index: s.index }));
+  }
+
   async eventSources(): Promise<ServedEventSource[]> {
     this.calls.push('eventSources');
     return [...this.#sources.entries()].map(([source, s]) => ({ source, nextSeq: s.next, lastIndex: s.last }));

@@ -433,3 +433,37 @@ test('receipts are signed with the configured Ed25519 backend (node:crypto unles
     await node.stop();
   }
 });
+
+test('eventIndices: a source\'s seq → index lookups over a range, only below the signed tree, bounded', async () => {
+  const { node } = await started();
+  try {
+    await node.submitEvents('bastion', [ev('a'), ev('b')]);
+    await node.submitEvents('bastion-2', [ev('c')]); // a source id that extends another must not leak into its range
+    const last = await node.submitEvents('bastion', [ev('d')], { wait: 'checkpoint' });
+    const all = await node.eventIndices('bastion', 0n, 10n);
+    assert.deepEqual(all.map((x) => x.seq), [0n, 1n, 2n]);
+    for (const { seq, index } of all) assert.equal((await node.getEvent(index))!.seq, seq);
+    assert.equal(all[2]!.index, last.indices[0]);
+    assert.deepEqual((await node.eventIndices('bastion', 1n, 1n)).map((x) => x.seq), [1n]);
+    assert.deepEqual(await node.eventIndices('bastion', 3n, 3n), []);
+    assert.deepEqual(await node.eventIndices('nobody', 0n, 9n), []);
+    assert.deepEqual((await node.eventIndices('bastion-2', 0n, 100n)).map((x) => x.seq), [0n]);
+    assert.deepEqual(await node.eventIndices('bastion', (1n << 63n) - 10n, (1n << 63n) - 1n), [], 'up to the largest seq');
+    // Sequenced but not yet signed: left out.
+    const slow = await started({ checkpointIntervalMs: 3_600_000 });
+    try {
+      await slow.node.submitEvents('bastion', [ev('e')]);
+      assert.deepEqual(await slow.node.eventIndices('bastion', 0n, 5n), []);
+    } finally {
+      await slow.node.stop();
+    }
+    const bad = (p: Promise<unknown>, code: string) => assert.rejects(p, (e: LogError) => e.code === code);
+    await bad(node.eventIndices('bastion', 2n, 1n), 'invalid-argument');
+    await bad(node.eventIndices('bastion', -1n, 1n), 'invalid-argument');
+    await bad(node.eventIndices('bastion', 0n, 4096n), 'invalid-argument');
+    await bad(node.eventIndices('bastion', 0n, 1n << 63n), 'invalid-argument');
+    await bad(node.eventIndices('no good', 0n, 1n), 'invalid-source');
+  } finally {
+    await node.stop();
+  }
+});

@@ -10,9 +10,9 @@ import { nodeEd25519 } from '@cairn/formats/node';
 import { LogError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Sequencer } from '../sequencer.js';
-import { eventKey, SOURCE_KEYS, sourceOfKey } from '../storage/keys.js';
+import { eventKey, getU64, seqKey, SOURCE_KEYS, sourceOfKey } from '../storage/keys.js';
 import { eraseBuilder, validateErase } from './erase.js';
-import { decodeEventRecord, decodeSourceState } from './records.js';
+import { decodeEventRecord, decodeIndex, decodeSourceState } from './records.js';
 import { submitBuilder, validateEventInputs, type EventAnswer, type EventDeps } from './submit.js';
 import type { EraseReason, EraseResult, EventInput, EventSourceState, StoredEvent } from './types.js';
 
@@ -121,6 +121,22 @@ export class EventStore {
       ...(typeof ev.status_detail === 'string' ? { reason: ev.status_detail } : {}),
       ...(typeof by === 'string' ? { by } : {}),
     };
+  }
+
+  /**
+   * The indices of `source`'s events with seq in [from, to], ascending by seq, from the seq →
+   * index lookup (one range read); stops at the first index `below` does not cover. The caller
+   * bounds the range.
+   */
+  async indicesOf(source: string, from: bigint, to: bigint, below: bigint): Promise<{ seq: bigint; index: bigint }[]> {
+    const out: { seq: bigint; index: bigint }[] = [];
+    const prefix = seqKey(source, 0n).length - 8;
+    for await (const [k, v] of this.#deps.storage.range({ gte: seqKey(source, from), lt: seqKey(source, to + 1n) })) {
+      const index = decodeIndex(v);
+      if (index >= below) break; // a source's indices grow with its seqs: the rest are beyond too
+      out.push({ seq: getU64(k, prefix), index });
+    }
+    return out;
   }
 
   /** Every source with at least one event, in byte order of the source id. */
