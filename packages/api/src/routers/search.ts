@@ -68,7 +68,7 @@ export function parseSearchQuery(text: string): Query {
  * next page (null on the last); `indexedTo`: the index had looked at every entry below it.
  * With `complete: true` (a query over one source and a seq or time range, else `not-provable`):
  * `complete` holds the range and, for every leaf of it in this page that is not a hit, its proof
- * (complete.ts); `next` is then a sequence number, and `indexedTo` null.
+ * (docs/design/search.md, "Completeness"); `next` is then a sequence number, and `indexedTo` null.
  */
 export const searchProcedure = readerProcedure.input(searchInput).query(async ({ ctx, input, signal }) => {
   const search = searchOf(ctx);
