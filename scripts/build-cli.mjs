@@ -8,7 +8,8 @@
 // - `classic-level` (LevelDB, a native addon with prebuilt binaries) and `@electric-sql/pglite`
 //   (the search index: it loads its WASM and data files from beside its own module, which a bundle
 //   would break) stay external: they are the CLI package's runtime dependencies, installed by npm
-//   next to the bundle.
+//   next to the bundle. `pg-native` (a native client the `pg` driver of the PostgreSQL search
+//   index can load on request, which Cairn never makes) is left out of the bundle, never installed.
 // - The libp2p `Promise.withResolvers` polyfill (Node 20) is injected into the entry, so it is
 //   evaluated before any chunk that loads libp2p.
 //
@@ -37,7 +38,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   conditions: ['source'],
-  external: ['classic-level', '@electric-sql/pglite'],
+  external: ['classic-level', '@electric-sql/pglite', 'pg-native'],
   chunkNames: '[name]-[hash]',
   banner: { js: banner },
   sourcemap: 'linked',

@@ -2,7 +2,8 @@
  * @cairn/index — search over the event store: a Lucene/KQL-style query language (query.ts), the
  * fields the index keeps of each event (fields.ts), the query compiled to parameterised SQL
  * (sql.ts), and the index itself (event-index.ts) in PostgreSQL SQL that runs on PGlite embedded
- * (pglite.ts) and on a PostgreSQL server. The index is derived and untrusted: it answers *where*
+ * (pglite.ts) and on a PostgreSQL server (pg.ts, `@cairn/index/pg`, loaded apart so that the
+ * embedded default never loads `pg`). The index is derived and untrusted: it answers *where*
  * matching events are; their bodies and inclusion proofs come from the log. Design:
  * docs/design/search.md.
  *
@@ -27,3 +28,4 @@ export { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 export * from './event-index.js';
 export { startFollower, DEFAULT_FOLLOW_INTERVAL_MS, type Follower, type FollowerOptions } from './follower.js';
 export { openPglite } from './pglite.js';
+export { describePostgresUrl, isPostgresUrl } from './pg-url.js';

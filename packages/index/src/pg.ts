@@ -30,7 +30,10 @@
  */
 import pg from 'pg';
 import { DatabaseConnectionError } from './errors.js';
+import { decode, describePostgresUrl, parseUrl } from './pg-url.js';
 import type { SqlDatabase, SqlQueryable } from './event-index.js';
+
+export { describePostgresUrl, isPostgresUrl } from './pg-url.js';
 
 const INT8 = 20;
 const INT8_ARRAY = 1016;
@@ -52,21 +55,6 @@ export interface PostgresOptions {
 export interface PostgresDatabase extends SqlDatabase {
   /** `postgres://user@host:port/db`: no password, no query parameters. */
   readonly server: string;
-}
-
-/** True when `target` is a PostgreSQL URL (`postgres://` or `postgresql://`), not a directory. */
-export function isPostgresUrl(target: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(target);
-}
-
-/**
- * The server of a PostgreSQL URL, for logs: `postgres://user@host:port/db`, without the password
- * or the query. Throws {@link DatabaseConnectionError} (never quoting the URL) when it is not a URL.
- */
-export function describePostgresUrl(url: string): string {
-  const u = parseUrl(url);
-  const user = u.username === '' ? '' : `${decode(u.username)}@`;
-  return `postgres://${user}${u.hostname || 'localhost'}:${u.port || '5432'}${decode(u.pathname)}`;
 }
 
 /**
@@ -164,23 +152,4 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
     throw e;
   }
   return db;
-}
-
-function parseUrl(url: string): URL {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new DatabaseConnectionError('the PostgreSQL URL is not a URL (postgres://user@host:port/database)');
-  }
-  if (!isPostgresUrl(url)) throw new DatabaseConnectionError('a PostgreSQL URL starts with postgres:// or postgresql://');
-  return u;
-}
-
-function decode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }

@@ -18,6 +18,8 @@ import { describePostgresUrl, openPostgres } from './pg.js';
 export interface TestDatabase {
   /** A new connection to the same database (PGlite: one open at a time). */
   open(): Promise<SqlDatabase>;
+  /** PostgreSQL: the database's URL (with the password), for a process to connect to. */
+  readonly url?: string;
   /** Runs `sql` as the test role outside the index's connections (a second connection). */
   admin?(sql: string, params?: unknown[]): Promise<unknown[]>;
   /** Removes the database. */
@@ -70,6 +72,7 @@ const postgres: TestBackend = {
     };
     await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
     return {
+      url: dbUrl,
       open: () => openPostgres(dbUrl),
       admin: (sql, params) => withAdmin(async (c) => (await c.query(sql, params)).rows, name),
       drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),

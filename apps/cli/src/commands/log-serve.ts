@@ -15,7 +15,7 @@ import { leafSerial, readTlsFlags, reloadTls, trustCa } from '../lib/tls.js';
 import { limitsLine, listenerOptions, parseListenerOptions } from '../lib/listener-options.js';
 import { ingestOptions, parseIngestOptions, startIngestListener, type RunningIngest } from '../lib/ingest-listener.js';
 import { LOG_OUTPUT_HELP, commandOutput, logFormatOption, parseLogFormat } from '../lib/log-output.js';
-import { startSearchIndex, type RunningSearchIndex } from '../lib/search-index.js';
+import { describeSearchIndex, startSearchIndex, type RunningSearchIndex } from '../lib/search-index.js';
 
 /** Largest accepted witness retry delay (ms): one hour. */
 const MAX_WITNESS_RETRY_MS = 3_600_000;
@@ -85,10 +85,14 @@ with no token or certificate mapping in --tokens), or as the source of their cli
 
 Search: --search-index DIR keeps the event search index (embedded PostgreSQL, PGlite) in DIR
 and serves \`events.search\` (\`cairn search\`). It is opt-in: opening PGlite costs seconds of CPU.
-The log serves at once; the index opens in the background (events.search answers 503
-search-index-starting until then, and a line says when it is ready and how far behind) and
-catches up from where it stopped. Its lag shows in \`cairn status\` and /metrics. It is derived
-data: to rebuild it, stop the log and delete DIR.
+--search-index postgres://USER@HOST:PORT/DB (or postgresql://) keeps it on a PostgreSQL server
+instead, in the same schema (tables search_*): the password from the URL or PGPASSWORD (never
+printed), TLS as the URL's sslmode says (verify-full checks the certificate and host name;
+sslrootcert=FILE names a private CA). The log serves at once; the index opens in the background
+(events.search answers 503 search-index-starting until then, and a line says when it is ready and
+how far behind) and catches up from where it stopped. Its lag shows in \`cairn status\` and
+/metrics. It is derived data: to rebuild it, stop the log and delete DIR (or drop the search_*
+tables). See docs/operations.md ("Search index").
 
 ${LOG_OUTPUT_HELP}
 
@@ -109,7 +113,10 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     'checkpoint-interval': { type: 'string', value: 'MS', description: 'integrate and sign every MS milliseconds (default 100)' },
     tokens: { type: 'string', value: 'FILE', description: 'tokens file for submissions (without it, submit is refused)' },
     dedupe: { type: 'boolean', description: 'identical entries get the index of the earlier one' },
-    'search-index': { type: 'string', value: 'DIR', description: 'keep the event search index (PGlite) in DIR and serve events.search (opt-in: seconds of CPU to open)' },
+    'search-index': {
+      type: 'string', value: 'DIR|URL',
+      description: 'keep the event search index in DIR (PGlite) or on the PostgreSQL server of a postgres:// URL, and serve events.search (opt-in)',
+    },
     retention: { type: 'string', value: 'FILE', description: 'retention policy (JSON rules by source and class: keepDays); expired event bodies are erased hourly' },
     'receipt-key': { type: 'string', value: 'FILE', description: `signer key of event receipts, named <origin>/receipt (default DATA/${RECEIPT_KEY_FILE}, made on the first start)` },
     witness: {
@@ -205,10 +212,12 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     p2p?.node.addEventListener('peer:connect', (evt) => node.witnessReachable(evt.detail.toString()));
     let server;
     // The index opens in the background: the log never waits for it (lib/search-index.ts).
+    // Named without a password (a URL may hold one): `PGlite in DIR`, `PostgreSQL postgres://user@host:port/db`.
+    const indexAt = values['search-index'] === undefined ? undefined : describeSearchIndex(values['search-index']);
     const searchIndex: RunningSearchIndex | undefined = values['search-index'] === undefined ? undefined
       : startSearchIndex(values['search-index'], node, {
-        ready: (s) => out.say(`search index ready in ${values['search-index']} (indexed to ${s.cursor} of ${s.size}, lag ${s.lag})`, { searchIndexLag: s.lag }),
-        failed: (m) => logger.error('search index failed to open; events.search is unavailable', { dir: values['search-index'], error: m }),
+        ready: (s) => out.say(`search index ready: ${indexAt} (indexed to ${s.cursor} of ${s.size}, lag ${s.lag})`, { searchIndexLag: s.lag }),
+        failed: (m) => logger.error('search index failed to open; events.search is unavailable', { index: indexAt, error: m }),
         behind: (e) => logger.warn('search index catch-up failed; retrying', { code: e.code, error: e.message }),
       });
     try {
@@ -245,7 +254,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     out.say(`checkpoint ${server.url}/checkpoint (size ${size})`, { size });
     out.say(`trpc ${server.url}/trpc${tokens ? '' : ' (no --tokens: submissions are refused)'}`);
     out.say(`metrics ${server.url}/metrics`);
-    if (searchIndex !== undefined) out.say(`search index ${values['search-index']} opening in the background (events.search answers 503 until ready)`);
+    if (searchIndex !== undefined) out.say(`search index ${indexAt} opening in the background (events.search answers 503 until ready)`);
     out.say(limitsLine(bounds, DEFAULT_REQUEST_TIMEOUT_MS));
     for (const w of witnesses) out.say(`witness ${w.url} ${w.vkey}`);
     if (p2p !== undefined) {

@@ -1,12 +1,15 @@
 /**
- * `log serve --search-index DIR`: the event search index (@cairn/index, PGlite in DIR) kept up
- * to date beside a running log. It never holds the log up: the server starts with a
- * `DeferredSearch` (events.search answers "starting", 503) while PGlite opens in the background,
- * then the follower catches up from the index's cursor on every checkpoint (and on a timer).
- * The index is derived data: a failure to open it is logged and leaves the log serving.
+ * `log serve --search-index DIR|URL`: the event search index (@cairn/index) kept up to date
+ * beside a running log, embedded (PGlite in DIR) or on a PostgreSQL server (a `postgres://` or
+ * `postgresql://` URL; the same schema; `pg` is loaded only then). It never holds the log up: the
+ * server starts with a `DeferredSearch` (events.search answers "starting", 503) while the
+ * database opens in the background, then the follower catches up from the index's cursor on
+ * every checkpoint (and on a timer). The index is derived data: a failure to open it is logged
+ * and leaves the log serving. The URL's password never appears in a line or an error: the
+ * target is shown as {@link describeSearchIndex} gives it.
  */
 import { DeferredSearch } from '@cairn/api';
-import { EventIndex, IndexError, openPglite, startFollower, type Follower, type SqlDatabase } from '@cairn/index';
+import { EventIndex, IndexError, describePostgresUrl, isPostgresUrl, openPglite, startFollower, type Follower, type SqlDatabase } from '@cairn/index';
 import type { LogNode } from '@cairn/log';
 
 export interface RunningSearchIndex {
@@ -14,7 +17,7 @@ export interface RunningSearchIndex {
   readonly served: DeferredSearch;
   /** Resolves once the index answers (or failed to open; then it never will). */
   readonly opened: Promise<void>;
-  /** Stops the follower and closes PGlite (waiting for it to finish opening first). */
+  /** Stops the follower and closes the database (waiting for it to finish opening first). */
   stop(): Promise<void>;
 }
 
@@ -27,8 +30,31 @@ export interface SearchIndexHooks {
   behind(e: IndexError): void;
 }
 
-/** Starts opening the index in `dir` over `node`'s events; returns at once. */
-export function startSearchIndex(dir: string, node: LogNode, hooks: SearchIndexHooks): RunningSearchIndex {
+/**
+ * The index's database for lines and logs, without a password: `PGlite in DIR`, or
+ * `PostgreSQL postgres://user@host:port/db` (or `PostgreSQL (a URL that does not parse)`).
+ */
+export function describeSearchIndex(target: string): string {
+  if (!isPostgresUrl(target)) return `PGlite in ${target}`;
+  try {
+    return `PostgreSQL ${describePostgresUrl(target)}`;
+  } catch {
+    return 'PostgreSQL (a URL that does not parse)';
+  }
+}
+
+/** Opens the database of `target`: a PostgreSQL URL, or a PGlite directory. */
+async function openDatabase(target: string, onIdleError: (message: string) => void): Promise<SqlDatabase> {
+  if (!isPostgresUrl(target)) return openPglite(target);
+  const { openPostgres } = await import('@cairn/index/pg');
+  return openPostgres(target, { onIdleError });
+}
+
+/**
+ * Starts opening the index in `target` (a PGlite directory or a PostgreSQL URL) over `node`'s
+ * events; returns at once.
+ */
+export function startSearchIndex(target: string, node: LogNode, hooks: SearchIndexHooks): RunningSearchIndex {
   const served = new DeferredSearch();
   let stopping = false;
   let db: SqlDatabase | undefined;
@@ -37,7 +63,7 @@ export function startSearchIndex(dir: string, node: LogNode, hooks: SearchIndexH
   let offCheckpoint: (() => void) | undefined;
   const opened = (async () => {
     try {
-      db = await openPglite(dir);
+      db = await openDatabase(target, (m) => hooks.behind(new IndexError('database', `index database: ${m}`)));
       if (stopping) return;
       index = await EventIndex.open(db, { size: async () => node.latestCheckpoint()?.size ?? 0n, getEvent: (i) => node.getEvent(i) });
       if (stopping) return;
