@@ -52,7 +52,7 @@ export const commands: readonly CommandEntry[] = [
     async () => as((await import('./commands/prove.js')).prove)),
   entry('verify', 'Verify an entry under a trust policy, from a tlog-proof bundle or from the log',
     async () => as((await import('./commands/verify.js')).verify)),
-  entry('monitor', 'Follow a log: verify every checkpoint, tile and entry; alarm on forks, rollbacks, stalls, lost quorum',
+  entry('monitor', 'Follow a log: verify every checkpoint, tile and entry; alarm on forks, rollbacks, stalls, lost quorum, sequence gaps',
     async () => as((await import('./commands/monitor.js')).monitor)),
   entry('status', 'Show what a running log or witness reports: sizes, checkpoint ages, witnesses, queue, alarms, evidence',
     async () => as((await import('./commands/status.js')).status)),

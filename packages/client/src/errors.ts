@@ -11,7 +11,7 @@
  * (`cairn verify`) uses and prints in its help. 0 means everything verified; 1 and 2 are the
  * CLI's generic failure and usage codes; 3 is any fetch failure; 10–27 are verification causes;
  * 31–36 the links of an event proof that have no cause of their own ({@link EVENT_PROOF_EXIT_CODES});
- * 30 is the monitor's stall alarm.
+ * 30 and 37 are the monitor's stall and sequence alarms.
  *
  * A log that serves malformed or inconsistent data (a tile of the wrong size, an entry bundle
  * that does not parse, tiles or entries that disagree with its signed root, an entry its own

@@ -80,16 +80,30 @@ test('catch up from empty across three tile levels, then resume from the frontie
   assert.equal(bundles.length, Math.ceil(N / 256) - Math.floor(66_000 / 256));
 });
 
-test('progress frontiers are valid resume points', async () => {
+test('progress frontiers are valid resume points; onEntry sees each new entry once, in order, before the frontier passes it', async () => {
   const tiles = fakeTiles(entries);
   const seen: LeafFrontier[] = [];
-  await verifyNewLeaves(tiles, checkpointAt(10_000), EMPTY_FRONTIER, { onProgress: (f) => { seen.push(f); } });
+  const handed: bigint[] = [];
+  await verifyNewLeaves(tiles, checkpointAt(10_000), EMPTY_FRONTIER, {
+    onProgress: (f) => {
+      assert.equal(BigInt(handed.length), f.size, 'every entry below the frontier was handed first');
+      seen.push(f);
+    },
+    onEntry: (i, e) => {
+      assert.equal(i, BigInt(handed.length));
+      assert.deepEqual(e, entries[Number(i)]);
+      handed.push(i);
+    },
+  });
+  assert.equal(handed.length, 10_000);
   assert.ok(seen.length >= 2);
   assert.ok(seen.every((f, i) => i === 0 || f.size > seen[i - 1]!.size));
   const mid = seen[1]!;
-  const r = await verifyNewLeaves(tiles, checkpointAt(12_345), mid);
+  const resumed: bigint[] = [];
+  const r = await verifyNewLeaves(tiles, checkpointAt(12_345), mid, { onEntry: (i) => { resumed.push(i); } });
   assert.equal(r.verified, 12_345n - mid.size);
   assert.equal(r.frontier.size, 12_345n);
+  assert.deepEqual([resumed[0], resumed.length], [mid.size, Number(12_345n - mid.size)], 'a resume hands only the entries past its frontier');
 });
 
 test('lies in bundles or tiles are bad-log-data with the checkpoint as evidence', async () => {

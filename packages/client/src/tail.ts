@@ -44,6 +44,12 @@ export interface VerifyNewLeavesOptions extends CallOptions {
   readonly backend?: HashBackend;
   /** Called after each group of bundles with the leaves verified so far (unconfirmed frontier). */
   readonly onProgress?: (frontier: LeafFrontier, total: bigint) => void | Promise<void>;
+  /**
+   * Called with each new entry (index ≥ `from.size`), in index order, once its leaf hash matched
+   * its level-0 tile — still unconfirmed until the call returns, like the frontiers of
+   * `onProgress` (which sees every entry below its frontier's size handed here first).
+   */
+  readonly onEntry?: (index: bigint, entry: Uint8Array) => void;
 }
 
 /** The result of {@link verifyNewLeaves}. */
@@ -128,7 +134,10 @@ export async function verifyNewLeaves(
         if (!bytesEqual(h, tile.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE))) {
           throw mismatch(checkpoint, `entry bundle ${ref.index} or level-0 tile ${ref.index}`, first + BigInt(k), formatTilePath(ref));
         }
-        if (first + BigInt(k) >= builder.size) builder.append(h);
+        if (first + BigInt(k) >= builder.size) {
+          opts.onEntry?.(builder.size, entries[k]!);
+          builder.append(h);
+        }
       }
       tilesChecked++;
     }

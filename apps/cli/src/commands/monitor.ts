@@ -1,7 +1,7 @@
 /** `cairn monitor`: follows a log under a trust policy and raises alarms (@cairn/client/monitor). */
 import { MAX_POLICY_SIZE } from '@cairn/formats';
 import { EXIT_CODES, EXIT_FETCH_FAILED, loadPolicy, VerifyError } from '@cairn/client';
-import { EXIT_STALLED, followLog, LogMonitor, MonitorStateError } from '@cairn/client/monitor';
+import { EXIT_SEQUENCE, EXIT_STALLED, followLog, LogMonitor, MAX_SOURCES, MonitorStateError } from '@cairn/client/monitor';
 import { CommandFailure, EXIT_IO, EXIT_USAGE, UsageError, defineCommand, type Io, type Values } from '../command.js';
 import { readBounded } from '../lib/files.js';
 import { caOption, parseIntOption, parseUrlOption } from '../lib/options.js';
@@ -45,6 +45,7 @@ function exitTable(): string {
     [EXIT_CODES.equivocation, 'fork: two checkpoints of one size with different roots'],
     [EXIT_CODES['bad-log-data'], 'bad-data: entry bundles or tiles are malformed, disagree with the checkpoint, or the log says its stored copy is corrupt'],
     [EXIT_STALLED, 'stall: no new checkpoint for longer than --stall-after'],
+    [EXIT_SEQUENCE, 'sequence: an event leaf skips or repeats its source\'s seq, or is malformed'],
   ];
   rows.sort((a, b) => a[0] - b[0]);
   return rows.map(([n, w]) => `  ${String(n).padStart(3)}  ${w}`).join('\n') +
@@ -127,21 +128,32 @@ function monitorIo(out: CommandOutput, io: Io): Io {
 
 export const monitor = defineCommand({
   name: 'monitor',
-  summary: 'Follow a log: verify every checkpoint, tile and entry; alarm on forks, rollbacks, stalls, lost quorum',
+  summary: 'Follow a log: verify every checkpoint, tile and entry; alarm on forks, rollbacks, stalls, lost quorum, sequence gaps',
   details: `
 Polls --url/checkpoint every --interval ms and verifies it under --policy (log signature, the
 witness quorum, cosignature timestamps); checks that each new checkpoint extends every one seen
 before (consistency proofs built from the log's tiles and checked against its signed root);
 fetches every entry bundle and hash tile it has not verified yet and checks them against the
 verified checkpoint (progress on standard error while catching up). A tile or bundle that is
-malformed, or that the log answers is corrupt in its own storage, is bad data too. --state keeps the latest
-verified checkpoint and how far the entries were verified (written atomically with fsync), so
-a restart resumes and still detects forks and rollbacks against what it saw before.
+malformed, or that the log answers is corrupt in its own storage, is bad data too.
+
+Every event leaf (an entry beginning with cairn.dev/event-leaf/) must parse and carry the next
+seq of its source, 0 for a new one: the contiguous numbering a search's completeness proof for
+a source's seq range relies on. A malformed event leaf, a skipped seq (sequence-gap) or a seq
+below the next one (sequence-repeat) is a sequence alarm, raised once the entries are verified
+against the checkpoint, with the entry index, source, seq seen and expected, and the index of
+the source's previous leaf. At most ${MAX_SOURCES} sources are tracked per state directory;
+leaves of sources beyond that are not checked (a warning says so).
+
+--state keeps the latest verified checkpoint, how far the entries were verified and each
+source's next seq (written atomically with fsync), so a restart resumes and still detects
+forks and rollbacks against what it saw before. A state written before sequence checks makes
+the monitor re-read the entries once, to check every source from seq 0.
 
 Alarms: one error record each on standard error (with --log-format json one JSON object:
 {"time", "level":"error", "msg":"alarm fork", "alarm":"fork"|"rollback"|"lost-quorum"|
-"invalid-checkpoint"|"bad-data"|"stall", "code", "exitCode", "message", "evidence": {both
-notes, sizes, proof, ...}}), POSTed as JSON to --alert-webhook, and kept in DIR/evidence/ for
+"invalid-checkpoint"|"bad-data"|"stall"|"sequence", "code", "exitCode", "message", "evidence":
+{both notes, sizes, proof, entry index, ...}}), POSTed as JSON to --alert-webhook, and kept in DIR/evidence/ for
 forks and rollbacks. A "new checkpoint" for --stall-after is any verified note that differs
 from the last one (a larger tree or fresh cosignatures). Without --exit-on-alarm the monitor
 keeps running; SIGINT/SIGTERM stop it. With --once it makes one pass and exits with the status

@@ -3,14 +3,14 @@
  * document against {@link exitCodesMarkdown}, and `pnpm docs:cli` rewrites it).
  *
  * The numbers are not defined here: 0–3 come from command.ts, 10–27 from @cairn/client's
- * EXIT_CODES (one per verification cause), 30 from the monitor's alarms, 31–36 from
+ * EXIT_CODES (one per verification cause), 30 and 37 from the monitor's alarms, 31–36 from
  * @cairn/client's EVENT_PROOF_EXIT_CODES (the links of an event proof with no cause of their own). This module only says
  * what each means and which commands use it, so the same cause has the same status in every
  * command. {@link CAUSE_TEXT} must name every verification cause (its type requires it), so a
  * new cause cannot reach the CLI without a row here.
  */
 import { EVENT_PROOF_EXIT_CODES, EXIT_CODES, type VerifyErrorCode } from '@cairn/client';
-import { EXIT_STALLED } from '@cairn/client/monitor';
+import { EXIT_SEQUENCE, EXIT_STALLED } from '@cairn/client/monitor';
 import { EXIT_FAIL, EXIT_IO, EXIT_OK, EXIT_USAGE } from '../command.js';
 
 /** What each verification cause means, and the commands that exit with it. */
@@ -57,6 +57,7 @@ export function exitCodeRows(): ExitCodeRow[] {
     [EXIT_IO, 'io', 'a file could not be read or written, a port could not be bound, a data directory is locked, or a server could not be reached or is not a Cairn server; nothing was verified', 'every command that reads files, listens or connects'],
     ...(Object.entries(EXIT_CODES) as [VerifyErrorCode, number][]).map(([code, n]): ExitCodeRow => [n, code, ...CAUSE_TEXT[code]]),
     [EXIT_STALLED, 'stall', 'no new checkpoint for longer than `--stall-after`', 'monitor'],
+    [EXIT_SEQUENCE, 'sequence', 'an event leaf in the log skips or repeats its source\'s seq, or is malformed (`sequence-gap`, `sequence-repeat`, `event-leaf-malformed`)', 'monitor'],
     ...Object.entries(EVENT_LINK_TEXT).map(([code, meaning]): ExitCodeRow => [EVENT_PROOF_EXIT_CODES[code]!, code, meaning, 'verify --event']),
   ];
   return rows.sort((a, b) => a[0] - b[0]);

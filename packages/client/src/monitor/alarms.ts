@@ -16,15 +16,25 @@
  * bad cosignature, timestamps), `bad-data` (entry bundles or hash tiles that are malformed or
  * disagree with the verified checkpoint, or that the log says failed its own integrity check:
  * VerifyError `bad-log-data`, with the tile path and the problem as evidence), `stall` (no new
- * checkpoint for longer than the stall limit).
- * The exit code of an alarm is `EXIT_CODES[code]` of @cairn/client, or {@link EXIT_STALLED}.
+ * checkpoint for longer than the stall limit), `sequence` (an event leaf in the signed tree
+ * that breaks its source's contiguous numbering — code `sequence-gap` or `sequence-repeat` — or
+ * that does not parse — `event-leaf-malformed`; evidence: the note, the entry index, the source,
+ * the seq seen and expected, and the index of the source's previous leaf; sequences.ts).
+ * The exit code of an alarm is `EXIT_CODES[code]` of @cairn/client, {@link EXIT_STALLED} or
+ * {@link EXIT_SEQUENCE}.
  */
 import { EXIT_CODES, jsonSafe, type VerifyError } from '../errors.js';
+import { describeFinding, type SequenceFinding } from './sequences.js';
 
-export type AlarmKind = 'fork' | 'rollback' | 'lost-quorum' | 'invalid-checkpoint' | 'bad-data' | 'stall';
+export type AlarmKind = 'fork' | 'rollback' | 'lost-quorum' | 'invalid-checkpoint' | 'bad-data' | 'stall' | 'sequence';
 
 /** Exit status of `cairn monitor` for a stall (the verification causes use EXIT_CODES). */
 export const EXIT_STALLED = 30;
+/**
+ * Exit status of `cairn monitor` for a `sequence` alarm, whatever its code (31–36 are the links
+ * of an event proof, EVENT_PROOF_EXIT_CODES of @cairn/client).
+ */
+export const EXIT_SEQUENCE = 37;
 /** Time allowed for one webhook POST. */
 export const WEBHOOK_TIMEOUT_MS = 5_000;
 /** Webhook attempts per alarm (1 + retries). */
@@ -38,7 +48,7 @@ export interface Alarm {
   readonly url: string;
   /** ISO 8601 time the alarm was raised. */
   readonly time: string;
-  /** The VerifyError code, or `stall`. */
+  /** The VerifyError code, `stall`, or the sequence problem (`sequence-gap`, `sequence-repeat`, `event-leaf-malformed`). */
   readonly code: string;
   readonly exitCode: number;
   readonly message: string;
@@ -78,6 +88,24 @@ export function alarmFromError(e: VerifyError, kind: AlarmKind, url: string, now
     exitCode: EXIT_CODES[e.code],
     message: e.message,
     evidence,
+  };
+}
+
+/**
+ * The alarm for a sequence finding in the entries of the verified checkpoint `note` (the
+ * evidence: anyone can fetch entry `index` of that tree and its source's previous leaf).
+ */
+export function sequenceAlarm(f: SequenceFinding, origin: string, note: string, url: string, now: number): Alarm {
+  const { code, ...rest } = f;
+  return {
+    alarm: 'sequence',
+    origin,
+    url,
+    time: new Date(now).toISOString(),
+    code,
+    exitCode: EXIT_SEQUENCE,
+    message: describeFinding(f),
+    evidence: { note, ...(jsonSafe(rest) as Record<string, unknown>) },
   };
 }
 

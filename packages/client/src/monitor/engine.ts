@@ -13,6 +13,12 @@
  *    persisting the frontier as it goes — `bad-data` when they are malformed, disagree with the
  *    checkpoint, or the log answers that its stored copy failed its integrity check (evidence:
  *    the tile path and the problem);
+ *    While doing so it checks every event leaf among the new entries against its source's
+ *    sequence (sequences.ts) — `sequence` when one is malformed, skips a seq or repeats one. The
+ *    sequence state is saved with the frontier it belongs to; the alarms are raised once the
+ *    entries are confirmed (their root is the checkpoint's), so each names a leaf of a signed
+ *    tree; a catch-up point past a finding is not saved, so a monitor stopped before then
+ *    finds it again;
  * 5. `stall` when no new checkpoint (a different verified note) was seen for longer than the
  *    stall limit (once per stall; a new checkpoint re-arms it).
  *
@@ -31,8 +37,9 @@ import { CheckpointTracker } from '../tracker.js';
 import { FetchError, VerifyError } from '../errors.js';
 import { EMPTY_FRONTIER, verifyNewLeaves, type LeafFrontier } from '../tail.js';
 import { createTilesFetcher, type TilesFetcher } from '../tiles.js';
-import { alarmFromError, alarmKindOf, EXIT_STALLED, postAlarm, type Alarm, type WebhookOptions } from './alarms.js';
-import { loadMonitorState, MonitorStateError, saveMonitorState, writeFileAtomic, type MonitorState, type OriginState } from './state.js';
+import { alarmFromError, alarmKindOf, EXIT_STALLED, postAlarm, sequenceAlarm, type Alarm, type WebhookOptions } from './alarms.js';
+import { MAX_SOURCES, SequenceCheck, type SequenceFinding } from './sequences.js';
+import { loadMonitorState, MonitorStateError, saveMonitorState, trackedSources, writeFileAtomic, type MonitorState, type OriginState } from './state.js';
 
 /** Where the monitor writes its lines: results on `out`, diagnostics and alarms on `err`. */
 export interface MonitorIo {
@@ -54,6 +61,8 @@ export const PROGRESS_SAVE_MS = 2_000;
 export const PROGRESS_MIN_ENTRIES = 4_096;
 /** Time allowed per HTTP attempt to the log. */
 export const MONITOR_FETCH_TIMEOUT_MS = 10_000;
+/** Most sequence alarms raised for one range of entries (a log lying on every leaf is counted past it). */
+export const MAX_SEQUENCE_ALARMS = 100;
 
 export interface LogMonitorOptions {
   readonly policy: Policy;
@@ -69,6 +78,8 @@ export interface LogMonitorOptions {
   readonly clock?: () => number;
   readonly fetch?: typeof globalThis.fetch;
   readonly webhookOptions?: WebhookOptions;
+  /** Most sources tracked in the state directory (default {@link MAX_SOURCES}; lower in tests). */
+  readonly maxSources?: number;
 }
 
 /** The outcome of one pass. */
@@ -92,6 +103,7 @@ export class LogMonitor {
   readonly #startedAt: number;
   #stallArmedAt: number | undefined;
   #lastSave = 0;
+  #warnedFull = false;
 
   private constructor(o: LogMonitorOptions, state: MonitorState, tracker: CheckpointTracker) {
     this.#o = o;
@@ -124,6 +136,10 @@ export class LogMonitor {
         throw new MonitorStateError('state-invalid', `the monitor state of ${origin} in ${o.stateDir} verified more entries than its checkpoint has`);
       }
       verified.push(cp);
+      if (s.reverify !== undefined) {
+        o.io.err(`monitor: the state of ${origin} was written before per-source sequence checks; ` +
+          `re-reading its ${s.reverify} verified entries once to check every source from seq 0`);
+      }
     }
     return new LogMonitor(o, state, new CheckpointTracker(verified));
   }
@@ -207,7 +223,10 @@ export class LogMonitor {
     let st = this.#state.logs.get(cp.origin);
     if (st === undefined || st.checkpoint !== note) {
       const grew = st === undefined || latest.size > (known?.size ?? -1n);
-      st = { checkpoint: note, seenAt: now, leaves: st?.leaves ?? EMPTY_FRONTIER, ...(st?.progress !== undefined ? { progress: st.progress } : {}) };
+      st = {
+        checkpoint: note, seenAt: now, leaves: st?.leaves ?? EMPTY_FRONTIER, sequences: st?.sequences ?? new Map(),
+        ...(st?.progress !== undefined ? { progress: st.progress, progressSequences: st.progressSequences } : {}),
+      };
       this.#state.logs.set(cp.origin, st);
       this.#stallArmedAt = undefined;
       await this.#save();
@@ -226,34 +245,65 @@ export class LogMonitor {
     const progress = total >= BigInt(PROGRESS_MIN_ENTRIES) && this.#o.progress !== undefined
       ? this.#o.progress(`${cp.origin}: entries verified`, Number(total))
       : NO_PROGRESS;
+    let others = 0;
+    for (const s of this.#state.logs.values()) if (s !== st) others += trackedSources(s);
+    const seq = new SequenceCheck(st.sequences, st.progressSequences, Math.max(0, (this.#o.maxSources ?? MAX_SOURCES) - others));
+    const findings: SequenceFinding[] = [];
+    let unlisted = 0;
     let reported = start.size;
     try {
       const r = await verifyNewLeaves(this.#tiles, cp, start, {
         ...call,
         backend: nodeBackend,
+        onEntry: (index, entry) => {
+          const f = seq.check(index, entry);
+          if (f === undefined) return;
+          if (findings.length < MAX_SEQUENCE_ALARMS) findings.push(f);
+          else unlisted++;
+        },
         onProgress: async (f: LeafFrontier) => {
           progress.add(Number(f.size - reported));
           reported = f.size;
+          // A resume point past a finding not yet raised would lose it: keep the one before.
+          if (findings.length > 0) return;
           st.progress = f;
+          st.progressSequences = new Map(seq.changes);
           if (this.#clock() - this.#lastSave >= PROGRESS_SAVE_MS) await this.#save();
         },
       });
       progress.add(Number(cp.size - reported));
       progress.done();
       st.leaves = r.frontier;
+      st.sequences = seq.merged();
       st.progress = undefined;
+      st.progressSequences = undefined;
+      st.reverify = undefined;
       await this.#save();
-      this.#o.io.out(`entries ${cp.origin} 0..${cp.size - 1n} verified (${r.verified} new, ${r.tiles} tiles checked)`);
+      this.#o.io.out(`entries ${cp.origin} 0..${cp.size - 1n} verified (${r.verified} new, ${r.tiles} tiles checked; ` +
+        `${seq.leaves} event leaves, ${seq.sources} sources in all${findings.length + unlisted > 0 ? `, ${findings.length + unlisted} out of sequence` : ''})`);
     } catch (e) {
       progress.done();
       if (e instanceof VerifyError) {
         st.progress = undefined; // start again from the confirmed frontier next time
+        st.progressSequences = undefined;
         await this.#save();
         this.#raise(alarms, e, 'leaves', `leaves:${sha(cp.note)}`);
         return;
       }
       if (st.progress !== undefined) await this.#save();
       throw e;
+    }
+    for (const f of findings) {
+      const key = `sequence:${cp.origin}:${f.index}`;
+      if (this.#raised.has(key)) continue;
+      this.#raised.add(key);
+      alarms.push(sequenceAlarm(f, cp.origin, cp.note, this.#o.url, this.#clock()));
+    }
+    if (unlisted > 0) this.#o.io.err(`monitor: ${unlisted} more event leaves of ${cp.origin} up to entry ${cp.size - 1n} are out of sequence (alarms are raised for the first ${MAX_SEQUENCE_ALARMS})`);
+    if (seq.untracked > 0n && !this.#warnedFull) {
+      this.#warnedFull = true;
+      this.#o.io.err(`monitor: the state tracks at most ${this.#o.maxSources ?? MAX_SOURCES} sources; ` +
+        `${seq.untracked} event leaves of ${cp.origin} belong to sources beyond that, whose sequences are not checked`);
     }
   }
 

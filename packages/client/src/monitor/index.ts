@@ -2,7 +2,7 @@
  * `@cairn/client/monitor` — the log monitor (Node only: it keeps its state in a directory and
  * hashes with node:crypto). {@link LogMonitor} follows one tiled log under a tlog-policy, one
  * pass at a time, and raises {@link Alarm}s: fork, rollback, lost-quorum, invalid-checkpoint,
- * bad-data, stall. `cairn monitor` is this engine plus argument handling and printing.
+ * bad-data, stall, sequence (an event leaf that breaks its source's contiguous numbering). `cairn monitor` is this engine plus argument handling and printing.
  *
  * @example
  * ```ts
@@ -18,6 +18,7 @@
  */
 export {
   LogMonitor,
+  MAX_SEQUENCE_ALARMS,
   MONITOR_FETCH_TIMEOUT_MS,
   PROGRESS_MIN_ENTRIES,
   PROGRESS_SAVE_MS,
@@ -30,8 +31,10 @@ export { followLog, pause, type FollowOptions } from './loop.js';
 export {
   alarmFromError,
   alarmKindOf,
+  EXIT_SEQUENCE,
   EXIT_STALLED,
   postAlarm,
+  sequenceAlarm,
   WEBHOOK_ATTEMPTS,
   WEBHOOK_BACKOFF_MS,
   WEBHOOK_TIMEOUT_MS,
@@ -43,10 +46,21 @@ export {
   loadMonitorState,
   MAX_MONITOR_STATE_BYTES,
   MONITOR_STATE_FILE,
+  MONITOR_STATE_VERSION,
   MonitorStateError,
   saveMonitorState,
+  trackedSources,
   writeFileAtomic,
   type MonitorState,
   type MonitorStateErrorCode,
   type OriginState,
 } from './state.js';
+export {
+  describeFinding,
+  MAX_SOURCES,
+  SequenceCheck,
+  type SequenceFinding,
+  type SequenceMap,
+  type SequenceProblem,
+  type SourceSequence,
+} from './sequences.js';

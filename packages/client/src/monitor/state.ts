@@ -1,27 +1,44 @@
 /**
  * The persistent state of the log monitor (one JSON file in its state directory), so that a restarted
  * monitor resumes where it stopped: the latest verified checkpoint note per origin (re-verified
- * under the policy on load), when it was first seen (the stall clock), and how far the log's
- * entries were verified (a Merkle frontier: size plus right-edge hashes, ≤ 64 of them).
+ * under the policy on load), when it was first seen (the stall clock), how far the log's
+ * entries were verified (a Merkle frontier: size plus right-edge hashes, ≤ 64 of them), and the
+ * per-source sequence state of the event leaves among them (sequences.ts).
  *
  * ```json
- * {"version":1,"logs":{"demo.cairn.local/audit":{
+ * {"version":2,"logs":{"demo.cairn.local/audit":{
  *   "checkpoint":"demo.cairn.local/audit\n5\n…\n\n— demo.cairn.local/audit …\n",
  *   "seenAt":1767225600000,
  *   "leaves":{"size":"5","rightEdge":["<base64>","<base64>"]},
- *   "progress":{"size":"3","rightEdge":["…","…"]}}}}
+ *   "sequences":{"bastion":["2","4"],"k8s":["1","2"]},
+ *   "progress":{"size":"3","rightEdge":["…","…"]},
+ *   "progressSequences":{"bastion":["1","1"]}}}}
  * ```
  *
- * `leaves` is confirmed (its root matched a verified checkpoint); `progress`, when present, is a
- * frontier reached while catching up, confirmed only when the pass completes. Writes are atomic:
- * a temporary file is written and fsync'd, renamed over the state file, and the directory is
- * fsync'd, so a crash leaves either the old or the new state.
+ * `leaves` is confirmed (its root matched a verified checkpoint); `sequences` maps each source
+ * seen among those entries to `[next seq, index of its last leaf]`. `progress`, when present, is a
+ * frontier reached while catching up, confirmed only when the pass completes;
+ * `progressSequences` comes with it and holds only the sources whose state differs there.
+ * The file is written without indentation (one line: with many sources it is most of the
+ * state); at most {@link MAX_SOURCES} sources in all, and {@link MAX_MONITOR_STATE_BYTES}.
+ *
+ * A version-1 state (written before the sequence check) has no `sequences`: it is read with its
+ * entries marked unverified (`leaves` back to the empty tree, `reverify` set to the size it had)
+ * so that the monitor re-reads them all once and checks every source from seq 0 — a check that
+ * started at the saved frontier could not tell a gap in a source's first leaves after it. Its
+ * checkpoint is kept, so forks and rollbacks are still caught against it.
+ *
+ * Writes are atomic: a temporary file is written and fsync'd, renamed over the state file, and
+ * the directory is fsync'd, so a crash leaves either the old or the new state (the frontier and
+ * its sequence state always together).
  */
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeBase64Strict, encodeBase64, MAX_NOTE_SIZE } from '@cairn/formats';
 import { ClientError } from '../errors.js';
-import type { LeafFrontier } from '../tail.js';
+import { isValidSourceId } from '@cairn/events';
+import { EMPTY_FRONTIER, type LeafFrontier } from '../tail.js';
+import { MAX_SOURCES, type SourceSequence } from './sequences.js';
 
 /** Why a monitor state could not be used: unreadable (I/O), invalid, or not under this policy. */
 export type MonitorStateErrorCode = 'state-unreadable' | 'state-invalid' | 'state-mismatch';
@@ -37,8 +54,10 @@ export class MonitorStateError extends ClientError {
 
 /** File name of the state inside the state directory. */
 export const MONITOR_STATE_FILE = 'monitor.json';
-/** Largest state file accepted (a few KB per origin in practice). */
-export const MAX_MONITOR_STATE_BYTES = 4 * 1024 * 1024;
+/** Largest state file accepted (a few KB per origin plus ≤ 120 bytes per source, twice while catching up). */
+export const MAX_MONITOR_STATE_BYTES = 32 * 1024 * 1024;
+/** The version of the state file written. */
+export const MONITOR_STATE_VERSION = 2;
 /** Most origins kept in one state file. */
 const MAX_ORIGINS = 256;
 
@@ -50,8 +69,14 @@ export interface OriginState {
   seenAt: number;
   /** Leaves verified and confirmed against a verified checkpoint. */
   leaves: LeafFrontier;
+  /** Per source among the `leaves.size` entries verified: next seq, index of its last leaf. */
+  sequences: Map<string, SourceSequence>;
   /** Leaves hashed while catching up, not yet confirmed (resume point). */
   progress?: LeafFrontier | undefined;
+  /** With `progress`: the sources whose sequence state differs at `progress.size`. */
+  progressSequences?: Map<string, SourceSequence> | undefined;
+  /** Not saved: set on loading a version-1 state, the entries it had verified (now to re-read). */
+  reverify?: bigint | undefined;
 }
 
 export interface MonitorState {
@@ -84,18 +109,59 @@ function frontierIn(v: unknown, where: string): LeafFrontier {
   };
 }
 
-function originIn(v: unknown, where: string): OriginState {
-  const s = fields(v, where, ['checkpoint', 'seenAt', 'leaves', 'progress']);
+/** The largest `next` a source can have: one past the largest seq (2^63 − 1). */
+const MAX_NEXT = 1n << 63n;
+
+function sequencesIn(v: unknown, where: string, size: bigint): Map<string, SourceSequence> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${where}: not an object`);
+  const out = new Map<string, SourceSequence>();
+  for (const [source, pair] of Object.entries(v)) {
+    if (!isValidSourceId(source)) throw new Error(`${where}: "${String(source).slice(0, 70)}" is not a source id`);
+    if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((x) => typeof x === 'string' && DECIMAL.test(x))) {
+      throw new Error(`${where}.${source}: not [next seq, last index] as canonical decimals`);
+    }
+    const [next, last] = [BigInt(pair[0] as string), BigInt(pair[1] as string)];
+    if (next < 1n || next > MAX_NEXT) throw new Error(`${where}.${source}: next seq ${next} out of range 1..2^63`);
+    if (last >= size) throw new Error(`${where}.${source}: last index ${last} is not below the ${size} entries it covers`);
+    out.set(source, { next, last });
+  }
+  return out;
+}
+
+function originIn(v: unknown, where: string, version: number): OriginState {
+  const s = fields(v, where, version === 1 ? ['checkpoint', 'seenAt', 'leaves', 'progress'] : ['checkpoint', 'seenAt', 'leaves', 'sequences', 'progress', 'progressSequences']);
   const cp = s['checkpoint'];
   if (typeof cp !== 'string' || cp.length === 0 || cp.length > MAX_NOTE_SIZE) throw new Error(`${where}.checkpoint: not a note of at most ${MAX_NOTE_SIZE} characters`);
   const seenAt = s['seenAt'];
   if (typeof seenAt !== 'number' || !Number.isSafeInteger(seenAt) || seenAt < 0) throw new Error(`${where}.seenAt: not a non-negative integer`);
+  const leaves = frontierIn(s['leaves'], `${where}.leaves`);
+  const progress = s['progress'] !== undefined ? frontierIn(s['progress'], `${where}.progress`) : undefined;
+  if (version === 1) {
+    return { checkpoint: cp, seenAt, leaves: EMPTY_FRONTIER, sequences: new Map(), ...(leaves.size > 0n ? { reverify: leaves.size } : {}) };
+  }
+  if (s['sequences'] === undefined) throw new Error(`${where}.sequences: missing`);
+  if ((progress === undefined) !== (s['progressSequences'] === undefined)) throw new Error(`${where}: progress and progressSequences come together`);
+  if (progress !== undefined && progress.size < leaves.size) throw new Error(`${where}.progress: behind leaves`);
   return {
     checkpoint: cp,
     seenAt,
-    leaves: frontierIn(s['leaves'], `${where}.leaves`),
-    ...(s['progress'] !== undefined ? { progress: frontierIn(s['progress'], `${where}.progress`) } : {}),
+    leaves,
+    sequences: sequencesIn(s['sequences'], `${where}.sequences`, leaves.size),
+    ...(progress !== undefined ? { progress, progressSequences: sequencesIn(s['progressSequences'], `${where}.progressSequences`, progress.size) } : {}),
   };
+}
+
+/** Sources tracked for one origin: the confirmed ones and those first seen while catching up. */
+export function trackedSources(s: OriginState): number {
+  let n = s.sequences.size;
+  for (const k of s.progressSequences?.keys() ?? []) if (!s.sequences.has(k)) n++;
+  return n;
+}
+
+function sequencesOut(m: ReadonlyMap<string, SourceSequence>): Record<string, [string, string]> {
+  const out: Record<string, [string, string]> = {};
+  for (const [source, { next, last }] of m) out[source] = [next.toString(), last.toString()];
+  return out;
 }
 
 function frontierOut(f: LeafFrontier): { size: string; rightEdge: string[] } {
@@ -118,13 +184,18 @@ export async function loadMonitorState(dir: string): Promise<MonitorState> {
   }
   try {
     const doc = fields(JSON.parse(text), 'state', ['version', 'logs']);
-    if (doc['version'] !== 1) throw new Error('version: not 1');
+    const version = doc['version'];
+    if (version !== 1 && version !== MONITOR_STATE_VERSION) throw new Error(`version: not 1 or ${MONITOR_STATE_VERSION}`);
     const entries = Object.entries(fields(doc['logs'], 'logs', Object.keys(doc['logs'] ?? {})));
     if (entries.length > MAX_ORIGINS) throw new Error(`more than ${MAX_ORIGINS} origins`);
     const logs = new Map<string, OriginState>();
+    let sources = 0;
     for (const [origin, s] of entries) {
       if (origin.length === 0 || origin.length > 1024) throw new Error('logs: an origin of 1..1024 characters');
-      logs.set(origin, originIn(s, `logs.${origin}`));
+      const st = originIn(s, `logs.${origin}`, version);
+      sources += trackedSources(st);
+      if (sources > MAX_SOURCES) throw new Error(`more than ${MAX_SOURCES} sources`);
+      logs.set(origin, st);
     }
     return { logs };
   } catch (e) {
@@ -140,10 +211,11 @@ export async function saveMonitorState(dir: string, state: MonitorState): Promis
       checkpoint: s.checkpoint,
       seenAt: s.seenAt,
       leaves: frontierOut(s.leaves),
-      ...(s.progress !== undefined ? { progress: frontierOut(s.progress) } : {}),
+      sequences: sequencesOut(s.sequences),
+      ...(s.progress !== undefined ? { progress: frontierOut(s.progress), progressSequences: sequencesOut(s.progressSequences ?? new Map()) } : {}),
     };
   }
-  await writeFileAtomic(join(dir, MONITOR_STATE_FILE), JSON.stringify({ version: 1, logs }, null, 1) + '\n', dir);
+  await writeFileAtomic(join(dir, MONITOR_STATE_FILE), JSON.stringify({ version: MONITOR_STATE_VERSION, logs }) + '\n', dir);
 }
 
 /** Writes `text` to `path` atomically and durably (`dir` is the directory holding it). */
