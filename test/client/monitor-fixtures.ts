@@ -146,8 +146,9 @@ export async function monitorOnce(args: string[]): Promise<MonitorRun> {
   const code = await runCli(['monitor', '--once', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
   // --log-format json (the default off a terminal): every stderr line is a record; alarms carry `alarm`.
   for (const l of err) assert.match(String((JSON.parse(l) as { time?: unknown }).time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, l);
+  // The record's header (time, level, msg) is the logger's; the alarm's own time is `field.time`.
   const alarms = err.map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((r) => 'alarm' in r)
-    .map(({ level: _level, msg: _msg, ...alarm }) => alarm); // the record's header; `time` is the alarm's own
+    .map(({ time: _time, level: _level, msg: _msg, 'field.time': time, ...alarm }) => ({ ...alarm, time }));
   return { code, out, err, alarms };
 }

@@ -152,8 +152,9 @@ the monitor re-read the entries once, to check every source from seq 0.
 
 Alarms: one error record each on standard error (with --log-format json one JSON object:
 {"time", "level":"error", "msg":"alarm fork", "alarm":"fork"|"rollback"|"lost-quorum"|
-"invalid-checkpoint"|"bad-data"|"stall"|"sequence", "code", "exitCode", "message", "evidence":
-{both notes, sizes, proof, entry index, ...}}), POSTed as JSON to --alert-webhook, and kept in DIR/evidence/ for
+"invalid-checkpoint"|"bad-data"|"stall"|"sequence", "code", "exitCode", "message",
+"evidence": {both notes, sizes, proof, entry index, ...}, "field.time": the alarm's time}),
+POSTed as JSON to --alert-webhook (with its time as "time"), and kept in DIR/evidence/ for
 forks and rollbacks. A "new checkpoint" for --stall-after is any verified note that differs
 from the last one (a larger tree or fresh cosignatures). Without --exit-on-alarm the monitor
 keeps running; SIGINT/SIGTERM stop it. With --once it makes one pass and exits with the status
