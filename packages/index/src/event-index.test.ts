@@ -82,10 +82,12 @@ for (const backend of TEST_BACKENDS) {
           fc.array(queryText, { minLength: 15, maxLength: 15 }),
           fc.integer({ min: 1, max: 40 }),
           fc.integer({ min: 1, max: 25 }),
-          async (specs, raw, queries, batchSize, limit) => {
+          fc.integer({ min: 1, max: 80 }),
+          async (specs, raw, queries, batchSize, limit, analyzeAfter) => {
             const store = new MemoryStore();
             fill(store, specs, raw);
-            const index = await fresh(store, { batchSize });
+            // With and without planner statistics (ANALYZE runs once the cursor passes analyzeAfter).
+            const index = await fresh(store, { batchSize, analyzeAfter });
             await index.catchUp();
             assert.equal(await index.cursor(), await store.size());
             const events = (await bruteForce(store, '*')).length;
@@ -245,6 +247,52 @@ for (const backend of TEST_BACKENDS) {
       await assert.rejects(EventIndex.open(db, store, { batchSize: 0 }), (e: unknown) => e instanceof IndexError && e.code === 'bad-option');
       await db.query('UPDATE search_state SET schema_version = 99');
       await assert.rejects(EventIndex.open(db, store), (e: unknown) => e instanceof IndexError && e.code === 'schema');
+      await db.query('UPDATE search_state SET schema_version = 0');
+      await assert.rejects(EventIndex.open(db, store), (e: unknown) => e instanceof IndexError && e.code === 'schema');
+    });
+
+    test('statistics: ANALYZE runs after analyzeAfter entries, then at 20% growth, and is recorded', async () => {
+      const store = new MemoryStore();
+      for (const s of fc.sample(eventSpec, { numRuns: 40, seed: 5 })) store.add(s.source, eventOf(s));
+      const index = await fresh(store, { batchSize: 4, analyzeAfter: 10 });
+      const state = async () => {
+        const r = await db.query<{ analyzed_to: bigint; reltuples: number }>(
+          `SELECT analyzed_to, (SELECT reltuples FROM pg_class WHERE oid = 'search_events'::regclass) AS reltuples FROM search_state`,
+        );
+        return { analyzedTo: BigInt(r.rows[0]!.analyzed_to), rows: Number(r.rows[0]!.reltuples) };
+      };
+      assert.deepEqual(await state(), { analyzedTo: 0n, rows: -1 }, 'never analyzed');
+      await index.catchUp({ maxBatches: 2 });
+      assert.deepEqual(await state(), { analyzedTo: 0n, rows: -1 }, '8 entries: not yet');
+      await index.catchUp({ maxBatches: 1 });
+      assert.deepEqual(await state(), { analyzedTo: 12n, rows: 12 }, 'the batch that passed 10 entries');
+      await index.catchUp();
+      // 12 → 24 → 36 (each 10 or more past the last), then 40 is only 4 past 36.
+      assert.deepEqual(await state(), { analyzedTo: 36n, rows: 36 });
+      await index.rebuild();
+      // The rebuild emptied the table (its scrub counts 0 rows) and analyzed again from 0.
+      assert.deepEqual(await state(), { analyzedTo: 36n, rows: 36 }, 'a rebuild starts the schedule again');
+      assert.equal(await index.cursor(), 40n);
+    });
+
+    test('an index of schema version 1 is migrated in place: same rows, the status index added, results unchanged', async () => {
+      const store = new MemoryStore();
+      for (const s of fc.sample(eventSpec, { numRuns: 50, seed: 8 })) store.add(s.source, eventOf(s));
+      const index = await fresh(store, { batchSize: 7 });
+      await index.catchUp();
+      // What version 1 wrote: no status index, no analyzed_to.
+      await db.exec('DROP INDEX search_events_status; ALTER TABLE search_state DROP COLUMN analyzed_to; UPDATE search_state SET schema_version = 1');
+      const reopened = await EventIndex.open(db, store);
+      const v = await db.query<{ schema_version: number; analyzed_to: bigint }>('SELECT schema_version, analyzed_to FROM search_state');
+      assert.deepEqual(v.rows, [{ schema_version: 2, analyzed_to: 0n }]);
+      const ix = await db.query<{ n: bigint }>(`SELECT count(*) AS n FROM pg_indexes WHERE indexname = 'search_events_status'`);
+      assert.equal(ix.rows[0]!.n, 1n);
+      assert.equal(await reopened.cursor(), 50n);
+      for (const q of ['status:failure', 'status:success class:authentication', 'NOT status:1', '*']) {
+        const expected = await bruteForce(store, q);
+        assert.ok(q === '*' || (expected.length > 0 && expected.length < 50), `${q} tells events apart`);
+        assert.deepEqual(await allHits(reopened, q, 9), expected, q);
+      }
     });
 
     const serverOnly = backend.name === 'PGlite' ? 'PGlite: one connection per database, nothing to race or drop' : false;

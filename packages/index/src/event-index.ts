@@ -29,12 +29,22 @@
  * answers nothing else; erasures are rare admin or retention actions, one scrub each. A scrub
  * that fails is retried before the next write.
  *
+ * Statistics: PostgreSQL's planner chooses between walking `idx` backwards until the page is full
+ * and collecting a rare value's rows through an index, and without statistics it guesses (a
+ * query with one hit walked all 200,000 rows). Embedded PGlite runs no autovacuum, so the indexer
+ * runs `ANALYZE` itself during a catch-up, after {@link DEFAULT_ANALYZE_AFTER} entries and then
+ * each time the cursor has grown by a fifth since the last one (recorded in the state row, so a
+ * restart or a rebuild keeps the schedule); each samples a bounded number of rows, ~1–3 s on a
+ * large index. And after each catch-up that wrote rows it moves the GIN indexes' pending lists
+ * (new entries kept unsorted, cheap to insert, which every search must read in full) into the
+ * indexes proper, so a search never pays for them.
+ *
  * Lag: `store.size() − cursor`, the number of log entries not yet looked at.
  */
 import { DatabaseConnectionError, IndexError } from './errors.js';
 import { extractFields, type EventFields, type StoredEventLike } from './fields.js';
 import { parseQuery, type ParseOptions, type Query } from './query.js';
-import { ROW_COLUMNS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { MIGRATIONS, ROW_COLUMNS, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 import { compileWhere } from './sql.js';
 import { tsvectorText } from './text.js';
 
@@ -69,6 +79,8 @@ export const DEFAULT_BATCH_SIZE = 500;
 export const MAX_BATCH_SIZE = 2000;
 /** Store reads in flight at once while a batch is read. */
 export const READ_CONCURRENCY = 32;
+/** Entries indexed before the first `ANALYZE` (module comment); the next ones wait for 20% growth. */
+export const DEFAULT_ANALYZE_AFTER = 1000;
 /** Hits per page unless asked. */
 export const DEFAULT_SEARCH_LIMIT = 100;
 /** Most hits per page. */
@@ -83,6 +95,8 @@ export interface EventIndexOptions {
    * (autovacuum does not remove the values from GIN keys or WAL).
    */
   eraseScrub?: 'full' | 'off';
+  /** Entries indexed since the last `ANALYZE` before the next one, at least (default {@link DEFAULT_ANALYZE_AFTER}). */
+  analyzeAfter?: number;
   /** Test-only hooks, to crash at chosen points. */
   hooks?: {
     /** Inside the batch's transaction, after its rows are written and before the cursor moves. */
@@ -133,6 +147,7 @@ export interface IndexStatus {
 
 export class EventIndex {
   private readonly batchSize: number;
+  private readonly analyzeAfter: bigint;
   private writing: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** Rows were deleted and the scrub has not yet succeeded. */
@@ -146,6 +161,9 @@ export class EventIndex {
     const b = opts.batchSize ?? DEFAULT_BATCH_SIZE;
     if (!Number.isSafeInteger(b) || b < 1 || b > MAX_BATCH_SIZE) throw new IndexError('bad-option', `batchSize: an integer 1..${MAX_BATCH_SIZE}`);
     this.batchSize = b;
+    const a = opts.analyzeAfter ?? DEFAULT_ANALYZE_AFTER;
+    if (!Number.isSafeInteger(a) || a < 1) throw new IndexError('bad-option', 'analyzeAfter: a positive integer');
+    this.analyzeAfter = BigInt(a);
     if (opts.eraseScrub !== undefined && opts.eraseScrub !== 'full' && opts.eraseScrub !== 'off') {
       throw new IndexError('bad-option', "eraseScrub: 'full' or 'off'");
     }
@@ -154,6 +172,7 @@ export class EventIndex {
   /** Opens the index in `db` (creating the schema if it is new) over `store`. */
   static async open(db: SqlDatabase, store: IndexedStore, opts: EventIndexOptions = {}): Promise<EventIndex> {
     const index = new EventIndex(db, store, opts);
+    await dbCall(() => migrate(db));
     await dbCall(async () => {
       await db.exec(SCHEMA_SQL);
       await db.query(`INSERT INTO search_state (id, schema_version, next_index) VALUES (1, $1, 0) ON CONFLICT (id) DO NOTHING`, [SCHEMA_VERSION]);
@@ -201,6 +220,7 @@ export class EventIndex {
   private async runCatchUp(opts: { signal?: AbortSignal; maxBatches?: number }): Promise<{ indexed: number; cursor: bigint }> {
     let indexed = 0;
     let cursor = await this.cursor();
+    let analyzedTo = await this.analyzedTo();
     const size = await storeCall(() => this.store.size(opts.signal === undefined ? {} : { signal: opts.signal }));
     let batches = 0;
     while (cursor < size && (opts.maxBatches === undefined || batches < opts.maxBatches)) {
@@ -226,8 +246,27 @@ export class EventIndex {
       indexed += rows.length;
       cursor = to;
       batches++;
+      const growth = analyzedTo / 5n > this.analyzeAfter ? analyzedTo / 5n : this.analyzeAfter;
+      if (cursor - analyzedTo >= growth) {
+        await this.analyze(cursor);
+        analyzedTo = cursor;
+      }
     }
+    if (indexed > 0) await dbCall(() => this.db.query(`SELECT gin_clean_pending_list(c::regclass) FROM unnest(ARRAY['search_events_arrays', 'search_events_text']) AS c`));
     return { indexed, cursor };
+  }
+
+  private async analyzedTo(): Promise<bigint> {
+    const r = await dbCall(() => this.db.query<{ analyzed_to: bigint }>(`SELECT analyzed_to FROM search_state WHERE id = 1`));
+    return BigInt(r.rows[0]!.analyzed_to);
+  }
+
+  /** Refreshes the planner's statistics and records the cursor they were taken at. */
+  private async analyze(cursor: bigint): Promise<void> {
+    await dbCall(async () => {
+      await this.db.exec('ANALYZE search_events');
+      await this.db.query(`UPDATE search_state SET analyzed_to = $1::bigint WHERE id = 1`, [cursor]);
+    });
   }
 
   /** Writes a batch; returns the number of rows its erasure records deleted. */
@@ -295,7 +334,7 @@ export class EventIndex {
       await dbCall(() =>
         this.db.transaction(async (tx) => {
           await tx.query(`DELETE FROM search_events`);
-          await tx.query(`UPDATE search_state SET next_index = 0, skipped = 0 WHERE id = 1`);
+          await tx.query(`UPDATE search_state SET next_index = 0, skipped = 0, analyzed_to = 0 WHERE id = 1`);
         }),
       );
       await this.scrub(true);
@@ -379,6 +418,28 @@ export class EventIndex {
     });
     this.writing = run;
     return run;
+  }
+}
+
+/**
+ * Brings a database of an older schema version to this one ({@link MIGRATIONS}), one version at a
+ * time, each in one transaction with its version change; a version with no migration is refused.
+ * A new database (no state table yet) is left to the schema.
+ */
+async function migrate(db: SqlDatabase): Promise<void> {
+  for (;;) {
+    const exists = await db.query<{ ok: boolean }>(`SELECT to_regclass('search_state') IS NOT NULL AS ok`);
+    if (exists.rows[0]?.ok !== true) return;
+    const r = await db.query<{ schema_version: number }>(`SELECT schema_version FROM search_state WHERE id = 1`);
+    const v = r.rows[0]?.schema_version;
+    if (v === undefined || v === SCHEMA_VERSION) return;
+    const steps = MIGRATIONS.get(v);
+    if (steps === undefined) throw new IndexError('schema', `the index database holds schema version ${String(v)}, not ${SCHEMA_VERSION}: rebuild it in a new directory`);
+    await db.transaction(async (tx) => {
+      for (const sql of steps) await tx.query(sql);
+      const done = await tx.query(`UPDATE search_state SET schema_version = $1 WHERE id = 1 AND schema_version = $2 RETURNING id`, [v + 1, v]);
+      if (done.rows.length !== 1) throw new IndexError('schema', `the index database's schema version changed during its migration from ${v}`);
+    });
   }
 }
 
