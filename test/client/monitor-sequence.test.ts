@@ -9,7 +9,10 @@
  *   signs it, served by the real tiles handler): a repeated seq, a skipped seq, a new source
  *   that starts past 0 and a malformed event leaf each raise exactly one `sequence` alarm with
  *   its evidence (JSON line, webhook, exit status), and a restart does not raise them again;
- * - a state of the version before the check makes the monitor re-read every entry once.
+ * - a state of the version before the check makes the monitor re-read every entry once;
+ * - a long catch-up cut off by the log (a bundle it stops serving) keeps a resume point with its
+ *   sequence state, but none past a finding not yet raised: the next run resumes there, raises
+ *   it once and ends with the state a run from scratch would have; the bound on sources holds.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,8 +21,9 @@ import { join } from 'node:path';
 import { startLogServer, type LogServer } from '@cairn/api';
 import { FakeLog } from '@cairn/api/testing';
 import { formatLeaf, validateEvent } from '@cairn/events';
+import { loadPolicy } from '@cairn/client';
 import { utf8Encode } from '@cairn/formats';
-import { EXIT_SEQUENCE, MONITOR_STATE_FILE } from '@cairn/client/monitor';
+import { EXIT_SEQUENCE, LogMonitor, MONITOR_STATE_FILE, type Alarm } from '@cairn/client/monitor';
 import { events, LOG_VKEY, monitorOnce, startRealLog, startWebhook, workDir, type RealLog } from './monitor-fixtures.js';
 
 const T0 = Date.UTC(2026, 10, 1);
@@ -27,6 +31,8 @@ const event = (i: number) => validateEvent({
   class_uid: 3002, category_uid: 3, activity_id: 1, type_uid: 300201, severity_id: 1, status_id: 1, time: T0 + i,
   metadata: { version: '1.3.0', product: { name: 'sshd' } }, user: { name: `user-${i % 5}` }, src_endpoint: { ip: '192.0.2.7' },
 });
+
+const leafOf = (source: string, seq: number) => formatLeaf({ source, seq: BigInt(seq), time: BigInt(T0 + seq), classUid: 3002n, commitment: new Uint8Array(32).fill((seq + 1) % 256) });
 
 type Saved = { version: number; logs: Record<string, { leaves: { size: string }; sequences: Record<string, [string, string]> }> };
 const saved = async (state: string): Promise<Saved> => JSON.parse(await readFile(join(state, MONITOR_STATE_FILE), 'utf8')) as Saved;
@@ -79,8 +85,6 @@ describe('a real log with interleaved sources', () => {
 describe('a log that lies about sequences', () => {
   let fake: FakeLog;
   let server: LogServer;
-  /** The leaf of `source` at `seq`, as the log would build it (the commitment is arbitrary). */
-  const leafOf = (source: string, seq: number) => formatLeaf({ source, seq: BigInt(seq), time: BigInt(T0 + seq), classUid: 3002n, commitment: new Uint8Array(32).fill(seq + 1) });
   const append = async (entries: Uint8Array[]): Promise<readonly bigint[]> => (await fake.submit(entries)).indices;
 
   before(async () => {
@@ -158,6 +162,100 @@ describe('a log that lies about sequences', () => {
       assert.deepEqual((await saved(w.state)).logs[fake.origin]!.sequences, after1.sequences);
     } finally {
       await hook.close();
+      await w.cleanup();
+    }
+  });
+});
+
+describe('a long catch-up cut off mid-way', () => {
+  const N = 5_000;
+  const LIE = 3_000; // in the second group of bundles (entries 2048..4095)
+  const CUT = 18; // bundle 18 (entries 4608..4863) is not served on the first run
+  let fake: FakeLog;
+  let server: LogServer;
+  /** Per source [next, last] as a check from scratch ends, and as it stands after entry 2047. */
+  const expected = new Map<string, [number, number]>();
+  let at2048 = new Map<string, [number, number]>();
+  let lie = { source: '', seq: 0, expected: 0, previousIndex: 0 };
+  before(async () => {
+    fake = new FakeLog();
+    const entries: Uint8Array[] = [];
+    for (let i = 0; i < N; i++) {
+      if (i === 2048) at2048 = new Map(expected);
+      if (i % 10 === 9) {
+        entries.push(utf8Encode(`raw ${i}`));
+        continue;
+      }
+      const source = `src-${i % 7}`;
+      const [next, last] = expected.get(source) ?? [0, -1];
+      const seq = i === LIE ? next + 2 : next; // one gap of two seqs
+      if (i === LIE) lie = { source, seq, expected: next, previousIndex: last };
+      entries.push(leafOf(source, seq));
+      expected.set(source, [seq + 1, i]);
+    }
+    await fake.submit(entries);
+    server = await startLogServer({ node: fake, listen: { host: '127.0.0.1', port: 0 } });
+  });
+  after(() => server.close());
+
+  const asSaved = (m: Map<string, [number, number]>) => Object.fromEntries([...m].map(([s, [next, last]]) => [s, [String(next), String(last)]]));
+
+  async function open(state: string, o: { cut?: boolean; maxSources?: number } = {}) {
+    const out: string[] = [];
+    const err: string[] = [];
+    let t = Date.UTC(2026, 10, 1);
+    const monitor = await LogMonitor.open({
+      policy: loadPolicy(`log ${fake.verifierKey}\nquorum none\n`), url: server.url, stateDir: state, stallAfterMs: 3_600_000,
+      io: { out: (l) => out.push(l), err: (l) => err.push(l) },
+      clock: () => (t += 5_000), // every progress point is due for a save
+      ...(o.maxSources !== undefined ? { maxSources: o.maxSources } : {}),
+      fetch: async (input, init) => {
+        if (o.cut === true && String(input).endsWith(`/tile/entries/0${CUT}`)) return new Response('gone', { status: 404 });
+        return globalThis.fetch(input, init);
+      },
+    });
+    return { monitor, out, err };
+  }
+
+  test('the resume point stops before the finding; the next run raises it once and ends as a run from scratch', async () => {
+    const w = await workDir('');
+    try {
+      const cut = await open(w.state, { cut: true });
+      const r1 = await cut.monitor.pass();
+      assert.equal(r1.fetchError?.code, 'not-found', cut.err.join('\n'));
+      assert.deepEqual(r1.alarms, [], 'nothing raised before the entries are confirmed');
+      type Cut = { logs: Record<string, { leaves: { size: string }; sequences: object; progress: { size: string }; progressSequences: object }> };
+      const o1 = (JSON.parse(await readFile(join(w.state, MONITOR_STATE_FILE), 'utf8')) as Cut).logs[fake.origin]!;
+      assert.deepEqual([o1.leaves.size, o1.sequences], ['0', {}]);
+      assert.equal(o1.progress.size, '2048', 'the point after the second group (4096) is past the finding at 3000: not kept');
+      assert.deepEqual(o1.progressSequences, asSaved(at2048));
+
+      const resumed = await open(w.state);
+      const r2 = await resumed.monitor.pass();
+      assert.equal(r2.fetchError, undefined, resumed.err.join('\n'));
+      assert.ok(resumed.out.some((l) => l.includes(`verified (${N - 2048} new`)), 'resumed at 2048: ' + resumed.out.join('\n'));
+      assert.deepEqual(r2.alarms.map((a: Alarm) => [a.code, a.evidence]), [['sequence-gap', {
+        note: r2.latest!.note, index: String(LIE), source: lie.source, seq: String(lie.seq), expected: String(lie.expected), previousIndex: String(lie.previousIndex),
+      }]]);
+      assert.deepEqual((await saved(w.state)).logs[fake.origin]!.sequences, asSaved(expected));
+      assert.deepEqual((await resumed.monitor.pass()).alarms, [], 'raised once');
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  test('beyond the bound on sources, leaves of further sources are counted and said, not checked', async () => {
+    const w = await workDir('');
+    try {
+      const m = await open(w.state, { maxSources: 3 });
+      const r = await m.monitor.pass();
+      const tracked = ['src-0', 'src-1', 'src-2'];
+      const lieTracked = tracked.includes(lie.source);
+      assert.equal(r.alarms.length, lieTracked ? 1 : 0, m.err.join('\n'));
+      const untracked = [...expected].filter(([s]) => !tracked.includes(s)).reduce((n, [, [next]]) => n + next, 0) - (lieTracked ? 0 : 2);
+      assert.ok(m.err.some((l) => l === `monitor: the state tracks at most 3 sources; ${untracked} event leaves of ${fake.origin} belong to sources beyond that, whose sequences are not checked`), m.err.join('\n'));
+      assert.deepEqual(Object.keys((await saved(w.state)).logs[fake.origin]!.sequences).sort(), tracked);
+    } finally {
       await w.cleanup();
     }
   });
