@@ -26,6 +26,16 @@ function logon(i: number, user: string): string {
   });
 }
 
+test('--search-index-scrub takes full or off, and only with --search-index', async () => {
+  const base = ['log', 'serve', '--data', 'unused-data', '--key', 'unused.key', '--listen', '127.0.0.1:0'];
+  const bad = await cli([...base, '--search-index', 'unused-index', '--search-index-scrub', 'sometimes']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err.join('\n'), /--search-index-scrub: full or off, not \\*"sometimes/);
+  const alone = await cli([...base, '--search-index-scrub', 'off']);
+  assert.equal(alone.code, 2);
+  assert.match(alone.err.join('\n'), /--search-index-scrub needs --search-index/);
+});
+
 for (const backend of TEST_BACKENDS) {
   describe(`log serve --search-index on ${backend.name}`, { skip: backend.skip }, () => {
     let c: Cluster;

@@ -92,7 +92,11 @@ sslrootcert=FILE names a private CA). The log serves at once; the index opens in
 (events.search answers 503 search-index-starting until then, and a line says when it is ready and
 how far behind) and catches up from where it stopped. Its lag shows in \`cairn status\` and
 /metrics. It is derived data: to rebuild it, stop the log and delete DIR (or drop the search_*
-tables). See docs/operations.md ("Search index").
+tables). After an erasure the index rewrites its table and drops old WAL so that erased values
+leave its files; on a server that needs privileges (a superuser, or the tables' owner with
+pg_checkpoint, EXECUTE on pg_switch_wal and SET on wal_recycle): without them, set
+--search-index-scrub off and leave it to the server's operator. See docs/operations.md
+("Search index").
 
 ${LOG_OUTPUT_HELP}
 
@@ -116,6 +120,10 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
     'search-index': {
       type: 'string', value: 'DIR|URL',
       description: 'keep the event search index in DIR (PGlite) or on the PostgreSQL server of a postgres:// URL, and serve events.search (opt-in)',
+    },
+    'search-index-scrub': {
+      type: 'string', value: 'full|off',
+      description: "after an erasure, rewrite the index's files so erased values leave them (default full; off: the server's operator does it)",
     },
     retention: { type: 'string', value: 'FILE', description: 'retention policy (JSON rules by source and class: keepDays); expired event bodies are erased hourly' },
     'receipt-key': { type: 'string', value: 'FILE', description: `signer key of event receipts, named <origin>/receipt (default DATA/${RECEIPT_KEY_FILE}, made on the first start)` },
@@ -152,6 +160,9 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
       throw new UsageError('--witness-retry-max must be at least --witness-retry-min');
     }
     const p2pListen = (values['p2p-listen'] ?? []).map((v) => parseP2pListen('--p2p-listen', v));
+    const scrub = values['search-index-scrub'];
+    if (scrub !== undefined && scrub !== 'full' && scrub !== 'off') throw new UsageError(`--search-index-scrub: full or off, not ${JSON.stringify(scrub)}`);
+    if (scrub !== undefined && values['search-index'] === undefined) throw new UsageError('--search-index-scrub needs --search-index');
     const p2pWitnesses = witnesses.filter((w) => w.url.startsWith('/'));
     if (p2pListen.length > 0 && p2pWitnesses.length === 0) throw new UsageError('--p2p-listen needs a --witness MULTIADDR=VKEY');
     const tls = await readTlsFlags(values);
@@ -219,7 +230,7 @@ Config file example (contrib/log.yaml; run \`pnpm cairn log serve --config log.y
         ready: (s) => out.say(`search index ready: ${indexAt} (indexed to ${s.cursor} of ${s.size}, lag ${s.lag})`, { searchIndexLag: s.lag }),
         failed: (m) => logger.error('search index failed to open; events.search is unavailable', { index: indexAt, error: m }),
         behind: (e) => logger.warn('search index catch-up failed; retrying', { code: e.code, error: e.message }),
-      });
+      }, scrub === undefined ? {} : { eraseScrub: scrub });
     try {
       server = await startLogServer({ node, events: node, listen, tokens, logger, tls, ...bounds, ...(searchIndex !== undefined ? { search: searchIndex.served } : {}) });
     } catch (e) {

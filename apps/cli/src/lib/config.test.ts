@@ -20,6 +20,8 @@ const cmd = defineCommand({
     quorum: { type: 'string', value: 'K', description: 'quorum' },
     witness: { type: 'string', multiple: true, value: 'URL=VKEY', description: 'witness' },
     'tls-cert': { type: 'string', value: 'FILE', description: 'cert' },
+    index: { type: 'string', value: 'DIR|URL', description: 'a directory or a URL' },
+    'other-index': { type: 'string', value: 'DIR|URL', description: 'a directory or a URL' },
     dedupe: { type: 'boolean', description: 'dedupe' },
   },
   async run() { return 0; },
@@ -60,12 +62,15 @@ test('a YAML file sets options; paths are relative to its directory, others are 
       '  - http://w2=K2',
       'tls-cert: /abs/cert.pem',
       'dedupe: true',
+      'index: postgres://audit:pw@db.example/cairn?sslmode=verify-full   # a URL stays as written',
+      'other-index: search-index                                          # a directory is a path',
       '',
     ].join('\n'));
     const v = await parse(['--config', file]);
     assert.deepEqual(v, {
       data: join(dir, 'log-data'), listen: '127.0.0.1:8080', quorum: '2',
       witness: ['http://w1=K1', 'http://w2=K2'], 'tls-cert': '/abs/cert.pem', dedupe: true,
+      index: 'postgres://audit:pw@db.example/cairn?sslmode=verify-full', 'other-index': join(dir, 'etc', 'search-index'),
     });
   });
 });

@@ -7,7 +7,8 @@
  * (so a flag added later is a config key at once), a repeatable option is a list, a boolean is
  * `true`/`false`, any other option a string (a whole number is accepted for it too: `quorum: 2`).
  * Options whose value placeholder is FILE or DIR are paths; relative paths in the file are
- * resolved against the file's directory. Options given on the command line override the file;
+ * resolved against the file's directory (DIR|URL: a path, unless the value is a URL such as
+ * `postgres://…`, kept as written). Options given on the command line override the file;
  * for a repeatable option the command line's list replaces the file's.
  *
  * Example (log.yaml):
@@ -63,9 +64,14 @@ export const CONFIG_OPTION: ConfigOptionSpec = {
 /** What a config file sets: option name → value, in the shapes parseArgs produces. */
 export type ConfigValues = Record<string, string | boolean | string[]>;
 
-/** Is this option a path (its placeholder says FILE or DIR)? */
+/** Is this option a path (its placeholder says FILE or DIR, or DIR|URL: a directory or a URL)? */
 export function isPathOption(o: ConfigOptionSpec): boolean {
-  return o.type === 'string' && (o.value === 'FILE' || o.value === 'DIR');
+  return o.type === 'string' && (o.value === 'FILE' || o.value === 'DIR' || o.value === 'DIR|URL');
+}
+
+/** A path option's value from a file in `base`: resolved against it, unless DIR|URL holds a URL. */
+function resolveValue(base: string, o: ConfigOptionSpec, v: string): string {
+  return o.value === 'DIR|URL' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : resolve(base, v);
 }
 
 /** Reads, parses and validates `file` against `options`; throws ConfigError naming file and field. */
@@ -183,7 +189,7 @@ export function validateConfig(file: string, data: unknown, options: Readonly<Re
     if (v === undefined) continue;
     const o = options[k]!;
     if (!isPathOption(o)) out[k] = v;
-    else out[k] = Array.isArray(v) ? v.map((p) => resolve(base, p)) : resolve(base, v as string);
+    else out[k] = Array.isArray(v) ? v.map((p) => resolveValue(base, o, p)) : resolveValue(base, o, v as string);
   }
   return out;
 }

@@ -9,7 +9,7 @@
  * target is shown as {@link describeSearchIndex} gives it.
  */
 import { DeferredSearch } from '@cairn/api';
-import { EventIndex, IndexError, describePostgresUrl, isPostgresUrl, openPglite, startFollower, type Follower, type SqlDatabase } from '@cairn/index';
+import { EventIndex, IndexError, describePostgresUrl, isPostgresUrl, openPglite, startFollower, type EventIndexOptions, type Follower, type SqlDatabase } from '@cairn/index';
 import type { LogNode } from '@cairn/log';
 
 export interface RunningSearchIndex {
@@ -54,7 +54,7 @@ async function openDatabase(target: string, onIdleError: (message: string) => vo
  * Starts opening the index in `target` (a PGlite directory or a PostgreSQL URL) over `node`'s
  * events; returns at once.
  */
-export function startSearchIndex(target: string, node: LogNode, hooks: SearchIndexHooks): RunningSearchIndex {
+export function startSearchIndex(target: string, node: LogNode, hooks: SearchIndexHooks, opts: Pick<EventIndexOptions, 'eraseScrub'> = {}): RunningSearchIndex {
   const served = new DeferredSearch();
   let stopping = false;
   let db: SqlDatabase | undefined;
@@ -65,7 +65,7 @@ export function startSearchIndex(target: string, node: LogNode, hooks: SearchInd
     try {
       db = await openDatabase(target, (m) => hooks.behind(new IndexError('database', `index database: ${m}`)));
       if (stopping) return;
-      index = await EventIndex.open(db, { size: async () => node.latestCheckpoint()?.size ?? 0n, getEvent: (i) => node.getEvent(i) });
+      index = await EventIndex.open(db, { size: async () => node.latestCheckpoint()?.size ?? 0n, getEvent: (i) => node.getEvent(i) }, opts);
       if (stopping) return;
     } catch (e) {
       const message = e instanceof IndexError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : `cannot open: ${String(e)}`;
