@@ -73,8 +73,11 @@ for (const backend of TEST_BACKENDS) {
     }
 
     test('results equal a brute-force scan: random events, random queries, random batch sizes and pages', async () => {
+      // Queries that match some events and not others are the ones that test something. Counted on
+      // stores of 5 events or more: fast-check favours short arrays, and on a store of one or two
+      // events few queries can tell any apart (counting those made this check fail ~1 run in 6).
       let queriesRun = 0;
-      let discriminating = 0; // queries that match some events and not others: the ones that test something
+      let discriminating = 0;
       await fc.assert(
         fc.asyncProperty(
           fc.array(eventSpec, { minLength: 1, maxLength: 60 }),
@@ -94,6 +97,7 @@ for (const backend of TEST_BACKENDS) {
             for (const q of queries) {
               const expected = await bruteForce(store, q);
               assert.deepEqual(await allHits(index, q, limit), expected, q);
+              if (events < 5) continue;
               queriesRun++;
               if (expected.length > 0 && expected.length < events) discriminating++;
             }
