@@ -38,7 +38,7 @@ export const commands: readonly CommandEntry[] = [
     async () => as((await import('./commands/events-read.js')).eventsErase)),
   entry('events sources', 'List the sources that sent events: next sequence number and last index of each',
     async () => as((await import('./commands/events-read.js')).eventsSources)),
-  entry('search', 'Search a log\'s events with a query; every hit verified under a policy (event proof + the query re-run on the event)',
+  entry('search', 'Search a log\'s events with a query; every hit verified under a policy (event proof + the query re-run on the event), and the answer proven complete for one source\'s seq or time range',
     async () => as((await import('./commands/search.js')).search)),
   entry('tail', 'Follow a log\'s new events matching a query, each checked as it arrives and proven once cosigned',
     async () => as((await import('./commands/tail.js')).tail)),

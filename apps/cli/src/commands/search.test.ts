@@ -3,7 +3,10 @@
 // policy; --json, --limit, --since, --no-verify; a bad query and bad flags name their position or
 // flag; and an index that lies — faked at the HTTP level by a proxy that rewrites the answers of
 // events.search — is caught: an altered event, a hit proven by another log, a hit that does not
-// match the query, a proof for another index, a repeated hit.
+// match the query, a proof for another index, a repeated hit. And completeness over one source's
+// range: a seq range across pages of leaves, a time range and its neighbours, an erased event,
+// --limit stopping the walk; a lying server that drops, repeats, swaps or relabels a leaf, hides a
+// hit as a bare leaf, or proves with another log — each caught, naming the seq.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -13,8 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLogServer, TokenAuthenticator, type LogServer } from '@cairn/api';
 import { EVENT_PROOF_EXIT_CODES, EXIT_CODES } from '@cairn/client';
-import { validateEvent } from '@cairn/events';
-import { generateSignerKey, utf8Encode } from '@cairn/formats';
+import { parseEventProof, validateEvent } from '@cairn/events';
+import { encodeBase64, generateSignerKey, utf8DecodeStrict, utf8Encode } from '@cairn/formats';
 import { EventIndex, openPglite, type SqlDatabase } from '@cairn/index';
 import { LogNode, openLevelStorage, silentLogger } from '@cairn/log';
 import { runCli } from '../main.js';
@@ -239,5 +242,139 @@ describe('cairn search', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+type Leaf = { seq: string; index: string; kind: string; proof?: string; leaf?: string; bundle?: string };
+type CHit = { index: string; seq: string; proof: string; [k: string]: unknown };
+type CPage = { hits: CHit[]; next: string | null; [k: string]: unknown; complete: { leaves: Leaf[]; span: { from: string; to: string } | null; [k: string]: unknown } };
+
+/** A hit's event proof file as a leaf shown alone: its leaf record and its tlog-proof bundle. */
+function leafOnly(h: { seq: string; index: string; proof: string }): Leaf {
+  const p = parseEventProof(utf8Encode(h.proof));
+  return { seq: h.seq, index: h.index, kind: 'leaf', leaf: encodeBase64(p.leaf), bundle: utf8DecodeStrict(p.bundle) };
+}
+
+describe('cairn search: completeness over one source\'s range', () => {
+  let dir: string;
+  let log: Log;
+  let other: Log;
+  let policy: string;
+  const N = 1200; // bastion's events: more than one page of leaves (1,000)
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cairn-search-complete-'));
+    log = await openLog(dir, 'log', 7);
+    other = await openLog(dir, 'other', 9);
+    // Interleaved: k8s-prod seq i at time T0 + i min; bastion's times run backwards (out of order with seq is allowed).
+    for (let i = 0; i < 12; i++) {
+      await log.node.submitEvents('k8s-prod', [{ event: validateEvent(JSON.parse(apiEvent(i, i % 2 === 0 ? 'alice' : 'bob'))) }]);
+      await log.node.submitEvents('bastion', Array.from({ length: N / 12 }, (_, j) => ({ event: validateEvent(JSON.parse(apiEvent(i * 100 + j, j % 7 === 0 ? 'dave' : 'erin', T0 - (i * 100 + j) * 1000))) })));
+    }
+    await log.node.submitEvents('k8s-prod', [{ event: validateEvent(JSON.parse(apiEvent(12, 'alice'))) }], { wait: 'checkpoint' });
+    await log.node.eraseEvents([(await log.node.eventIndices('k8s-prod', 4n, 4n))[0]!.index], { reason: 'test', by: 'dpo' });
+    await log.node.submit([utf8Encode('settle')], { wait: 'checkpoint' });
+    await log.index.catchUp();
+    await other.node.submitEvents('k8s-prod', Array.from({ length: 12 }, (_, i) => ({ event: validateEvent(JSON.parse(apiEvent(i, 'alice'))) })), { wait: 'checkpoint' });
+    await other.index.catchUp();
+    policy = join(dir, 'policy');
+    await writeFile(policy, `log ${log.node.verifierKey}\nquorum none\n`);
+  });
+  after(async () => {
+    await closeLog(log);
+    await closeLog(other);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const args = (url = log.server.url) => ['search', '--url', url, '--token', READER, '--policy', policy];
+
+  test('a seq range with a filter: every leaf checked, the hits printed, what was proven said (and the erased event)', async () => {
+    const r = await run([...args(), 'source:k8s-prod seq>=2 seq<10 actor:alice']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.out.trim().split('\n').slice(1).map((l) => l.split('\t')[2]), ['k8s-prod', 'k8s-prod', 'k8s-prod']);
+    assert.match(r.err, /complete: every event of source k8s-prod with seq 2\.\.9 was shown with its inclusion proof .* 3 hit\(s\), 4 not matching, 1 erased/);
+    assert.match(r.err, /1 erased event\(s\) could not be checked/);
+    assert.doesNotMatch(r.err, /only by the server's word/, 'a bounded range has no head caveat');
+    const j = await run([...args(), '--json', 'source:k8s-prod seq>=10']);
+    assert.equal(j.code, 0, j.err);
+    const lines = j.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const c = lines.at(-1)!['complete'] as { range: unknown; high: string; hits: number; statement: string[] };
+    assert.deepEqual([c.range, c.high, c.hits, lines.length - 1], [{ from: '10', to: '12' }, 'head', 3, 3]);
+    assert.match(c.statement.join(' '), /seq 12 is the last of source k8s-prod below size \d+ only by the server's word/);
+  });
+
+  test('more than a page of leaves, and a time range mapped to seqs with its neighbours', async () => {
+    const r = await run([...args(), '--json', '--limit', '100000', 'source:bastion seq>=50 seq<1150 actor:dave']);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const c = lines.at(-1)!['complete'] as { checked: unknown; hits: number; nonMatching: number };
+    const dave = Array.from({ length: 1100 }, (_, k) => k + 50).filter((s) => (s % 100) % 7 === 0).length;
+    assert.deepEqual([c.checked, c.hits, c.nonMatching, lines.length - 1], [{ from: '50', to: '1149' }, dave, 1100 - dave, dave]);
+    const from = T0 + 3 * 60_000;
+    const t = await run([...args(), `source:k8s-prod time>=${from} time<${T0 + 8 * 60_000}`]);
+    assert.equal(t.code, 0, t.err);
+    assert.match(t.err, /seq 2\.\.8 /);
+    assert.match(t.err, /neighbouring leaves \(seq 2 and seq 8\) have times outside it/);
+    // --limit stops the walk: what was checked is said.
+    const lim = await run([...args(), '--limit', '2', 'source:bastion seq<1200 actor:dave']);
+    assert.equal(lim.code, 0, lim.err);
+    assert.match(lim.err, /stopped at --limit: seqs 0\.\.\d+ were not checked/);
+  });
+
+  test('--complete needs a query that qualifies, and a policy', async () => {
+    const r = await run([...args(), '--complete', 'actor:alice seq>=1']);
+    assert.equal(r.code, EXIT_USAGE);
+    assert.match(r.err, /--complete: a completeness proof needs .* no source: term/);
+    const nv = await run(['search', '--url', log.server.url, '--token', READER, '--no-verify', '--complete', 'source:k8s-prod seq>=1']);
+    assert.equal(nv.code, EXIT_USAGE);
+    assert.match(nv.err, /--complete needs --policy/);
+  });
+
+  test('a lying server is caught, naming the seq: gap, repeat, another source, wrong seq, a hidden hit, another log', async () => {
+    const fetchPage = async (l: Log, query: string): Promise<CPage> => (await (await fetch(`${l.server.url}/trpc/events.search?input=${encodeURIComponent(JSON.stringify({ query, complete: true }))}`, {
+      headers: { authorization: `Bearer ${READER}` },
+    })).json() as { result: { data: CPage } }).result.data;
+    const bastion = await fetchPage(log, 'source:bastion seq>=5 seq<=6');
+    const otherLog = await fetchPage(other, 'source:k8s-prod seq>=8 seq<=8');
+    const query = 'source:k8s-prod seq>=5 seq<=9 actor:alice'; // 5: bob (event), 6 alice (hit), 7 bob, 8 alice, 9 bob
+    const cases: { name: string; rewrite: (p: CPage) => CPage; code: number; re: RegExp }[] = [
+      { name: 'a dropped leaf', rewrite: (p) => ({ ...p, complete: { ...p.complete, leaves: p.complete.leaves.filter((l) => l.seq !== '7') } }), code: EXIT_FAIL, re: /gap: seq 7 of source k8s-prod is missing/ },
+      { name: 'a repeated leaf', rewrite: (p) => ({ ...p, complete: { ...p.complete, leaves: [...p.complete.leaves, p.complete.leaves[0]!] } }), code: EXIT_FAIL, re: /seq 9 \(index \d+\): shown twice/ },
+      {
+        name: 'another source\'s leaf',
+        rewrite: (p) => ({ ...p, complete: { ...p.complete, leaves: p.complete.leaves.map((l) => (l.seq === '7' ? { ...leafOnly(bastion.hits.find((b) => b.seq === '5')!), seq: '7' } : l)) } }),
+        code: EXIT_FAIL, re: /seq 7: the leaf is of source "bastion"/,
+      },
+      {
+        name: 'a wrong seq',
+        rewrite: (p) => ({ ...p, complete: { ...p.complete, leaves: p.complete.leaves.map((l) => (l.seq === '7' ? { ...p.complete.leaves.find((x) => x.seq === '9')!, seq: '7' } : l)) } }),
+        code: EXIT_FAIL, re: /seq 7: the leaf has seq 9/,
+      },
+      {
+        name: 'a matching event hidden as a bare leaf',
+        rewrite: (p) => ({ ...p, hits: p.hits.filter((h) => h.seq !== '8'), complete: { ...p.complete, leaves: [...p.complete.leaves, leafOnly(p.hits.find((h) => h.seq === '8')!)] } }),
+        code: EXIT_FAIL, re: /seq 8 \(index \d+\): shown as its leaf alone, but the leaf does not rule out a match/,
+      },
+      {
+        name: 'a hit proven by another log',
+        rewrite: (p) => ({ ...p, hits: p.hits.map((h) => (h.seq === '8' ? otherLog.hits[0]! : h)) }),
+        code: EXIT_CODES['unknown-log'], re: /seq 8 \(index \d+\): its event proof does not verify/,
+      },
+      { name: 'a hit dropped from the hits', rewrite: (p) => ({ ...p, hits: p.hits.filter((h) => h.seq !== '6') }), code: EXIT_FAIL, re: /gap: seq 6 of source k8s-prod is missing/ },
+      { name: 'a range cut short', rewrite: (p) => ({ ...p, complete: { ...p.complete, range: { from: '5', to: '8' } } }), code: EXIT_FAIL, re: /range does not follow from the query: it ends at seq 8 \(bound\), the query at 9/ },
+    ];
+    assert.equal(otherLog.hits.length, 1);
+    for (const c of cases) {
+      const proxy = await lyingProxy(log.server.url, c.rewrite as unknown as (p: Page) => Page);
+      try {
+        const r = await run([...args(proxy.url), query]);
+        assert.equal(r.code, c.code, `${c.name}: ${r.err}`);
+        assert.match(r.err, c.re, c.name);
+      } finally {
+        await proxy.close();
+      }
+    }
+    const honest = await run([...args(), query]);
+    assert.equal(honest.code, 0, honest.err);
   });
 });

@@ -6,9 +6,10 @@
  */
 import { loadPolicy, type Policy } from '@cairn/client';
 import { MAX_POLICY_SIZE } from '@cairn/formats';
-import { formatQueryError, parseQuery, QueryError, type Query } from '@cairn/index/query';
+import { formatQueryError, parseQuery, provableRange, QueryError, type ProvableRange, type Query } from '@cairn/index/query';
 import { CommandFailure, EXIT_FAIL, UsageError, defineCommand } from '../command.js';
-import { HitVerifier, TABLE_HEADER, tableRow } from '../lib/event-hits.js';
+import { CompletenessChecker, type CompletePage } from '../lib/complete.js';
+import { HitVerifier, TABLE_HEADER, tableRow, type CheckedHit } from '../lib/event-hits.js';
 import { readBounded } from '../lib/files.js';
 import { caOption, parseIntOption } from '../lib/options.js';
 import { connectReader, readerOptions } from '../lib/reader.js';
@@ -58,14 +59,27 @@ export async function policyOption(policy: string | undefined, noVerify: boolean
   }
 }
 
+/**
+ * The range to prove complete, or undefined: asked for whenever the query allows it and the hits
+ * are verified; `--complete` makes it required (a usage error naming what the query lacks).
+ */
+export function completenessOption(query: Query, required: boolean, verifying: boolean): ProvableRange | undefined {
+  const r = provableRange(query);
+  if (required) {
+    if (!verifying) throw new UsageError('--complete needs --policy: a completeness proof is only worth what its verification is');
+    if (!r.ok) throw new UsageError(`--complete: ${r.reason}`);
+  }
+  return r.ok && verifying ? r.range : undefined;
+}
+
 export const search = defineCommand({
   name: 'search',
-  summary: 'Search a log\'s events with a query; every hit verified under a policy (event proof + the query re-run on the event)',
+  summary: 'Search a log\'s events with a query; every hit verified under a policy (event proof + the query re-run on the event), and the answer proven complete for one source\'s seq or time range',
   usage: 'QUERY',
   positionals: { min: 1, max: 1 },
   details: `
 QUERY is docs/design/search.md's language: field filters (actor:alice class:api_activity
-status:failure resource.namespace:payments), ranges (time>=2026-11-01, time>=now-1h), AND, OR,
+status:failure resource.namespace:payments), ranges (time>=2026-11-01, time>=now-1h, seq>=100), AND, OR,
 NOT, parentheses, quoted full text ("ssh logon"), word prefixes (alic*), and * for every event.
 --since 7d adds time>=now-7d. Hits come newest first, --limit of them (default ${DEFAULT_SEARCH_LIMIT}).
 
@@ -74,7 +88,21 @@ cosigned checkpoint) is verified under --policy, the proof must be for the hit's
 query is run again on the verified event. The first hit that fails stops the command, naming the
 hit, with the exit code of \`cairn verify --event\` for a failed proof (1 for a hit that does not
 match). --no-verify shows hits without checking their proofs (and says so on standard error).
-What cannot be proven: that no matching event was left out.
+
+Completeness: when the query names one source and a range of its sequence numbers or times at
+its top level (source:bastion seq>=100 seq<200, or source:bastion time>=2026-11-01 time<2026-11-02,
+with any further filters), the log is asked for every leaf of that source in the range, and each
+is checked: its inclusion proof under --policy, its source and seq, every seq exactly once (no
+gap, no repeat), the query on every event (a leaf shown alone must rule the match out by its own
+fields), and for a time range the neighbouring leaves' times outside it. So no matching event of
+the source in the range was left out. --complete makes this required. What stays the server's
+word is said: an open upper end (the source's last seq in the checkpoint), the content of erased
+events, events out of time order beyond the neighbours. The first failure stops the command,
+naming the seq and index (exit 1 for a gap, repeat or misplaced leaf; the \`cairn verify
+--event\` code for a failed proof). Otherwise, what was proven is printed on standard error,
+or with --json as a last line {"complete":{...}}. --limit stops the walk at that many hits, and
+the summary says which seqs were not checked. For any other query, what cannot be proven: that no
+matching event was left out.
 
 Prints a table (index, time, source, class, activity, status, actor, summary), or with --json
 one JSON object per hit: {"index","source","seq","time","classUid","event","verified"}. Needs a
@@ -87,6 +115,7 @@ reader or admin token.`,
     since: { type: 'string', value: 'AGE', description: 'only events of the last AGE: a count and s, m, h, d or w (e.g. 7d)' },
     json: { type: 'boolean', description: 'print one JSON object per hit' },
     'no-verify': { type: 'boolean', description: 'do not verify the hits\' proofs (they are shown as unverified)' },
+    complete: { type: 'boolean', description: 'require a completeness proof (a usage error unless the query names one source and a seq or time range)' },
     ...caOption,
   },
   async run({ values, positionals, io }) {
@@ -99,9 +128,43 @@ reader or admin token.`,
     const verifier = new HitVerifier(policy, query);
     if (policy === undefined) io.err('--no-verify: the hits below are NOT verified; the server and its index are taken on trust');
 
+    const range = completenessOption(query, values.complete === true, policy !== undefined);
+
     let shown = 0;
-    let before: string | undefined;
     let header = false;
+    const print = (h: CheckedHit): void => {
+      if (values.json) {
+        io.out(JSON.stringify({
+          index: h.index.toString(), source: h.fields.source, seq: h.fields.seq.toString(), time: h.fields.time,
+          classUid: h.fields.class_uid, event: h.event, verified: policy !== undefined,
+        }));
+      } else {
+        if (!header) io.out(TABLE_HEADER);
+        header = true;
+        io.out(tableRow(h.fields, h.event));
+      }
+      shown++;
+    };
+
+    if (range !== undefined) {
+      // Every leaf of the source's range, page after page, until the range is covered or --limit hits are shown.
+      const checker = new CompletenessChecker(verifier, query, range);
+      while (!checker.done && shown < limit) {
+        const before = checker.before;
+        const page = await remote('search', url, () =>
+          client.events.search.query({ query: text, limit: Math.min(PAGE, limit - shown), complete: true, ...(before === undefined ? {} : { before }) }));
+        for (const h of checker.page(page as CompletePage)) print(h);
+      }
+      const summary = checker.summary();
+      if (values.json) io.out(JSON.stringify({ complete: summary }));
+      else {
+        io.err(`${shown} hit${shown === 1 ? '' : 's'}, each verified under the policy`);
+        for (const line of summary.statement) io.err(`complete: ${line}`);
+      }
+      return 0;
+    }
+
+    let before: string | undefined;
     let last: bigint | undefined; // hits come newest first: each index below the one before
     while (shown < limit) {
       const page = await remote('search', url, () =>
@@ -110,17 +173,8 @@ reader or admin token.`,
         const h = verifier.check(hit);
         if (last !== undefined && h.index >= last) throw new CommandFailure(`hit ${h.index}: not below the hit before it (${last}): the server repeats or reorders hits`, EXIT_FAIL);
         last = h.index;
-        if (values.json) {
-          io.out(JSON.stringify({
-            index: h.index.toString(), source: h.fields.source, seq: h.fields.seq.toString(), time: h.fields.time,
-            classUid: h.fields.class_uid, event: h.event, verified: policy !== undefined,
-          }));
-        } else {
-          if (!header) io.out(TABLE_HEADER);
-          header = true;
-          io.out(tableRow(h.fields, h.event));
-        }
-        if (++shown >= limit) break;
+        print(h);
+        if (shown >= limit) break;
       }
       if (page.next === null) break;
       before = page.next;

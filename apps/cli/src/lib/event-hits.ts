@@ -6,9 +6,9 @@
  * matcher of `@cairn/index/query` is run again on the verified event. Also the one-line table
  * row printed for a verified (or, with --no-verify, unverified) event.
  */
-import { verifyCheckpoint, VerifyError, type Policy } from '@cairn/client';
-import { EventProofError, parseEventProof, parseLeaf, verifyEventProof, type VerifiedEventProof } from '@cairn/events';
-import { FormatError, utf8DecodeStrict } from '@cairn/formats';
+import { entryLeafHash, EVENT_PROOF_EXIT_CODES, EXIT_CODES, verifyCheckpoint, verifyInclusionProof, VerifyError, type Policy } from '@cairn/client';
+import { EventProofError, parseEventProof, parseLeaf, verifyEventProof, type EventLeaf, type VerifiedEventProof } from '@cairn/events';
+import { decodeBase64Strict, FormatError, parseProofBundle, utf8DecodeStrict, type ProofBundle } from '@cairn/formats';
 import { CLASS_NAMES, extractFields, matches, type EventFields, type Query } from '@cairn/index/query';
 import { CommandFailure, EXIT_FAIL } from '../command.js';
 import { eventProofExit } from '../commands/verify.js';
@@ -39,20 +39,21 @@ export class HitVerifier {
 
   /** Checks one hit; a failure is a CommandFailure naming the hit's index. */
   check(hit: HitClaim): CheckedHit {
+    const h = this.verify(hit, `hit ${hit.index}`);
+    if (!matches(this.query, h.fields)) throw new CommandFailure(`hit ${hit.index}: the event does not match the query (the server's index answered wrongly)`, EXIT_FAIL);
+    return h;
+  }
+
+  /**
+   * Verifies an event proof as {@link check} does, without the query: for the non-matching
+   * events of a completeness proof. A failure is a CommandFailure naming `label`.
+   */
+  verify(hit: HitClaim, label: string): CheckedHit {
     const bytes = new TextEncoder().encode(hit.proof);
     let v: Pick<VerifiedEventProof, 'index' | 'leaf' | 'leafBytes' | 'salt' | 'event' | 'checkpointNote'>;
     try {
       if (this.policy !== undefined) {
-        v = verifyEventProof(bytes, {
-          verifyCheckpoint: (note) => {
-            let r = this.notes.get(note);
-            if (r === undefined) {
-              r = verifyCheckpoint(note, this.policy!, { now: this.now() });
-              this.notes.set(note, r);
-            }
-            return r;
-          },
-        });
+        v = verifyEventProof(bytes, { verifyCheckpoint: (note) => this.checkpoint(note) });
       } else {
         // --no-verify: only read the file, to show the event (the index is the server's word).
         const p = parseEventProof(bytes);
@@ -60,23 +61,72 @@ export class HitVerifier {
         v = { index: BigInt(hit.index), leaf, leafBytes: p.leaf, salt: p.salt, event: { canonical: p.event } as VerifiedEventProof['event'], checkpointNote: '' };
       }
     } catch (e) {
-      if (e instanceof EventProofError) throw new CommandFailure(`hit ${hit.index}: its event proof does not verify (${e.code}): ${oneLine(e.message)}`, eventProofExit(e));
-      if (e instanceof VerifyError || e instanceof FormatError) throw new CommandFailure(`hit ${hit.index}: its event proof does not verify: ${oneLine(e.message)}`, EXIT_FAIL);
+      if (e instanceof EventProofError) throw new CommandFailure(`${label}: its event proof does not verify (${e.code}): ${oneLine(e.message)}`, eventProofExit(e));
+      if (e instanceof VerifyError || e instanceof FormatError) throw new CommandFailure(`${label}: its event proof does not verify: ${oneLine(e.message)}`, EXIT_FAIL);
       throw e;
     }
     if (v.index.toString() !== hit.index) {
-      throw new CommandFailure(`hit ${hit.index}: its event proof is for index ${v.index}, not the hit's`, EXIT_FAIL);
+      throw new CommandFailure(`${label}: its event proof is for index ${v.index}, not ${hit.index}`, EXIT_FAIL);
     }
     const fields = extractFields({ index: v.index, source: v.leaf.source, seq: v.leaf.seq, leaf: v.leafBytes, body: { canonical: v.event.canonical, salt: v.salt } });
-    if (fields === undefined) throw new CommandFailure(`hit ${hit.index}: its leaf is not an event leaf`, EXIT_FAIL);
-    if (!matches(this.query, fields)) throw new CommandFailure(`hit ${hit.index}: the event does not match the query (the server's index answered wrongly)`, EXIT_FAIL);
+    if (fields === undefined) throw new CommandFailure(`${label}: its leaf is not an event leaf`, EXIT_FAIL);
     let event: Record<string, unknown>;
     try {
       event = JSON.parse(utf8DecodeStrict(v.event.canonical)) as Record<string, unknown>;
     } catch {
-      throw new CommandFailure(`hit ${hit.index}: the event is not JSON`, EXIT_FAIL);
+      throw new CommandFailure(`${label}: the event is not JSON`, EXIT_FAIL);
     }
     return { index: v.index, fields, event, checkpoint: v.checkpointNote };
+  }
+
+  /**
+   * Verifies a leaf record alone (an erased event, or one whose leaf rules the match out): it
+   * parses as an event leaf, and its tlog-proof bundle includes it at `index` in a checkpoint
+   * verified under the policy (once per note). Exit codes as `cairn verify --event` for the link.
+   */
+  verifyLeaf(claim: { index: string; leaf: string; bundle: string }, label: string): { leaf: EventLeaf; checkpoint: string } {
+    if (this.policy === undefined) throw new Error('verifyLeaf needs a policy');
+    const fail = (code: string, why: string, exit = EVENT_PROOF_EXIT_CODES[code] ?? EXIT_FAIL): CommandFailure =>
+      new CommandFailure(`${label}: its leaf proof does not verify (${code}): ${oneLine(why)}`, exit);
+    let bytes: Uint8Array;
+    let leaf: EventLeaf;
+    try {
+      bytes = decodeBase64Strict(claim.leaf);
+      leaf = parseLeaf(bytes);
+    } catch (e) {
+      throw fail('leaf-malformed', (e as Error).message);
+    }
+    let bundle: ProofBundle;
+    try {
+      bundle = parseProofBundle(claim.bundle);
+    } catch (e) {
+      throw fail('bundle-malformed', (e as Error).message);
+    }
+    if (bundle.index.toString() !== claim.index) throw new CommandFailure(`${label}: its leaf proof is for index ${bundle.index}, not ${claim.index}`, EXIT_FAIL);
+    let cp: ReturnType<typeof verifyCheckpoint>;
+    try {
+      cp = this.checkpoint(bundle.checkpoint);
+    } catch (e) {
+      if (e instanceof VerifyError) throw fail('checkpoint-invalid', e.message, EXIT_CODES[e.code]);
+      throw e;
+    }
+    try {
+      verifyInclusionProof(cp, bundle.index, entryLeafHash(bytes), bundle.proof);
+    } catch (e) {
+      if (e instanceof VerifyError) throw fail('inclusion-failed', e.message, EXIT_CODES[e.code]);
+      throw e;
+    }
+    return { leaf, checkpoint: bundle.checkpoint };
+  }
+
+  /** A checkpoint note verified under the policy, once per note. */
+  private checkpoint(note: string): ReturnType<typeof verifyCheckpoint> {
+    let r = this.notes.get(note);
+    if (r === undefined) {
+      r = verifyCheckpoint(note, this.policy!, { now: this.now() });
+      this.notes.set(note, r);
+    }
+    return r;
   }
 }
 

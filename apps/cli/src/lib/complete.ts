@@ -1,0 +1,237 @@
+/**
+ * Checking a completeness proof of `cairn search` (docs/design/search.md, "Completeness"): the
+ * pages of `events.search` with `complete`, for a query over one source S and a range of its
+ * sequence numbers (`provableRange` of @cairn/index/query, computed here from the query, never
+ * taken from the server). Nothing the server says is trusted:
+ *
+ * - every leaf is verified under the policy: a hit or a non-matching event by its event proof
+ *   (commitment, leaf, inclusion in a cosigned checkpoint), a leaf shown alone (erased, or ruled
+ *   out by its own fields) by its tlog-proof bundle; each checkpoint note is verified once;
+ * - every leaf parses as an event leaf of S with the seq it is listed under, and every seq of the
+ *   range comes exactly once, newest first, page after page: no gap, no repeat, no extra;
+ * - a hit matches the query; a non-matching event does not (the reference matcher on the verified
+ *   event); a leaf shown alone is ruled out by its leaf fields (`matchesLeaf`), so a matching event
+ *   cannot hide as a bare leaf;
+ * - the range's ends follow from the query: a seq bound is that bound, an open low end is seq 0;
+ *   for a time range mapped to seqs, the neighbour leaves at the ends have times outside it.
+ *
+ * What stays the server's word is said in the summary: an open high end is the source's last seq
+ * below the checkpoint size as the server sees it (the head); an erased event's content.
+ */
+import type { ProvableRange, Query } from '@cairn/index/query';
+import { inTimeRange, matches, matchesLeaf } from '@cairn/index/query';
+import { CommandFailure, EXIT_FAIL } from '../command.js';
+import type { CheckedHit, HitVerifier } from './event-hits.js';
+
+/** One end of the server's range. */
+type End = 'bound' | 'start' | 'neighbour' | 'head';
+
+/** The `complete` part of an `events.search` page, as received (unchecked). */
+export interface CompleteClaim {
+  readonly source: string;
+  readonly range: { readonly from: string; readonly to: string } | null;
+  readonly low: End;
+  readonly high: End;
+  readonly head: string | null;
+  readonly empty: 'bounds' | 'no-events' | 'no-time-match' | null;
+  readonly span: { readonly from: string; readonly to: string } | null;
+  readonly leaves: readonly { readonly seq: string; readonly index: string; readonly kind: 'event' | 'leaf' | 'erased'; readonly proof?: string; readonly leaf?: string; readonly bundle?: string }[];
+}
+
+/** A page as received. */
+export interface CompletePage {
+  readonly treeSize: string;
+  readonly hits: readonly { readonly index: string; readonly seq: string; readonly proof: string }[];
+  readonly next: string | null;
+  readonly complete?: CompleteClaim | null;
+}
+
+/** What a checked completeness answer proves, for the summary. */
+export interface CompleteSummary {
+  readonly source: string;
+  /** The range the server walked (neighbours included); null when it is empty. */
+  readonly range: { readonly from: string; readonly to: string } | null;
+  /** The part of it checked (less than the range when --limit stopped the walk). */
+  readonly checked: { readonly from: string; readonly to: string } | null;
+  readonly low: End;
+  readonly high: End;
+  /** The tree size of the first page's checkpoint. */
+  readonly treeSize: string;
+  readonly hits: number;
+  readonly nonMatching: number;
+  /** Erased events (their leaves proven, their content gone); `erasedUnknown` of them could have matched. */
+  readonly erased: number;
+  readonly erasedUnknown: number;
+  /** What this proves and what it does not, in sentences. */
+  readonly statement: string[];
+}
+
+const parseSeq = (s: string, what: string): bigint => {
+  if (typeof s !== 'string' || !/^(0|[1-9][0-9]{0,18})$/.test(s)) throw new CommandFailure(`the server's ${what} is not a sequence number`, EXIT_FAIL);
+  return BigInt(s);
+};
+
+/** Checks the pages of one completeness answer in order; see the module comment. */
+export class CompletenessChecker {
+  private first: { range: { from: bigint; to: bigint } | null; low: End; high: End; head: string | null; empty: CompleteClaim['empty']; treeSize: string } | undefined;
+  /** The next seq expected (pages go newest first). */
+  private expect: bigint | undefined;
+  private lowestChecked: bigint | undefined;
+  private hits = 0;
+  private nonMatching = 0;
+  private erased = 0;
+  private erasedUnknown = 0;
+
+  constructor(private readonly verifier: HitVerifier, private readonly query: Query, private readonly range: ProvableRange) {}
+
+  /** Whether every seq of the range was checked (or the range is empty). */
+  get done(): boolean {
+    return this.first !== undefined && (this.first.range === null || (this.expect !== undefined && this.expect < this.first.range.from));
+  }
+
+  /** The seq to ask the next page below (`before`). */
+  get before(): string | undefined {
+    return this.expect === undefined ? undefined : (this.expect + 1n).toString();
+  }
+
+  /**
+   * Checks one page; returns its hits, verified, newest first. Throws a CommandFailure naming the
+   * seq (and index) at the first failure.
+   */
+  page(p: CompletePage): CheckedHit[] {
+    const c = p.complete;
+    if (c === undefined || c === null) throw new CommandFailure('the server answered without the completeness proof it was asked for', EXIT_FAIL);
+    const S = this.range.source;
+    if (c.source !== S) throw new CommandFailure(`the completeness proof is for source "${c.source}", not the query's`, EXIT_FAIL);
+    if (this.first === undefined) this.start(c, p.treeSize);
+    else if (c.low !== this.first.low || (c.range?.from ?? null) !== (this.first.range?.from.toString() ?? null)) {
+      throw new CommandFailure('the server changed the low end of the range between pages', EXIT_FAIL);
+    }
+    const f = this.first!;
+    if (f.range === null || this.done) {
+      if (p.hits.length > 0 || c.leaves.length > 0) throw new CommandFailure('the server sent leaves outside the range', EXIT_FAIL);
+      return [];
+    }
+    const expect = this.expect!;
+    if (c.span === null) throw new CommandFailure(`gap: the server ended the range before seq ${expect} (seqs ${f.range.from}..${expect} not shown)`, EXIT_FAIL);
+    const top = parseSeq(c.span.to, 'span');
+    const bottom = parseSeq(c.span.from, 'span');
+    if (top !== expect) throw new CommandFailure(`${top > expect ? 'repeat or extra' : 'gap'}: the page starts at seq ${top}, the next expected is ${expect}`, EXIT_FAIL);
+    if (bottom > top || bottom < f.range.from) throw new CommandFailure(`the page's span ${bottom}..${top} is not within the range ${f.range.from}..${f.range.to}`, EXIT_FAIL);
+
+    // Every item of the page by seq: each seq of the span exactly once.
+    type Item = { kind: 'hit'; i: number } | { kind: 'leaf'; i: number };
+    const bySeq = new Map<bigint, Item>();
+    const put = (seqText: string, index: string, item: Item): void => {
+      const seq = parseSeq(seqText, `seq of index ${index}`);
+      if (seq < bottom || seq > top) throw new CommandFailure(`seq ${seq} (index ${index}): outside the page's span ${bottom}..${top}`, EXIT_FAIL);
+      if (bySeq.has(seq)) throw new CommandFailure(`seq ${seq} (index ${index}): shown twice (repeat)`, EXIT_FAIL);
+      bySeq.set(seq, item);
+    };
+    p.hits.forEach((h, i) => put(h.seq, h.index, { kind: 'hit', i }));
+    c.leaves.forEach((l, i) => put(l.seq, l.index, { kind: 'leaf', i }));
+    for (let s = top; s >= bottom; s--) if (!bySeq.has(s)) throw new CommandFailure(`gap: seq ${s} of source ${S} is missing from the page ${bottom}..${top}`, EXIT_FAIL);
+
+    const out: CheckedHit[] = [];
+    for (let s = top; s >= bottom; s--) {
+      const item = bySeq.get(s)!;
+      let leafSeq: bigint;
+      let leafSource: string;
+      let time: number;
+      if (item.kind === 'hit') {
+        const h = p.hits[item.i]!;
+        const label = `seq ${s} (index ${h.index})`;
+        const v = this.verifier.verify(h, label);
+        if (!matches(this.query, v.fields)) throw new CommandFailure(`${label}: shown as a hit, but the event does not match the query`, EXIT_FAIL);
+        [leafSeq, leafSource, time] = [v.fields.seq, v.fields.source, v.fields.time];
+        this.hits++;
+        out.push(v);
+      } else {
+        const l = c.leaves[item.i]!;
+        const label = `seq ${s} (index ${l.index})`;
+        if (l.kind === 'event') {
+          const v = this.verifier.verify({ index: l.index, proof: String(l.proof) }, label);
+          if (matches(this.query, v.fields)) throw new CommandFailure(`${label}: the event matches the query but was not shown as a hit`, EXIT_FAIL);
+          [leafSeq, leafSource, time] = [v.fields.seq, v.fields.source, v.fields.time];
+          this.nonMatching++;
+        } else if (l.kind === 'leaf' || l.kind === 'erased') {
+          const { leaf } = this.verifier.verifyLeaf({ index: l.index, leaf: String(l.leaf), bundle: String(l.bundle) }, label);
+          [leafSeq, leafSource, time] = [leaf.seq, leaf.source, Number(leaf.time)];
+          const says = matchesLeaf(this.query, { source: leaf.source, seq: leaf.seq, time, class_uid: Number(leaf.classUid) });
+          if (l.kind === 'leaf') {
+            if (says !== false) throw new CommandFailure(`${label}: shown as its leaf alone, but the leaf does not rule out a match (the event could be a hidden hit)`, EXIT_FAIL);
+            this.nonMatching++;
+          } else {
+            this.erased++;
+            if (says !== false) this.erasedUnknown++;
+          }
+        } else throw new CommandFailure(`${label}: unknown kind of leaf "${String(l.kind)}"`, EXIT_FAIL);
+      }
+      const label = `seq ${s}`;
+      if (leafSource !== S) throw new CommandFailure(`${label}: the leaf is of source "${leafSource}", not ${S}`, EXIT_FAIL);
+      if (leafSeq !== s) throw new CommandFailure(`${label}: the leaf has seq ${leafSeq}`, EXIT_FAIL);
+      const time_ = this.range.time;
+      if (time_ !== undefined && ((s === f.range.from && f.low === 'neighbour') || (s === f.range.to && f.high === 'neighbour')) && inTimeRange(time, time_)) {
+        throw new CommandFailure(`${label}: shown as the neighbour of the time range, but its time ${new Date(time).toISOString()} is inside it`, EXIT_FAIL);
+      }
+    }
+    this.expect = bottom - 1n;
+    this.lowestChecked = bottom;
+    if (p.next === null && bottom > f.range.from) throw new CommandFailure(`gap: the server ended the range before seq ${bottom - 1n} (seqs ${f.range.from}..${bottom - 1n} not shown)`, EXIT_FAIL);
+    return out;
+  }
+
+  /** The first page: the range's ends must follow from the query. */
+  private start(c: CompleteClaim, treeSize: string): void {
+    const r = this.range;
+    const fail = (why: string) => new CommandFailure(`the server's range does not follow from the query: ${why}`, EXIT_FAIL);
+    if (c.range === null) {
+      if (c.empty === 'bounds' && !(r.seq.from !== undefined && r.seq.to !== undefined && r.seq.from > r.seq.to)) throw fail('it says the bounds exclude every seq');
+      if (c.empty !== 'bounds' && c.empty !== 'no-events' && c.empty !== 'no-time-match') throw fail('an empty range without a reason');
+      if (c.empty === 'no-time-match' && r.time === undefined) throw fail('no time range to match');
+      this.first = { range: null, low: c.low, high: c.high, head: c.head, empty: c.empty, treeSize };
+      return;
+    }
+    const from = parseSeq(c.range.from, 'range');
+    const to = parseSeq(c.range.to, 'range');
+    if (from > to) throw fail(`from ${from} above to ${to}`);
+    if (r.seq.from !== undefined) {
+      if (c.low !== 'bound' || from !== r.seq.from) throw fail(`it starts at seq ${from}, the query at ${r.seq.from}`);
+    } else if (c.low === 'start') {
+      if (from !== 0n) throw fail(`it starts at seq ${from}, not 0`);
+    } else if (c.low !== 'neighbour' || r.time === undefined) throw fail(`its low end is "${c.low}"`);
+    if (r.seq.to !== undefined) {
+      if (!((c.high === 'bound' && to === r.seq.to) || (c.high === 'head' && to < r.seq.to))) throw fail(`it ends at seq ${to} (${c.high}), the query at ${r.seq.to}`);
+    } else if (c.high !== 'head' && !(c.high === 'neighbour' && r.time !== undefined)) throw fail(`its high end is "${c.high}"`);
+    this.first = { range: { from, to }, low: c.low, high: c.high, head: c.head, empty: null, treeSize };
+    this.expect = to;
+  }
+
+  /** What was proven; call after the last page. */
+  summary(): CompleteSummary {
+    const f = this.first!;
+    const S = this.range.source;
+    const st: string[] = [];
+    const n = f.treeSize;
+    const range = f.range === null ? null : { from: f.range.from.toString(), to: f.range.to.toString() };
+    const checked = f.range === null || this.lowestChecked === undefined ? null : { from: this.lowestChecked.toString(), to: f.range.to.toString() };
+    if (f.range === null) {
+      if (f.empty === 'bounds') st.push(`the query's seq bounds exclude every sequence number: nothing of source ${S} can match`);
+      else if (f.empty === 'no-events') st.push(`the server says source ${S} has no event in the range below checkpoint size ${n}: not proven (a monitor of the public leaves can check the source's sequence)`);
+      else st.push(`the server's index says no event of source ${S} has a time in the range below checkpoint size ${n}: not proven`);
+    } else {
+      st.push(`every event of source ${S} with seq ${checked!.from}..${checked!.to} was shown with its inclusion proof in the log's cosigned checkpoint of size ${n}, and the query was checked on each: ${this.hits} hit(s), ${this.nonMatching} not matching, ${this.erased} erased`);
+      if (this.erasedUnknown > 0) st.push(`${this.erasedUnknown} erased event(s) could not be checked: their content is gone, only their leaves remain`);
+      if (this.lowestChecked! > f.range.from) st.push(`stopped at --limit: seqs ${f.range.from}..${this.lowestChecked! - 1n} were not checked`);
+      if (f.high === 'head') st.push(`seq ${f.range.to} is the last of source ${S} below size ${n} only by the server's word: a later event of ${S} in that tree is not ruled out by this proof (a monitor of the public leaves sees every seq)`);
+      if (f.low === 'neighbour' || f.high === 'neighbour') {
+        const ends = [f.low === 'neighbour' ? `seq ${f.range.from}` : undefined, f.high === 'neighbour' ? `seq ${f.range.to}` : undefined].filter((x) => x !== undefined).join(' and ');
+        st.push(`the time range was mapped to seqs by the server's index; the neighbouring leaves (${ends}) have times outside it. An event of ${S} outside the seqs with a time inside the range would be out of order relative to them, and is not covered`);
+      }
+    }
+    return {
+      source: S, range, checked, low: f.low, high: f.high, treeSize: n,
+      hits: this.hits, nonMatching: this.nonMatching, erased: this.erased, erasedUnknown: this.erasedUnknown, statement: st,
+    };
+  }
+}
