@@ -19,7 +19,7 @@ const INSTALL_TIMEOUT_MS = 180_000;
 const HELP_TIMEOUT_MS = 30_000;
 const DEMO_TIMEOUT_MS = 120_000;
 const DEMO_STOP_TIMEOUT_MS = 30_000;
-const INDEX_READY = /^search index ready in .*$/m;
+const INDEX_READY = /^search index ready: PGlite in .* \(indexed to \d+ of \d+, lag \d+\)$/m;
 const COSIGNED = /^cosigned checkpoint \(\S+\): size \d+, cosigned by \S.*$/m;
 
 // A clean environment for npm and the installed CLI: nothing inherited from a pnpm run.
