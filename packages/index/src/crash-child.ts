@@ -1,10 +1,11 @@
 /**
- * Test-only child process of crash.test.ts: indexes a seeded store into the PGlite directory
- * given as argv[2], printing `batch <to>` after each commit, until it is killed. Each read from
+ * Test-only child process of crash.test.ts: indexes a seeded store into the PGlite directory or
+ * the PostgreSQL URL given as argv[2], printing `batch <to>` after each commit, until it is killed. Each read from
  * the store yields to the event loop, so the kill lands anywhere: between batches, while reading,
  * or inside a transaction.
  */
 import { EventIndex } from './event-index.js';
+import { isPostgresUrl } from './pg-url.js';
 import { openPglite } from './pglite.js';
 import { seededStore } from './test-support.js';
 
@@ -17,7 +18,8 @@ const slow = {
     return store.getEvent(i);
   },
 };
-const index = await EventIndex.open(await openPglite(dir), slow, {
+const db = isPostgresUrl(dir) ? await (await import('./pg.js')).openPostgres(dir) : await openPglite(dir);
+const index = await EventIndex.open(db, slow, {
   batchSize: 7,
   hooks: { afterBatch: (_from, to) => void process.stdout.write(`batch ${to}\n`) },
 });

@@ -20,6 +20,8 @@ export interface TestDatabase {
   open(): Promise<SqlDatabase>;
   /** PostgreSQL: the database's URL (with the password), for a process to connect to. */
   readonly url?: string;
+  /** What another process opens: the PGlite directory, or the URL. */
+  readonly target: string;
   /** Runs `sql` as the test role outside the index's connections (a second connection). */
   admin?(sql: string, params?: unknown[]): Promise<unknown[]>;
   /** Removes the database. */
@@ -42,7 +44,8 @@ const pglite: TestBackend = {
   skip: undefined,
   async create() {
     const dir = await mkdtemp(join(tmpdir(), 'cairn-index-'));
-    return { open: () => openPglite(join(dir, 'db')), drop: () => rm(dir, { recursive: true, force: true }) };
+    const target = join(dir, 'db');
+    return { target, open: () => openPglite(target), drop: () => rm(dir, { recursive: true, force: true }) };
   },
 };
 
@@ -73,6 +76,7 @@ const postgres: TestBackend = {
     await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
     return {
       url: dbUrl,
+      target: dbUrl,
       open: () => openPostgres(dbUrl),
       admin: (sql, params) => withAdmin(async (c) => (await c.query(sql, params)).rows, name),
       drop: () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
