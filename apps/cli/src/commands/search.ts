@@ -122,8 +122,9 @@ reader or admin token.`,
     const { url, client } = await connectReader(values);
     const limit = values.limit === undefined ? DEFAULT_SEARCH_LIMIT : parseIntOption('--limit', values.limit, 1, MAX_SEARCH_LIMIT);
     const since = values.since === undefined ? undefined : parseSince(values.since);
-    // Parsed before the server does: its clock is later, so `now-7d` here is never narrower than there.
-    const { text, query } = parseQueryOption(positionals[0]!, since, Date.now());
+    // Parsed here with this clock, which is sent along: the server reads `now-7d` as this side does.
+    const now = Date.now();
+    const { text, query } = parseQueryOption(positionals[0]!, since, now);
     const policy = await policyOption(values.policy, values['no-verify']);
     const verifier = new HitVerifier(policy, query);
     if (policy === undefined) io.err('--no-verify: the hits below are NOT verified; the server and its index are taken on trust');
@@ -152,7 +153,7 @@ reader or admin token.`,
       while (!checker.done && shown < limit) {
         const before = checker.before;
         const page = await remote('search', url, () =>
-          client.events.search.query({ query: text, limit: Math.min(PAGE, limit - shown), complete: true, ...(before === undefined ? {} : { before }) }));
+          client.events.search.query({ query: text, now, limit: Math.min(PAGE, limit - shown), complete: true, ...(before === undefined ? {} : { before }) }));
         for (const h of checker.page(page as CompletePage)) print(h);
       }
       const summary = checker.summary();
@@ -168,7 +169,7 @@ reader or admin token.`,
     let last: bigint | undefined; // hits come newest first: each index below the one before
     while (shown < limit) {
       const page = await remote('search', url, () =>
-        client.events.search.query({ query: text, limit: Math.min(PAGE, limit - shown), ...(before === undefined ? {} : { before }) }));
+        client.events.search.query({ query: text, now, limit: Math.min(PAGE, limit - shown), ...(before === undefined ? {} : { before }) }));
       for (const hit of page.hits) {
         const h = verifier.check(hit);
         if (last !== undefined && h.index >= last) throw new CommandFailure(`hit ${h.index}: not below the hit before it (${last}): the server repeats or reorders hits`, EXIT_FAIL);

@@ -250,6 +250,14 @@ test('complete: a query that does not qualify is not-provable (400); inputs are 
   await rejectsWith(ctx.reader.events.search({ query: 'source:k8s-prod seq>=0', complete: 'yes' as unknown as boolean }), 'BAD_REQUEST');
   await rejectsWith(ctx.reader.events.search({ query: 'source:k8s-prod seq>=0', complete: true, before: '-1' }), 'BAD_REQUEST');
   await rejectsWith(ctx.reader.events.search({ query: 'source:k8s-prod seq>=0', complete: true, before: '9223372036854775808' }), 'BAD_REQUEST');
+  await rejectsWith(ctx.reader.events.search({ query: 'source:k8s-prod seq>=0', now: -1 }), 'BAD_REQUEST');
+  await rejectsWith(ctx.reader.events.search({ query: 'source:k8s-prod seq>=0', now: 1.5 }), 'BAD_REQUEST');
+  // The caller's clock reads `now` in the query: seq 1 is at T0 + 1 s.
+  const T = Date.UTC(2026, 10, 1);
+  const mine = await ctx.reader.events.search({ query: 'source:k8s-prod seq<=1 time>=now-1s', complete: true, now: T + 2000 });
+  assert.deepEqual(mine.hits.map((h) => h.seq), ['1']);
+  const theirs = await ctx.reader.events.search({ query: 'source:k8s-prod seq<=1 time>=now-1s', complete: true });
+  assert.deepEqual(theirs.hits, [], 'the server\'s clock is long past November 2026');
   // The largest seqs: an empty answer, bounded work.
   const top = await ctx.reader.events.search({ query: 'source:k8s-prod seq>=9223372036854775000', complete: true, before: '9223372036854775807' });
   assert.equal(top.complete!.empty, 'no-events');

@@ -41,6 +41,12 @@ const searchInput = z.strictObject({
    * must name one source and a seq or time range at its top level, else `not-provable`.
    */
   complete: z.boolean().optional(),
+  /**
+   * The clock for `now` in the query (ms since the epoch); the server's when absent. A client that
+   * re-checks the answer sends its own, so both read the same bounds (a completeness proof's
+   * non-matching leaves are judged on them).
+   */
+  now: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 function searchOf(ctx: ApiContext): ServedSearch {
@@ -50,9 +56,9 @@ function searchOf(ctx: ApiContext): ServedSearch {
 }
 
 /** Parses a search or tail query; a bad one is `bad-query` (400) pointing at the column. */
-export function parseSearchQuery(text: string): Query {
+export function parseSearchQuery(text: string, now = Date.now()): Query {
   try {
-    return parseQuery(text, { now: Date.now() });
+    return parseQuery(text, { now });
   } catch (e) {
     if (e instanceof QueryError) throw new ApiError('bad-query', formatQueryError(text, e));
     throw e;
@@ -73,7 +79,7 @@ export function parseSearchQuery(text: string): Query {
 export const searchProcedure = readerProcedure.input(searchInput).query(async ({ ctx, input, signal }) => {
   const search = searchOf(ctx);
   const events = ctx.events!;
-  const query = parseSearchQuery(input.query);
+  const query = parseSearchQuery(input.query, input.now);
   const range = input.complete === true ? requireProvable(query) : undefined;
   const signed = latestCheckpoint(ctx.node);
   const served = ctx.node.servedCheckpoint();
