@@ -5,6 +5,7 @@ import { openCheckpoint, parseVerifierKey } from '@cairn/formats';
 import { LogNode, type LogNodeOptions } from './node.js';
 import type { SignedCheckpoint } from './checkpoint.js';
 import { memoryStorage } from './storage/memory.js';
+import { bundleKey } from './storage/keys.js';
 import { silentLogger, jsonLogger } from './logger.js';
 import { backend, enc, entries, leavesOf, ORIGIN, testKey } from './test-helpers.js';
 
@@ -69,6 +70,28 @@ test('reads are bounded by the latest checkpoint and tiles are served as prefixe
   const old = treeHash(leaves.slice(0, 100), backend);
   verifyConsistency(100n, 300n, old, cp.rootHash, p, backend);
   assert.deepEqual(await node.consistencyProof(0n, 300n), []);
+  await node.stop();
+});
+
+test('entries of a full bundle: one parse for concurrent reads, and each caller gets its own copy', async () => {
+  const storage = memoryStorage();
+  let bundleGets = 0;
+  const bundle0 = Buffer.from(bundleKey(0n)).toString('hex');
+  const counting = { ...storage, name: storage.name, get: (key: Uint8Array) => {
+    if (Buffer.from(key).toString('hex') === bundle0) bundleGets++;
+    return storage.get(key);
+  } };
+  const node = await open({ storage: counting, maxBatchEntries: 1 });
+  await node.start();
+  const es = entries(300, 'b');
+  await node.submit(es, { wait: 'checkpoint' });
+  const before = bundleGets;
+  const got = await Promise.all(Array.from({ length: 256 }, (_, i) => node.getEntry(BigInt(i))));
+  assert.deepEqual(got, es.slice(0, 256));
+  assert.equal(bundleGets - before, 1, 'bundle 0 read and parsed once for 256 concurrent reads');
+  got[7]!.fill(0);
+  assert.deepEqual(await node.getEntry(7n), es[7], 'a caller changing its entry changes no one else\'s');
+  assert.deepEqual(await node.getEntries(250n, 260n), es.slice(250, 260), 'across the end of the full bundle');
   await node.stop();
 });
 

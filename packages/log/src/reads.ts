@@ -8,6 +8,11 @@
  * - Proofs: the nodes a proof needs are planned with merkle's `*ProofNodes`, their tiles are
  *   fetched in one `getMany` (immutable full tiles come from an LRU), then merkle computes the
  *   proof synchronously over a {@link TileSet}.
+ * - An entry of a full bundle is stored only in the bundle (256 entries), so reading one means
+ *   parsing the bundle. The last {@link PARSED_BUNDLES} parsed full bundles are kept (a full
+ *   bundle never changes), and concurrent reads of one bundle share one parse: an indexer reading
+ *   events in order, or a search serving 100 hits, parsed the same 256 entries for each of them.
+ *   Each caller gets its own copy of an entry, as before.
  */
 import {
   buildProof, consistencyProof, formatTilePath, consistencyProofNodes, inclusionProofPlan, tileWidth, type HashBackend,
@@ -21,6 +26,8 @@ import { FullTileCache, TileSet } from './tiles.js';
 
 const H = BigInt(TILE_HEIGHT);
 const MAX_LEVEL = 63;
+/** Parsed full entry bundles kept (each ~256 entries: ~256 KB for 1 KB entries). */
+export const PARSED_BUNDLES = 8;
 
 /** Reads over one store; `size()` is the latest signed size. */
 export class LogReader {
@@ -28,6 +35,8 @@ export class LogReader {
   readonly #backend: HashBackend;
   readonly #cache: FullTileCache;
   readonly #size: () => bigint;
+  /** Parsed full bundles by index, least recently used first; a failed parse is not kept. */
+  readonly #bundles = new Map<bigint, Promise<Uint8Array[]>>();
 
   constructor(storage: LogStorage, backend: HashBackend, cache: FullTileCache, size: () => bigint) {
     this.#storage = storage;
@@ -85,16 +94,35 @@ export class LogReader {
       const n = i >> H;
       let b = bundles.get(n);
       if (b === undefined) {
-        const raw = await this.#storage.get(bundleKey(n));
-        if (raw === undefined) throw new LogError('integrity', `entry ${i} is missing from storage (neither entry nor bundle ${n})`);
-        b = parseStoredBundle(raw, n);
+        b = await this.#fullBundle(n, i);
         bundles.set(n, b);
       }
       const e = b[Number(i & 255n)];
       if (e === undefined) throw new LogError('integrity', `entry bundle ${n} is too short for entry ${i}`);
-      out[j] = e;
+      out[j] = e.slice();
     }
     return out as Uint8Array[];
+  }
+
+  /** The parsed full bundle `n` (for entry `i`, named in errors), from the cache or storage. */
+  #fullBundle(n: bigint, i: bigint): Promise<Uint8Array[]> {
+    let p = this.#bundles.get(n);
+    if (p !== undefined) {
+      this.#bundles.delete(n); // most recently used goes last
+      this.#bundles.set(n, p);
+      return p;
+    }
+    p = (async () => {
+      const raw = await this.#storage.get(bundleKey(n));
+      if (raw === undefined) throw new LogError('integrity', `entry ${i} is missing from storage (neither entry nor bundle ${n})`);
+      return parseStoredBundle(raw, n);
+    })();
+    this.#bundles.set(n, p);
+    if (this.#bundles.size > PARSED_BUNDLES) this.#bundles.delete(this.#bundles.keys().next().value!);
+    p.catch(() => {
+      if (this.#bundles.get(n) === p) this.#bundles.delete(n);
+    });
+    return p;
   }
 
   async inclusionProof(index: bigint, size: bigint): Promise<Uint8Array[]> {
