@@ -26,15 +26,19 @@ Suites:
           \`log serve\`, \`witness serve\` and \`demo\` (compiled, and from sources for comparison)
   events  audit events: parseEvent, buildLeaf, receipts on one core; the log node and tRPC
           events.submit (fsync'd) against raw entries of the same ~1 KB bytes
-  search  the event index (@cairn/index on PGlite): index rate from empty, then p50/p99 of five
-          typical queries (first page of 100 hits)
+  search  a log node (LevelDB) filled with --events OCSF events, its index (@cairn/index on PGlite)
+          built from empty (events/s), then p50/p99 of five typical queries: index only, and
+          through events.search over loopback tRPC (first 100 hits with proofs); --index-only
+          skips the node (events made as the index reads them)
   ingest  the ingestion listener of \`log serve --ingest-listen\` (child process, fsync on):
           k8s audit webhook EventLists of 400 ~1 KB events, OTLP/HTTP protobuf requests
 
 Options:
   --entries N   core: entries for tree building (default 1000000);
                 log: entries ingested before RSS is taken (default 200000; full run 10000000)
-  --events N    events: events per figure (default 30000); ingest: events per figure (default 100000)
+  --events N    events: events per figure (default 30000); ingest: events per figure (default 100000);
+                search: events in the log (default 200000; the target's N is 10000000)
+  --index-only  search: no log node, no tRPC figures
   --clients N   log, ingest: concurrent ingestion clients (default 4)
   --interval MS log: checkpoint interval of the server (default 100)
   --quick       shorter runs (for smoke tests)
@@ -43,7 +47,7 @@ Options:
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true,
-    options: { entries: { type: 'string' }, events: { type: 'string' }, clients: { type: 'string' }, interval: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { entries: { type: 'string' }, events: { type: 'string' }, clients: { type: 'string' }, interval: { type: 'string' }, quick: { type: 'boolean' }, 'index-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help || positionals.length === 0) {
     process.stdout.write(HELP + '\n');
@@ -65,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
     else if (suite === 'cli') await benchCli({ quick: values.quick === true });
     else if (suite === 'events') await benchEvents({ events: events ?? (values.quick ? 6000 : DEFAULT_EVENTS), quick: values.quick === true });
     else if (suite === 'ingest') await benchIngest({ events: events ?? (values.quick ? 4000 : DEFAULT_INGEST_EVENTS), clients, quick: values.quick === true });
-    else if (suite === 'search') await benchSearch({ events: events ?? (values.quick ? 5000 : DEFAULT_SEARCH_EVENTS), runs: values.quick ? 10 : 50 });
+    else if (suite === 'search') await benchSearch({ events: events ?? (values.quick ? 5000 : DEFAULT_SEARCH_EVENTS), runs: values.quick ? 10 : 50, indexOnly: values['index-only'] === true });
     else if (suite === 'core') await benchCore({ entries: entries ?? 1_000_000, quick: values.quick === true });
     else if (suite === 'log') {
       await benchLog({ entries: entries ?? DEFAULT_LOG_ENTRIES, clients, quick: values.quick === true, checkpointIntervalMs: interval });

@@ -43,6 +43,19 @@ const PRODUCTS = ['okta', 'entra-id', 'kubernetes', 'falco', 'aws-iam', 'auditd'
 /** Generates `n` events, cycling through the six classes, from `seed`. */
 export function generateEvents(n: number, seed = 1): GeneratedEvent[] {
   const rnd = prng(seed);
+  return Array.from({ length: n }, (_, i) => makeEvent(i, rnd));
+}
+
+/**
+ * Event `i` of an endless sequence, on its own: the same for the same `i` and `seed`, whatever was
+ * generated before (its PRNG is seeded from both), so a benchmark over millions of events can make
+ * each one when it is read instead of holding them. Classes cycle with `i`; times grow with `i`.
+ */
+export function eventAt(i: number, seed = 1): GeneratedEvent {
+  return makeEvent(i, prng(Math.imul(i + 1, 0x9e3779b1) ^ seed));
+}
+
+function makeEvent(i: number, rnd: () => number): GeneratedEvent {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
   const hex = (len: number): string => {
@@ -85,8 +98,7 @@ export function generateEvents(n: number, seed = 1): GeneratedEvent[] {
     os: { name: pick(['macOS', 'Windows', 'Linux']), type_id: pick([100, 200, 300]), version: `${int(10, 15)}.${int(0, 6)}` },
   });
 
-  const out: GeneratedEvent[] = [];
-  for (let i = 0; i < n; i++) {
+  {
     const classUid = GENERATED_CLASSES[i % GENERATED_CLASSES.length]!;
     const time = T0 + i * 37 + int(0, 36);
     const user = person();
@@ -191,7 +203,6 @@ export function generateEvents(n: number, seed = 1): GeneratedEvent[] {
     }
     const meta0 = event['metadata'] as Record<string, unknown>;
     meta0['logged_time'] = time + int(5, 900);
-    out.push({ classUid, event });
+    return { classUid, event };
   }
-  return out;
 }
