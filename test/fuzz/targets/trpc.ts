@@ -119,11 +119,14 @@ const structured: Record<string, fc.Arbitrary<unknown>> = {
   'events.search': withExtra(fc.record({
     query: fc.oneof(
       fc.constantFrom('*', 'actor:alice', 'time>=2026-11-01 NOT class:authentication', '(a OR', 'src_ip:::1', '"x', 'actor:"\\"', '('.repeat(40)),
+      fc.constantFrom('source:k8s-prod seq>=0', 'source:k8s-prod seq<3 actor:alice', 'source:k8s-prod time>=now-1d', 'source:x seq>=9223372036854775807', 'seq:99999999999999999999', 'source:a source:b seq:1'),
       fc.array(fc.constantFrom('actor:', 'alice', ' ', '(', ')', '"', 'OR', 'AND', 'NOT', 'time>', 'now-7d', 'class:', 'x*', '\\'), { maxLength: 30 }).map((a) => a.join('')),
       fc.string({ maxLength: 60 }),
     ),
     limit: opt(fc.oneof(fc.integer({ min: -1, max: 120 }), fc.double())),
     before: opt(decimal),
+    complete: opt(fc.oneof(fc.boolean(), fc.constant('yes'))),
+    now: opt(fc.oneof(fc.integer(), fc.double(), fc.constant(Number.MAX_SAFE_INTEGER + 2))),
   })),
   misbehaviour: fc.oneof(fc.constant(undefined), withExtra(fc.record({ origin: opt(fc.string({ maxLength: 40 })), limit: opt(fc.oneof(fc.integer(), fc.double())) }))),
 };
