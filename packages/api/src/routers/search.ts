@@ -17,7 +17,7 @@
 import { z } from 'zod';
 import { formatEventProof } from '@cairn/events';
 import { formatProofBundle, utf8DecodeStrict } from '@cairn/formats';
-import { extractFields, formatQueryError, matches, MAX_QUERY_LENGTH, parseQuery, QueryError, type Query } from '@cairn/index/query';
+import { extractFields, formatQueryError, matches, MAX_QUERY_LENGTH, parseQuery, QueryError, type EventFields, type Query } from '@cairn/index/query';
 import { ApiError } from '../errors.js';
 import { readerProcedure, type ApiContext } from '../trpc.js';
 import type { ServedSearch, ServedStoredEvent } from '../served-log.js';
@@ -93,7 +93,7 @@ export const searchProcedure = readerProcedure.input(searchInput).query(async ({
   }
   const before = input.before === undefined || input.before > served.size ? served.size : input.before;
   const page = await search.search(query, { limit: input.limit, before, ...(signal !== undefined ? { signal } : {}) });
-  const kept: { hit: (typeof page.hits)[number]; e: ServedStoredEvent & { body: NonNullable<ServedStoredEvent['body']> } }[] = [];
+  const kept: { hit: (typeof page.hits)[number]; e: ServedStoredEvent & { body: NonNullable<ServedStoredEvent['body']> }; f: EventFields }[] = [];
   const gone: bigint[] = [];
   for (const hit of page.hits) {
     if (hit.index >= before || hit.index >= signed.size) continue; // the index answered outside what was asked
@@ -105,7 +105,7 @@ export const searchProcedure = readerProcedure.input(searchInput).query(async ({
     }
     const f = extractFields(e);
     if (f === undefined || !matches(query, f)) continue;
-    kept.push({ hit, e: e as ServedStoredEvent & { body: NonNullable<ServedStoredEvent['body']> } });
+    kept.push({ hit, e: e as ServedStoredEvent & { body: NonNullable<ServedStoredEvent['body']> }, f });
   }
   if (gone.length > 0) await search.recheck?.(gone);
   const proofs = kept.length === 0 ? [] : await ctx.node.inclusionProofs(kept.map((k) => k.hit.index), served.size);
@@ -113,9 +113,8 @@ export const searchProcedure = readerProcedure.input(searchInput).query(async ({
   return {
     treeSize: served.size.toString(),
     checkpoint,
-    hits: kept.map(({ e }, i) => {
+    hits: kept.map(({ e, f }, i) => {
       const bundle = formatProofBundle({ index: e.index, proof: proofs[i]!, checkpoint });
-      const f = extractFields(e)!;
       return {
         index: e.index.toString(),
         source: e.source,
