@@ -26,6 +26,8 @@ import type { ServedCheckpoint, ServedEvents, ServedSearch, ServedStoredEvent } 
 
 /** Most leaves one page of a completeness answer walks. */
 export const MAX_COMPLETE_LEAVES = 1000;
+/** Events read from the store at once while a page is walked. */
+const READ_AHEAD = 32;
 
 /** What one end of the range is: the query's seq bound, seq 0, the neighbour of a time-mapped range, or the head. */
 export type RangeEnd = 'bound' | 'start' | 'neighbour' | 'head';
@@ -173,10 +175,19 @@ export async function completePage(p: {
   type Item = { seq: bigint; e: ServedStoredEvent; kind: 'hit' | CompleteLeaf['kind'] };
   const items: Item[] = [];
   let hits = 0;
+  let batch: (ServedStoredEvent | undefined)[] = [];
+  let batchTop = found.length - 1; // found[] position of batch[0]
+  let batchLow = found.length; // lowest found[] position the batch holds
   for (let i = found.length - 1; i >= 0 && hits < p.limit; i--) {
-    signal?.throwIfAborted();
     const { seq, index } = found[i]!;
-    const e = await events.getEvent(index);
+    if (i < batchLow) {
+      // Reads go to the store READ_AHEAD at a time; at most READ_AHEAD − 1 are read past the last hit.
+      signal?.throwIfAborted();
+      batchLow = Math.max(0, i - READ_AHEAD + 1);
+      batchTop = i;
+      batch = await Promise.all(found.slice(batchLow, i + 1).reverse().map((x) => events.getEvent(x.index)));
+    }
+    const e = batch[batchTop - i];
     if (e === undefined || e.source !== source || e.seq !== seq) throw new Error(`the event store holds no event of the source at index ${index} for seq ${seq}`);
     if (e.body === undefined) {
       items.push({ seq, e, kind: 'erased' });
