@@ -255,6 +255,14 @@ function leafOnly(h: { seq: string; index: string; proof: string }): Leaf {
   return { seq: h.seq, index: h.index, kind: 'leaf', leaf: encodeBase64(p.leaf), bundle: utf8DecodeStrict(p.bundle) };
 }
 
+/** The first page of an honest completeness answer of `l` to `query`. */
+async function fetchPage(l: Log, query: string): Promise<CPage> {
+  const res = await fetch(`${l.server.url}/trpc/events.search?input=${encodeURIComponent(JSON.stringify({ query, complete: true }))}`, {
+    headers: { authorization: `Bearer ${READER}` },
+  });
+  return (await res.json() as { result: { data: CPage } }).result.data;
+}
+
 describe('cairn search: completeness over one source\'s range', () => {
   let dir: string;
   let log: Log;
@@ -331,9 +339,6 @@ describe('cairn search: completeness over one source\'s range', () => {
   });
 
   test('a lying server is caught, naming the seq: gap, repeat, another source, wrong seq, a hidden hit, another log', async () => {
-    const fetchPage = async (l: Log, query: string): Promise<CPage> => (await (await fetch(`${l.server.url}/trpc/events.search?input=${encodeURIComponent(JSON.stringify({ query, complete: true }))}`, {
-      headers: { authorization: `Bearer ${READER}` },
-    })).json() as { result: { data: CPage } }).result.data;
     const bastion = await fetchPage(log, 'source:bastion seq>=5 seq<=6');
     const otherLog = await fetchPage(other, 'source:k8s-prod seq>=8 seq<=8');
     const query = 'source:k8s-prod seq>=5 seq<=9 actor:alice'; // 5: bob (event), 6 alice (hit), 7 bob, 8 alice, 9 bob
@@ -376,5 +381,43 @@ describe('cairn search: completeness over one source\'s range', () => {
     }
     const honest = await run([...args(), query]);
     assert.equal(honest.code, 0, honest.err);
+  });
+
+  test('a lying server is caught: time-range neighbours on the wrong side, or where the query has no time bound on that side', async () => {
+    // k8s-prod seq i has time T0 + i min: the honest answer to T3..T5 is seqs 2..6, neighbours 2 and 6.
+    const [t3, t5] = [T0 + 3 * 60_000, T0 + 5 * 60_000];
+    const both = `source:k8s-prod time>=${t3} time<=${t5}`;
+    const honest = await run([...args(), both]);
+    assert.equal(honest.code, 0, honest.err);
+    assert.match(honest.err, /seq 2\.\.6 /);
+    // Each lie: the leaves lo..hi (an honest page of a query none of them matches) relabelled as the whole range.
+    const cases: { name: string; query: string; lo: number; hi: number; low: string; high: string; re: RegExp }[] = [
+      { name: 'both neighbours after the range', query: both, lo: 7, hi: 8, low: 'neighbour', high: 'neighbour', re: /seq 7: shown as the low neighbour of the time range, but its time \S+ is not before/ },
+      { name: 'a low neighbour after the range, high the head', query: both, lo: 12, hi: 12, low: 'neighbour', high: 'head', re: /seq 12: shown as the low neighbour of the time range, but its time \S+ is not before/ },
+      { name: 'time<= only: a low neighbour', query: `source:k8s-prod time<=${t5}`, lo: 9, hi: 12, low: 'neighbour', high: 'head', re: /its low end is "neighbour", but the query has no lower time bound/ },
+      { name: 'time>= only: a high neighbour before the range', query: `source:k8s-prod time>=${t3}`, lo: 0, hi: 1, low: 'start', high: 'neighbour', re: /its high end is "neighbour", but the query has no upper time bound/ },
+    ];
+    for (const c of cases) {
+      const proxy = await lyingProxy(log.server.url, async () => {
+        const p = await fetchPage(log, `source:k8s-prod seq>=${c.lo} seq<=${c.hi} actor:nobody`);
+        assert.equal(p.next, null);
+        return { ...p, complete: { ...p.complete, range: { from: String(c.lo), to: String(c.hi) }, low: c.low, high: c.high } } as CPage;
+      });
+      try {
+        const r = await run([...args(proxy.url), '--complete', c.query]);
+        assert.equal(r.code, EXIT_FAIL, `${c.name}: ${r.err}`);
+        assert.match(r.err, c.re, c.name);
+      } finally {
+        await proxy.close();
+      }
+    }
+    // The honest server maps only the side that has a time bound: time<= starts at seq 0, time>= ends at the head.
+    const upper = await run([...args(), '--json', `source:k8s-prod time<=${t5}`]);
+    const lower = await run([...args(), '--json', `source:k8s-prod time>=${t3}`]);
+    const summary = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!).complete as { range: unknown; low: string; high: string };
+    assert.equal(upper.code, 0, upper.err);
+    assert.equal(lower.code, 0, lower.err);
+    assert.deepEqual([summary(upper.out).range, summary(upper.out).low, summary(upper.out).high], [{ from: '0', to: '6' }, 'start', 'neighbour']);
+    assert.deepEqual([summary(lower.out).range, summary(lower.out).low, summary(lower.out).high], [{ from: '2', to: '12' }, 'neighbour', 'head']);
   });
 });

@@ -13,13 +13,14 @@
  *   event); a leaf shown alone is ruled out by its leaf fields (`matchesLeaf`), so a matching event
  *   cannot hide as a bare leaf;
  * - the range's ends follow from the query: a seq bound is that bound, an open low end is seq 0;
- *   for a time range mapped to seqs, the neighbour leaves at the ends have times outside it.
+ *   a time bound with no seq bound on its side may end the range at a neighbour leaf instead,
+ *   whose time fails that bound on that side (before a lower bound, after an upper one).
  *
  * What stays the server's word is said in the summary: an open high end is the source's last seq
  * below the checkpoint size as the server sees it (the head); an erased event's content.
  */
 import type { ProvableRange, Query } from '@cairn/index/query';
-import { inTimeRange, matches, matchesLeaf } from '@cairn/index/query';
+import { matches, matchesLeaf } from '@cairn/index/query';
 import { CommandFailure, EXIT_FAIL } from '../command.js';
 import type { CheckedHit, HitVerifier } from './event-hits.js';
 
@@ -65,6 +66,9 @@ export interface CompleteSummary {
   /** What this proves and what it does not, in sentences. */
   readonly statement: string[];
 }
+
+/** A time (ms) for a message: ISO 8601 when it is a date, else the number. */
+const isoTime = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));
 
 const parseSeq = (s: string, what: string): bigint => {
   if (typeof s !== 'string' || !/^(0|[1-9][0-9]{0,18})$/.test(s)) throw new CommandFailure(`the server's ${what} is not a sequence number`, EXIT_FAIL);
@@ -170,9 +174,14 @@ export class CompletenessChecker {
       const label = `seq ${s}`;
       if (leafSource !== S) throw new CommandFailure(`${label}: the leaf is of source "${leafSource}", not ${S}`, EXIT_FAIL);
       if (leafSeq !== s) throw new CommandFailure(`${label}: the leaf has seq ${leafSeq}`, EXIT_FAIL);
-      const time_ = this.range.time;
-      if (time_ !== undefined && ((s === f.range.from && f.low === 'neighbour') || (s === f.range.to && f.high === 'neighbour')) && inTimeRange(time, time_)) {
-        throw new CommandFailure(`${label}: shown as the neighbour of the time range, but its time ${new Date(time).toISOString()} is inside it`, EXIT_FAIL);
+      // A neighbour must fail the time bound on its own side: below the lower, above the upper
+      // (start() accepted a neighbour end only where that bound exists).
+      const t = this.range.time;
+      if (s === f.range.from && f.low === 'neighbour' && !(time < t!.from!)) {
+        throw new CommandFailure(`${label}: shown as the low neighbour of the time range, but its time ${isoTime(time)} is not before ${isoTime(t!.from!)}`, EXIT_FAIL);
+      }
+      if (s === f.range.to && f.high === 'neighbour' && !(time > t!.to!)) {
+        throw new CommandFailure(`${label}: shown as the high neighbour of the time range, but its time ${isoTime(time)} is not after ${isoTime(t!.to!)}`, EXIT_FAIL);
       }
     }
     this.expect = bottom - 1n;
@@ -195,14 +204,16 @@ export class CompletenessChecker {
     const from = parseSeq(c.range.from, 'range');
     const to = parseSeq(c.range.to, 'range');
     if (from > to) throw fail(`from ${from} above to ${to}`);
+    // A neighbour end stands for a time bound on its own side only, and only where the query has
+    // no seq bound there; its leaf's time is checked to fail that bound (in page()).
     if (r.seq.from !== undefined) {
       if (c.low !== 'bound' || from !== r.seq.from) throw fail(`it starts at seq ${from}, the query at ${r.seq.from}`);
     } else if (c.low === 'start') {
       if (from !== 0n) throw fail(`it starts at seq ${from}, not 0`);
-    } else if (c.low !== 'neighbour' || r.time === undefined) throw fail(`its low end is "${c.low}"`);
+    } else if (c.low !== 'neighbour' || r.time?.from === undefined) throw fail(`its low end is "${c.low}"${c.low === 'neighbour' ? ', but the query has no lower time bound' : ''}`);
     if (r.seq.to !== undefined) {
       if (!((c.high === 'bound' && to === r.seq.to) || (c.high === 'head' && to < r.seq.to))) throw fail(`it ends at seq ${to} (${c.high}), the query at ${r.seq.to}`);
-    } else if (c.high !== 'head' && !(c.high === 'neighbour' && r.time !== undefined)) throw fail(`its high end is "${c.high}"`);
+    } else if (c.high !== 'head' && !(c.high === 'neighbour' && r.time?.to !== undefined)) throw fail(`its high end is "${c.high}"${c.high === 'neighbour' ? ', but the query has no upper time bound' : ''}`);
     this.first = { range: { from, to }, low: c.low, high: c.high, head: c.head, empty: null, treeSize };
     this.expect = to;
   }

@@ -9,9 +9,10 @@
  *
  * The range: the query's seq bounds; an open low end is seq 0, an open high end the source's last
  * seq below the served size (the **head**, which the caller cannot check: a later event of the
- * source may exist below that size). With time bounds and an open seq end, that end comes from
- * the index (untrusted): the smallest or largest seq of the source whose time is in the range,
- * widened by one to the neighbouring leaf, so the caller sees that leaf's time fall outside.
+ * source may exist below that size). With a time bound and no seq bound on the same side, that
+ * end comes from the index (untrusted): the smallest (for a lower time bound) or largest (for an
+ * upper one) seq of the source whose time is in the range, widened by one to the neighbouring
+ * leaf, so the caller sees that leaf's time fail the bound on its side.
  *
  * Pages go newest first (seq descending, as search results do): at most
  * {@link MAX_COMPLETE_LEAVES} leaves and at most `limit` hits per call; `next` is the sequence
@@ -125,7 +126,11 @@ async function rangeOf(
     to = head;
     high = 'head';
   }
-  if (r.time !== undefined && (r.seq.from === undefined || r.seq.to === undefined)) {
+  // Only a time bound maps an open seq end, and only on its own side: with no lower time bound the
+  // low end stays seq 0 (start), with no upper one the high end stays the head.
+  const mapLow = r.seq.from === undefined && r.time?.from !== undefined;
+  const mapHigh = r.seq.to === undefined && r.time?.to !== undefined;
+  if (r.time !== undefined && (mapLow || mapHigh)) {
     if (search.seqSpan === undefined) throw new ApiError('not-provable', 'this log\'s search index cannot map time bounds to sequence numbers: give seq bounds');
     const items: Query[] = [{ kind: 'keyword', column: 'source', value: r.source }];
     if (r.seq.from !== undefined) items.push({ kind: 'seq', op: '>=', value: r.seq.from });
@@ -134,11 +139,11 @@ async function rangeOf(
     if (r.time.to !== undefined) items.push({ kind: 'int', column: 'time', op: '<=', value: r.time.to });
     const { span } = await search.seqSpan({ kind: 'and', items }, { before: size, ...(signal === undefined ? {} : { signal }) });
     if (span === undefined || span.min > head || span.min < from || span.max < span.min) return empty('no-time-match');
-    if (r.seq.from === undefined) {
+    if (mapLow) {
       from = span.min === 0n ? 0n : span.min - 1n;
       low = span.min === 0n ? 'start' : 'neighbour';
     }
-    if (r.seq.to === undefined) {
+    if (mapHigh) {
       const top = span.max > head ? head : span.max;
       to = top < head ? top + 1n : head;
       high = top < head ? 'neighbour' : 'head';

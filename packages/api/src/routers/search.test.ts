@@ -229,6 +229,9 @@ test('complete: a time range is mapped to seqs by the index and widened to the n
   assert.deepEqual([seqs.get(2n), seqs.get(8n)], ['leaf', 'leaf'], 'the neighbours: their leaves rule the match out');
   const open = await proveAll(ctx, `source:k8s-prod time>=${T + 9000}`, 100);
   assert.deepEqual([open.pages[0]!.complete!.low, open.pages[0]!.complete!.high, open.pages[0]!.complete!.range], ['neighbour', 'head', { from: '8', to: '11' }]);
+  // Only the side with a time bound is mapped: with an upper time bound alone the range starts at seq 0.
+  const upper = await proveAll(ctx, `source:k8s-prod time<=${to}`, 100);
+  assert.deepEqual([upper.pages[0]!.complete!.low, upper.pages[0]!.complete!.high, upper.pages[0]!.complete!.range], ['start', 'neighbour', { from: '0', to: '8' }]);
   const nothing = await ctx.reader.events.search({ query: `source:k8s-prod time>=${T + 99_000}`, complete: true });
   assert.equal(nothing.complete!.empty, 'no-time-match');
 });
