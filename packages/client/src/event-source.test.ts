@@ -222,6 +222,37 @@ describe('FetchEventSource', () => {
     }
   });
 
+  test('retry: 0 from the server does not make a tight loop: every wait is at least minReconnectMs', async () => {
+    const at: number[] = [];
+    const { fetch } = scripted((n) => {
+      at.push(performance.now());
+      // Each stream sets retry: 0, delivers one new event (progress: no backoff) and ends; then 503s.
+      return n < 4 ? sse([`retry: 0\ndata: ${n}\nid: ${n}\n\n`]) : new Response('busy', { status: 503 });
+    });
+    const es = new FetchEventSource('http://127.0.0.1:1/sse', { fetch, reconnectMs: 5, minReconnectMs: 40, maxReconnectMs: 1_000 });
+    await collect(es, () => at.length >= 7, 'seven requests');
+    for (let k = 1; k < at.length; k++) {
+      // Timers never fire early (a millisecond of rounding allowed); load only makes waits longer.
+      assert.ok(at[k]! - at[k - 1]! >= 39, `request ${k} came ${(at[k]! - at[k - 1]!).toFixed(1)} ms after the one before`);
+    }
+  });
+
+  test('close() from a listener stops delivery at once, even of events already read', async () => {
+    const { fetch } = scripted(() => sse(['data: a\nid: 1\n\ndata: b\nid: 2\n\ndata: c\nid: 3\n\n']));
+    const es = new FetchEventSource('http://127.0.0.1:1/sse', { fetch, ...fast });
+    const got: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no message')), 15_000);
+      es.addEventListener('message', (m) => {
+        got.push((m as MessageEvent).data as string);
+        es.close();
+        clearTimeout(timer);
+        setTimeout(resolve, 50);
+      });
+    });
+    assert.deepEqual(got, ['a'], 'b and c came in the same read, after close()');
+  });
+
   test('close() during the reconnection wait ends it at once', async () => {
     const { fetch, calls } = scripted(() => sse(['data: a\nid: 1\n\n']));
     const es = new FetchEventSource('http://127.0.0.1:1/sse', { fetch, reconnectMs: 60_000, maxReconnectMs: 60_000 });

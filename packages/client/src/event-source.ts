@@ -16,7 +16,8 @@
  * Reconnection: when the connection drops or the stream ends, it reconnects with `Last-Event-ID`
  * (so a tRPC subscription whose messages are tracked resumes where it was) after the reconnection
  * time (`retry:` from the server, default 1 s), doubled after each attempt that did not move
- * the last event ID (no progress), with jitter, and never more than `maxReconnectMs` (30 s). An answer 429, 502,
+ * the last event ID (no progress), with jitter, never less than `minReconnectMs` (250 ms, whatever
+ * `retry:` says) nor more than `maxReconnectMs` (30 s). An answer 429, 502,
  * 503 or 504 is retried the same way, waiting at least its `Retry-After` (capped the same). Any
  * other non-2xx answer (401 for a revoked token, 403, 404, …) or a body that is not
  * `text/event-stream` closes it for good (readyState CLOSED, one `error` event), as the spec says.
@@ -30,6 +31,11 @@ export interface FetchEventSourceInit {
   readonly reconnectMs?: number;
   /** Longest wait before a reconnection (ms), bounding `retry:`, `Retry-After` and the backoff; default {@link MAX_RECONNECT_MS}. */
   readonly maxReconnectMs?: number;
+  /**
+   * Shortest wait before a reconnection (ms), whatever the server's `retry:` says; default
+   * {@link MIN_RECONNECT_MS} (never above `maxReconnectMs`).
+   */
+  readonly minReconnectMs?: number;
 }
 
 /** Longest line of the stream, in UTF-16 code units (a longer one is a broken stream). */
@@ -40,6 +46,11 @@ export const MAX_SSE_EVENT = 16 * 1024 * 1024;
 export const DEFAULT_RECONNECT_MS = 1_000;
 /** Longest wait before a reconnection, whatever the server asks. */
 export const MAX_RECONNECT_MS = 30_000;
+/**
+ * Shortest wait before a reconnection: a server that sends `retry: 0` and ends every stream
+ * would otherwise have the client reconnect in a tight loop.
+ */
+export const MIN_RECONNECT_MS = 250;
 /** HTTP statuses after which the source reconnects (with backoff) rather than closing. */
 const RETRIED_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 
@@ -182,6 +193,7 @@ export class FetchEventSource extends EventTarget {
   #lastId = '';
   #retryMs: number;
   readonly #maxReconnectMs: number;
+  readonly #minReconnectMs: number;
   /** Attempts in a row that did not move the last event ID: the backoff's exponent. */
   #failures = 0;
 
@@ -189,7 +201,8 @@ export class FetchEventSource extends EventTarget {
     super();
     this.url = String(url);
     this.#maxReconnectMs = init.maxReconnectMs ?? MAX_RECONNECT_MS;
-    this.#retryMs = Math.min(init.reconnectMs ?? DEFAULT_RECONNECT_MS, this.#maxReconnectMs);
+    this.#minReconnectMs = Math.min(init.minReconnectMs ?? MIN_RECONNECT_MS, this.#maxReconnectMs);
+    this.#retryMs = this.#clamp(init.reconnectMs ?? DEFAULT_RECONNECT_MS);
     void this.#connect();
   }
 
@@ -204,11 +217,16 @@ export class FetchEventSource extends EventTarget {
     this.dispatchEvent(new Event('error'));
   }
 
-  /** The wait before the next attempt: the reconnection time doubled per failure in a row, jittered, capped. */
+  /** A reconnection time within [minReconnectMs, maxReconnectMs]. */
+  #clamp(ms: number): number {
+    return Math.min(this.#maxReconnectMs, Math.max(this.#minReconnectMs, ms));
+  }
+
+  /** The wait before the next attempt: the reconnection time doubled per failure in a row, jittered, clamped. */
   #delay(atLeastMs = 0): number {
     const backoff = this.#retryMs * 2 ** Math.min(this.#failures, 20);
     const jittered = backoff / 2 + (Math.random() * backoff) / 2;
-    return Math.min(this.#maxReconnectMs, Math.max(atLeastMs, jittered));
+    return this.#clamp(Math.max(atLeastMs, jittered));
   }
 
   #sleep(ms: number): Promise<void> {
@@ -266,6 +284,7 @@ export class FetchEventSource extends EventTarget {
     const origin = new URL(this.url).origin;
     const resumedFrom = this.#lastId;
     const parser = new SseParser(this.#lastId, (e) => {
+      if (this.readyState === 2) return; // closed by a listener: the rest of this read is not delivered
       this.#lastId = e.lastEventId;
       if (e.lastEventId !== resumedFrom) this.#failures = 0; // progress: the backoff starts over
       this.dispatchEvent(new MessageEvent(e.type, { data: e.data, lastEventId: e.lastEventId, origin }));
@@ -273,7 +292,7 @@ export class FetchEventSource extends EventTarget {
     try {
       for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
         parser.feed(decoder.decode(chunk, { stream: true }));
-        if (parser.retry !== undefined) this.#retryMs = Math.min(parser.retry, this.#maxReconnectMs);
+        if (parser.retry !== undefined) this.#retryMs = this.#clamp(parser.retry);
         if (this.readyState === 2) return;
       }
       parser.feed(decoder.decode());
