@@ -12,7 +12,13 @@
  * - a state of the version before the check makes the monitor re-read every entry once;
  * - a long catch-up cut off by the log (a bundle it stops serving) keeps a resume point with its
  *   sequence state, but none past a finding not yet raised: the next run resumes there, raises
- *   it once and ends with the state a run from scratch would have; the bound on sources holds.
+ *   it once and ends with the state a run from scratch would have;
+ * - a finding saved with the frontier past it but not raised (the monitor dies in between: an
+ *   injected failure where the alarm is printed) is raised by the restarted monitor exactly once;
+ *   one the webhook refused stays in the state and is raised again (and delivered) at the next
+ *   pass, in the same process or after a restart;
+ * - the bound on sources: the first source beyond it is a `too-many-sources` alarm, once per
+ *   log (a log that floods sources to get a real one's seqs unchecked is caught at the flood).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,7 +71,7 @@ describe('a real log with interleaved sources', () => {
       const events1 = Object.values(expected).reduce((n, [next]) => n + Number(next), 0);
       assert.ok(first.out.some((l) => l.includes(`; ${events1} event leaves, 4 sources in all)`)), first.out.join('\n'));
       const s1 = await saved(w.state);
-      assert.equal(s1.version, 2);
+      assert.equal(s1.version, 3);
       assert.deepEqual(s1.logs['monitor.example.org/log']!.sequences, expected);
 
       await round(7, 100);
@@ -200,13 +206,20 @@ describe('a long catch-up cut off mid-way', () => {
 
   const asSaved = (m: Map<string, [number, number]>) => Object.fromEntries([...m].map(([s, [next, last]]) => [s, [String(next), String(last)]]));
 
-  async function open(state: string, o: { cut?: boolean; maxSources?: number } = {}) {
+  async function open(state: string, o: { cut?: boolean; maxSources?: number; dieOnAlarm?: boolean; webhook?: string } = {}) {
     const out: string[] = [];
     const err: string[] = [];
     let t = Date.UTC(2026, 10, 1);
     const monitor = await LogMonitor.open({
       policy: loadPolicy(`log ${fake.verifierKey}\nquorum none\n`), url: server.url, stateDir: state, stallAfterMs: 3_600_000,
-      io: { out: (l) => out.push(l), err: (l) => err.push(l) },
+      io: {
+        out: (l) => out.push(l),
+        err: (l) => {
+          if (o.dieOnAlarm === true && l.startsWith('{')) throw new Error('injected: the monitor dies before the alarm is out');
+          err.push(l);
+        },
+      },
+      ...(o.webhook !== undefined ? { webhook: o.webhook, webhookOptions: { attempts: 1 } } : {}),
       clock: () => (t += 5_000), // every progress point is due for a save
       ...(o.maxSources !== undefined ? { maxSources: o.maxSources } : {}),
       fetch: async (input, init) => {
@@ -244,17 +257,117 @@ describe('a long catch-up cut off mid-way', () => {
     }
   });
 
-  test('beyond the bound on sources, leaves of further sources are counted and said, not checked', async () => {
+  const lieEvidence = (note: string) => ({
+    note, index: String(LIE), source: lie.source, seq: String(lie.seq), expected: String(lie.expected), previousIndex: String(lie.previousIndex),
+  });
+  type Pending = { logs: Record<string, { leaves: { size: string }; pending?: Record<string, string>[] }> };
+  const pendingIn = async (state: string) => (JSON.parse(await readFile(join(state, MONITOR_STATE_FILE), 'utf8')) as Pending).logs[fake.origin]!;
+
+  test('a monitor that dies after saving the frontier past a finding and before raising it raises it after a restart, exactly once', async () => {
+    const w = await workDir('');
+    try {
+      const dying = await open(w.state, { dieOnAlarm: true });
+      await assert.rejects(dying.monitor.pass(), /injected/);
+      const o1 = await pendingIn(w.state);
+      assert.equal(o1.leaves.size, String(N), 'the frontier moved past the finding');
+      const { note: _note, ...finding } = lieEvidence('');
+      assert.deepEqual(o1.pending, [{ code: 'sequence-gap', ...finding }], 'the finding waits in the state');
+
+      const restarted = await open(w.state);
+      const r = await restarted.monitor.pass();
+      assert.ok(restarted.out.every((l) => !l.startsWith('entries ')), 'no entry read again: ' + restarted.out.join('\n'));
+      assert.deepEqual(r.alarms.map((a: Alarm) => [a.alarm, a.code, a.exitCode, a.evidence]), [['sequence', 'sequence-gap', EXIT_SEQUENCE, lieEvidence(r.latest!.note)]]);
+      assert.equal((await pendingIn(w.state)).pending, undefined, 'raised: no longer pending');
+      assert.deepEqual((await restarted.monitor.pass()).alarms, [], 'not again in this process');
+      assert.deepEqual((await (await open(w.state)).monitor.pass()).alarms, [], 'nor after another restart');
+    } finally {
+      await w.cleanup();
+    }
+  });
+
+  test('a sequence alarm the webhook refused stays pending: raised again at the next pass and after a restart until delivered, then never again', async () => {
+    const hook = await startWebhook(2);
+    const w = await workDir('');
+    try {
+      const m = await open(w.state, { webhook: hook.url });
+      const r1 = await m.monitor.pass();
+      assert.deepEqual(r1.alarms.map((a: Alarm) => a.evidence), [lieEvidence(r1.latest!.note)], 'printed and returned at once');
+      assert.ok(m.err.some((l) => l === `monitor: webhook ${hook.url} failed after 1 attempts: HTTP 503; the sequence alarm is raised again at the next pass while its cause stands`), m.err.join('\n'));
+      assert.equal((await pendingIn(w.state)).pending?.length, 1, 'kept in the state');
+      const r2 = await m.monitor.pass();
+      assert.deepEqual(r2.alarms.map((a: Alarm) => a.evidence), [lieEvidence(r1.latest!.note)], 'raised again by the same process');
+      assert.equal((await pendingIn(w.state)).pending?.length, 1, 'refused again: still kept');
+
+      const restarted = await open(w.state, { webhook: hook.url });
+      const r3 = await restarted.monitor.pass();
+      assert.deepEqual(r3.alarms.map((a: Alarm) => a.evidence), [lieEvidence(r1.latest!.note)], 'raised by the restarted monitor');
+      assert.deepEqual(hook.alarms.map((a) => [a['code'], a['evidence']]), [['sequence-gap', lieEvidence(r1.latest!.note)]], 'delivered once');
+      assert.equal((await pendingIn(w.state)).pending, undefined);
+      assert.deepEqual((await restarted.monitor.pass()).alarms, []);
+      assert.deepEqual((await (await open(w.state, { webhook: hook.url })).monitor.pass()).alarms, []);
+      assert.equal(hook.requests, 3);
+    } finally {
+      await hook.close();
+      await w.cleanup();
+    }
+  });
+
+  test('beyond the bound on sources: the first leaf of a source with no room is a too-many-sources alarm, the later ones are counted and said', async () => {
     const w = await workDir('');
     try {
       const m = await open(w.state, { maxSources: 3 });
       const r = await m.monitor.pass();
-      const tracked = ['src-0', 'src-1', 'src-2'];
-      const lieTracked = tracked.includes(lie.source);
-      assert.equal(r.alarms.length, lieTracked ? 1 : 0, m.err.join('\n'));
-      const untracked = [...expected].filter(([s]) => !tracked.includes(s)).reduce((n, [, [next]]) => n + next, 0) - (lieTracked ? 0 : 2);
-      assert.ok(m.err.some((l) => l === `monitor: the state tracks at most 3 sources; ${untracked} event leaves of ${fake.origin} belong to sources beyond that, whose sequences are not checked`), m.err.join('\n'));
-      assert.deepEqual(Object.keys((await saved(w.state)).logs[fake.origin]!.sequences).sort(), tracked);
+      // src-0, src-1, src-2 have entries 0, 1, 2; src-3 first appears at entry 3. The lie is in src-4's leaves: not tracked.
+      assert.equal(lie.source, 'src-4');
+      assert.deepEqual(r.alarms.map((a: Alarm) => [a.alarm, a.code, a.exitCode, a.evidence]), [
+        ['sequence', 'too-many-sources', EXIT_SEQUENCE, { note: r.latest!.note, index: '3', source: 'src-3', seq: '0', limit: '3' }],
+      ], m.err.join('\n'));
+      assert.match(r.alarms[0]!.message, /^the monitor's state holds no more sources \(3 for this log, the bound of its state directory\): source src-3 at entry 3 and every source first seen after it are not tracked/);
+      const untracked = [...expected].filter(([s]) => !['src-0', 'src-1', 'src-2'].includes(s)).reduce((n, [, [next]]) => n + next, 0) - 2;
+      assert.ok(m.err.some((l) => l === `monitor: the state tracks at most 3 sources; ${untracked} event leaves of ${fake.origin} belong to sources beyond that, whose sequences are not checked (alarm too-many-sources)`), m.err.join('\n'));
+      const s = (await saved(w.state)).logs[fake.origin]! as unknown as { sequences: object; untrackedFrom: string };
+      assert.deepEqual([Object.keys(s.sequences).sort(), s.untrackedFrom], [['src-0', 'src-1', 'src-2'], '3']);
+    } finally {
+      await w.cleanup();
+    }
+  });
+});
+
+describe('a log that floods sources to get a real one unchecked', () => {
+  let fake: FakeLog;
+  let server: LogServer;
+  before(async () => {
+    fake = new FakeLog();
+    server = await startLogServer({ node: fake, listen: { host: '127.0.0.1', port: 0 } });
+  });
+  after(() => server.close());
+
+  const open = async (state: string) => {
+    const err: string[] = [];
+    const monitor = await LogMonitor.open({
+      policy: loadPolicy(`log ${fake.verifierKey}\nquorum none\n`), url: server.url, stateDir: state, stallAfterMs: 3_600_000,
+      io: { out: () => {}, err: (l) => err.push(l) }, maxSources: 4,
+    });
+    return { monitor, err };
+  };
+
+  test('the flood is an alarm where the bound is reached (not a warning), raised once for the log', async () => {
+    const w = await workDir('');
+    try {
+      // One honest source, three dummies (the bound is 4), then the target source repeats and skips seqs.
+      await fake.submit([leafOf('web', 0), leafOf('dummy-0', 0), leafOf('dummy-1', 0), leafOf('web', 1), leafOf('dummy-2', 0)]);
+      const [first] = (await fake.submit([leafOf('bastion', 0), leafOf('bastion', 0), leafOf('bastion', 7)])).indices;
+      const m = await open(w.state);
+      const r = await m.monitor.pass();
+      assert.deepEqual(r.alarms.map((a: Alarm) => [a.alarm, a.code, a.exitCode, a.evidence]), [
+        ['sequence', 'too-many-sources', EXIT_SEQUENCE, { note: r.latest!.note, index: first!.toString(), source: 'bastion', seq: '0', limit: '4' }],
+      ]);
+      // More leaves of untracked sources (and a lie in the tracked one): the lie is an alarm, the flood not again.
+      const [lie] = (await fake.submit([leafOf('web', 5), leafOf('bastion', 9), leafOf('other', 3)])).indices;
+      const again = await (await open(w.state)).monitor.pass();
+      assert.deepEqual(again.alarms.map((a: Alarm) => [a.code, (a.evidence as { index: string }).index]), [['sequence-gap', lie!.toString()]]);
+      const s = (await saved(w.state)).logs[fake.origin]! as unknown as { sequences: object; untrackedFrom: string };
+      assert.deepEqual([Object.keys(s.sequences).sort(), s.untrackedFrom], [['dummy-0', 'dummy-1', 'dummy-2', 'web'], first!.toString()]);
     } finally {
       await w.cleanup();
     }

@@ -14,18 +14,25 @@
  *    checkpoint, or the log answers that its stored copy failed its integrity check (evidence:
  *    the tile path and the problem);
  *    While doing so it checks every event leaf among the new entries against its source's
- *    sequence (sequences.ts) — `sequence` when one is malformed, skips a seq or repeats one. The
- *    sequence state is saved with the frontier it belongs to; the alarms are raised once the
- *    entries are confirmed (their root is the checkpoint's), so each names a leaf of a signed
- *    tree; a catch-up point past a finding is not saved, so a monitor stopped before then
- *    finds it again;
- * 5. `stall` when no new checkpoint (a different verified note) was seen for longer than the
+ *    sequence (sequences.ts) — `sequence` when one is malformed, skips a seq or repeats one, or
+ *    when its source is one too many for the state (`too-many-sources`, once per log). The
+ *    sequence state is saved with the frontier it belongs to, and the findings in the entries
+ *    confirmed (their root is the checkpoint's, so each names a leaf of a signed tree) are saved
+ *    with it as pending; a catch-up point past a finding is not saved, so a monitor stopped
+ *    before then finds it again;
+ * 5. raise the pending findings of every origin followed, and drop each from the state once it
+ *    is raised (and delivered, with a webhook): a monitor that stops in between raises them after
+ *    a restart — at least once, exactly once unless it stops after printing and before that save;
+ * 6. `stall` when no new checkpoint (a different verified note) was seen for longer than the
  *    stall limit (once per stall; a new checkpoint re-arms it).
  *
  * Alarms print as one JSON line on the error output, go to the webhook, and are returned to the
  * caller (which decides about exiting). One alarm per distinct cause: serving the same forked
- * note again does not repeat it. Fetch failures are not alarms (they are reported and returned;
- * a log that stays unreachable ends up stalled).
+ * note again does not repeat it. An alarm the webhook did not accept (after its attempts) is
+ * raised again at the next pass while its cause stands — for every kind: a fork, rollback or bad
+ * data is found again, a stall is re-armed, a sequence finding stays pending in the state (so a
+ * restarted monitor raises it too). Fetch failures are not alarms (they are reported and
+ * returned; a log that stays unreachable ends up stalled).
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -39,7 +46,7 @@ import { EMPTY_FRONTIER, verifyNewLeaves, type LeafFrontier } from '../tail.js';
 import { createTilesFetcher, type TilesFetcher } from '../tiles.js';
 import { alarmFromError, alarmKindOf, EXIT_STALLED, postAlarm, sequenceAlarm, type Alarm, type WebhookOptions } from './alarms.js';
 import { MAX_SOURCES, SequenceCheck, type SequenceFinding } from './sequences.js';
-import { loadMonitorState, MonitorStateError, saveMonitorState, trackedSources, writeFileAtomic, type MonitorState, type OriginState } from './state.js';
+import { loadMonitorState, MAX_PENDING_FINDINGS, MonitorStateError, saveMonitorState, trackedSources, writeFileAtomic, type MonitorState, type OriginState } from './state.js';
 
 /** Where the monitor writes its lines: results on `out`, diagnostics and alarms on `err`. */
 export interface MonitorIo {
@@ -100,6 +107,9 @@ export class LogMonitor {
   readonly #state: MonitorState;
   readonly #clock: () => number;
   readonly #raised = new Set<string>();
+  /** The key in #raised of each alarm of the pass under way (`stall` for a stall). */
+  readonly #keys = new WeakMap<Alarm, string>();
+  readonly #evidenceKept = new Set<string>();
   readonly #startedAt: number;
   #stallArmedAt: number | undefined;
   #lastSave = 0;
@@ -167,14 +177,33 @@ export class LogMonitor {
       fetchError = e;
       if (e.code !== 'aborted') this.#o.io.err(`monitor: cannot read ${this.#o.url}: ${e.message}`);
     }
+    const pending = this.#raisePending(alarms);
     const stall = this.#checkStall();
-    if (stall !== undefined) alarms.push(stall);
-    for (const a of alarms) this.#o.io.err(JSON.stringify(a));
-    if (this.#o.webhook !== undefined) {
-      const url = this.#o.webhook;
-      const failures = await Promise.all(alarms.map((a) => postAlarm(url, a, { ...this.#o.webhookOptions, ...(signal !== undefined ? { signal } : {}) })));
-      for (const f of failures) if (f !== undefined) this.#o.io.err(`monitor: ${f}`);
+    if (stall !== undefined) {
+      this.#keys.set(stall, 'stall');
+      alarms.push(stall);
     }
+    for (const a of alarms) this.#o.io.err(JSON.stringify(a));
+    const url = this.#o.webhook;
+    const failures = url === undefined
+      ? alarms.map(() => undefined)
+      : await Promise.all(alarms.map((a) => postAlarm(url, a, { ...this.#o.webhookOptions, ...(signal !== undefined ? { signal } : {}) })));
+    let raised = false;
+    alarms.forEach((a, i) => {
+      const failure = failures[i];
+      if (failure !== undefined) {
+        this.#o.io.err(`monitor: ${failure}; the ${a.alarm} alarm is raised again at the next pass while its cause stands`);
+        const key = this.#keys.get(a);
+        if (key === 'stall') this.#stallArmedAt = undefined;
+        else if (key !== undefined) this.#raised.delete(key);
+        return;
+      }
+      const p = pending.get(a);
+      if (p === undefined) return;
+      p.st.pending = p.st.pending?.filter((f) => f !== p.finding);
+      raised = true;
+    });
+    if (raised) await this.#save();
     return { alarms, ...(fetchError !== undefined ? { fetchError } : {}), ...(latest !== undefined ? { latest } : {}) };
   }
 
@@ -215,18 +244,20 @@ export class LogMonitor {
       this.#tracker.update(cp, proof);
     } catch (e) {
       if (!(e instanceof VerifyError)) throw e;
-      const alarm = this.#raise(alarms, e, 'tracker', `${e.code}:${sha(note)}`);
-      if (alarm !== undefined && (alarm.alarm === 'fork' || alarm.alarm === 'rollback')) await this.#keepEvidence(alarm);
+      const key = `${e.code}:${sha(note)}`;
+      const alarm = this.#raise(alarms, e, 'tracker', key);
+      if (alarm !== undefined && (alarm.alarm === 'fork' || alarm.alarm === 'rollback') && !this.#evidenceKept.has(key)) {
+        this.#evidenceKept.add(key); // once, though the alarm is raised again while the webhook refuses it
+        await this.#keepEvidence(alarm);
+      }
       return known;
     }
     const latest = this.#tracker.latest(cp.origin)!;
     let st = this.#state.logs.get(cp.origin);
     if (st === undefined || st.checkpoint !== note) {
       const grew = st === undefined || latest.size > (known?.size ?? -1n);
-      st = {
-        checkpoint: note, seenAt: now, leaves: st?.leaves ?? EMPTY_FRONTIER, sequences: st?.sequences ?? new Map(),
-        ...(st?.progress !== undefined ? { progress: st.progress, progressSequences: st.progressSequences } : {}),
-      };
+      // A new note: everything else about the origin (frontier, sequences, pending findings) is kept.
+      st = { ...(st ?? { leaves: EMPTY_FRONTIER, sequences: new Map() }), checkpoint: note, seenAt: now };
       this.#state.logs.set(cp.origin, st);
       this.#stallArmedAt = undefined;
       await this.#save();
@@ -247,7 +278,7 @@ export class LogMonitor {
       : NO_PROGRESS;
     let others = 0;
     for (const s of this.#state.logs.values()) if (s !== st) others += trackedSources(s);
-    const seq = new SequenceCheck(st.sequences, st.progressSequences, Math.max(0, (this.#o.maxSources ?? MAX_SOURCES) - others));
+    const seq = new SequenceCheck(st.sequences, st.progressSequences, Math.max(0, (this.#o.maxSources ?? MAX_SOURCES) - others), st.untrackedFrom !== undefined);
     const findings: SequenceFinding[] = [];
     let unlisted = 0;
     let reported = start.size;
@@ -258,7 +289,7 @@ export class LogMonitor {
         onEntry: (index, entry) => {
           const f = seq.check(index, entry);
           if (f === undefined) return;
-          if (findings.length < MAX_SEQUENCE_ALARMS) findings.push(f);
+          if (findings.length < MAX_SEQUENCE_ALARMS || f.code === 'too-many-sources') findings.push(f);
           else unlisted++;
         },
         onProgress: async (f: LeafFrontier) => {
@@ -278,6 +309,12 @@ export class LogMonitor {
       st.progress = undefined;
       st.progressSequences = undefined;
       st.reverify = undefined;
+      // The findings move into the state with the frontier past them: raised by pass() (now, or after a restart).
+      const kept = st.pending ?? [];
+      const room = Math.max(0, MAX_PENDING_FINDINGS - kept.length);
+      st.pending = [...kept, ...findings.slice(0, room)];
+      unlisted += Math.max(0, findings.length - room);
+      if (seq.firstUntracked !== undefined) st.untrackedFrom = seq.firstUntracked;
       await this.#save();
       this.#o.io.out(`entries ${cp.origin} 0..${cp.size - 1n} verified (${r.verified} new, ${r.tiles} tiles checked; ` +
         `${seq.leaves} event leaves, ${seq.sources} sources in all${findings.length + unlisted > 0 ? `, ${findings.length + unlisted} out of sequence` : ''})`);
@@ -293,18 +330,34 @@ export class LogMonitor {
       if (st.progress !== undefined) await this.#save();
       throw e;
     }
-    for (const f of findings) {
-      const key = `sequence:${cp.origin}:${f.index}`;
-      if (this.#raised.has(key)) continue;
-      this.#raised.add(key);
-      alarms.push(sequenceAlarm(f, cp.origin, cp.note, this.#o.url, this.#clock()));
-    }
-    if (unlisted > 0) this.#o.io.err(`monitor: ${unlisted} more event leaves of ${cp.origin} up to entry ${cp.size - 1n} are out of sequence (alarms are raised for the first ${MAX_SEQUENCE_ALARMS})`);
+    if (unlisted > 0) this.#o.io.err(`monitor: ${unlisted} more event leaves of ${cp.origin} up to entry ${cp.size - 1n} are out of sequence ` +
+      `(alarms are raised for the first ${MAX_SEQUENCE_ALARMS} of a pass, and at most ${MAX_PENDING_FINDINGS} wait to be raised)`);
     if (seq.untracked > 0n && !this.#warnedFull) {
       this.#warnedFull = true;
       this.#o.io.err(`monitor: the state tracks at most ${this.#o.maxSources ?? MAX_SOURCES} sources; ` +
-        `${seq.untracked} event leaves of ${cp.origin} belong to sources beyond that, whose sequences are not checked`);
+        `${seq.untracked} event leaves of ${cp.origin} belong to sources beyond that, whose sequences are not checked (alarm too-many-sources)`);
     }
+  }
+
+  /**
+   * Adds an alarm for each pending finding of each origin not raised yet by this process; returns
+   * which finding each alarm is for (dropped from the state once raised and delivered). The
+   * evidence is the origin's latest verified note: its tree holds every confirmed entry.
+   */
+  #raisePending(alarms: Alarm[]): Map<Alarm, { st: OriginState; finding: SequenceFinding }> {
+    const out = new Map<Alarm, { st: OriginState; finding: SequenceFinding }>();
+    for (const [origin, st] of this.#state.logs) {
+      for (const finding of st.pending ?? []) {
+        const key = `sequence:${origin}:${finding.index}`;
+        if (this.#raised.has(key)) continue;
+        this.#raised.add(key);
+        const a = sequenceAlarm(finding, origin, st.checkpoint, this.#o.url, this.#clock());
+        this.#keys.set(a, key);
+        out.set(a, { st, finding });
+        alarms.push(a);
+      }
+    }
+    return out;
   }
 
   #checkStall(): Alarm | undefined {
@@ -338,6 +391,7 @@ export class LogMonitor {
     if (this.#raised.has(key)) return undefined;
     this.#raised.add(key);
     const a = alarmFromError(e, alarmKindOf(e, stage), this.#o.url, this.#clock(), extra);
+    this.#keys.set(a, key);
     alarms.push(a);
     return a;
   }

@@ -46,6 +46,7 @@ export {
   loadMonitorState,
   MAX_MONITOR_STATE_BYTES,
   MONITOR_STATE_FILE,
+  MAX_PENDING_FINDINGS,
   MONITOR_STATE_VERSION,
   MonitorStateError,
   saveMonitorState,
@@ -58,6 +59,7 @@ export {
 export {
   describeFinding,
   MAX_SOURCES,
+  SEQUENCE_PROBLEMS,
   SequenceCheck,
   type SequenceFinding,
   type SequenceMap,

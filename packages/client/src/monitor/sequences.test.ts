@@ -43,15 +43,20 @@ test('a gap, a repeat, a regression, a new source past 0 and malformed leaves: o
   assert.deepEqual(c.changes, new Map([['a', { next: 10n, last: 54n }], ['n', { next: 4n, last: 55n }]]));
 });
 
-test('a check resumed from saved changes goes on where it stopped; beyond the bound sources are counted, not tracked', () => {
+test('a check resumed from saved changes goes on where it stopped; the first source beyond the bound is a finding, the rest are counted', () => {
   const base = new Map<string, SourceSequence>([['a', { next: 1n, last: 0n }]]);
   const resumed = new SequenceCheck(base, new Map([['b', { next: 1n, last: 1n }]]), 2);
   assert.equal(resumed.sources, 2);
   assert.equal(resumed.check(2n, leaf('b', 1n)), undefined);
-  assert.equal(resumed.check(3n, leaf('c', 5n)), undefined, 'c is beyond the bound of 2');
+  assert.deepEqual(resumed.check(3n, leaf('c', 5n)), { code: 'too-many-sources', index: 3n, source: 'c', seq: 5n, limit: 2n }, 'c is beyond the bound of 2');
   assert.equal(resumed.check(4n, leaf('a', 1n)), undefined);
-  assert.deepEqual([resumed.leaves, resumed.untracked, resumed.sources], [3n, 1n, 2]);
+  assert.equal(resumed.check(5n, leaf('d', 0n)), undefined, 'one finding per log: d is counted');
+  assert.equal(resumed.check(6n, leaf('c', 5n)), undefined, 'c is not tracked: its repeat is not seen');
+  assert.deepEqual([resumed.leaves, resumed.untracked, resumed.sources, resumed.firstUntracked], [5n, 3n, 2, 3n]);
   assert.deepEqual(resumed.merged(), new Map([['a', { next: 2n, last: 4n }], ['b', { next: 2n, last: 2n }]]));
+  const later = new SequenceCheck(resumed.merged(), new Map(), 2, true);
+  assert.equal(later.check(7n, leaf('e', 0n)), undefined, 'found before for this log: not again');
+  assert.deepEqual([later.untracked, later.firstUntracked], [1n, undefined]);
 });
 
 async function withDir(f: (dir: string) => Promise<void>): Promise<void> {
@@ -77,6 +82,45 @@ test('the state keeps the sequences with their frontier, and the catch-up change
   assert.equal(text.split('\n').length, 2, 'one line');
   assert.equal(JSON.parse(text).logs[ORIGIN].sequences.a.join(), '3,9');
   assert.deepEqual((await loadMonitorState(dir)).logs.get(ORIGIN), st);
+}));
+
+test('pending findings and the first untracked leaf are kept with the frontier; a version-2 state has neither', () => withDir(async (dir) => {
+  const pending = [
+    { code: 'sequence-gap', index: 4n, source: 'k8s', seq: 2n, expected: 1n, previousIndex: 2n },
+    { code: 'event-leaf-malformed', index: 5n, problem: 'bad-line: a leaf record has 6 lines, not 3' },
+    { code: 'too-many-sources', index: 7n, source: 'z', seq: 0n, limit: 100000n },
+  ] as const;
+  const st: OriginState = { checkpoint: 'note\n', seenAt: 5, leaves: frontier(10n), sequences: new Map([['k8s', { next: 3n, last: 6n }]]), pending: [...pending], untrackedFrom: 7n };
+  await saveMonitorState(dir, { logs: new Map([[ORIGIN, st]]) });
+  const saved = JSON.parse(await readFile(join(dir, MONITOR_STATE_FILE), 'utf8'));
+  assert.equal(saved.version, 3);
+  assert.deepEqual(saved.logs[ORIGIN].pending[0], { code: 'sequence-gap', index: '4', source: 'k8s', seq: '2', expected: '1', previousIndex: '2' });
+  assert.equal(saved.logs[ORIGIN].untrackedFrom, '7');
+  assert.deepEqual((await loadMonitorState(dir)).logs.get(ORIGIN), st);
+  const { pending: _p, untrackedFrom: _u, ...v2 } = saved.logs[ORIGIN];
+  await writeFile(join(dir, MONITOR_STATE_FILE), JSON.stringify({ version: 2, logs: { [ORIGIN]: v2 } }));
+  const { pending: _sp, untrackedFrom: _su, ...rest } = st;
+  assert.deepEqual((await loadMonitorState(dir)).logs.get(ORIGIN), rest);
+  await writeFile(join(dir, MONITOR_STATE_FILE), JSON.stringify({ version: 2, logs: { [ORIGIN]: saved.logs[ORIGIN] } }));
+  await assert.rejects(loadMonitorState(dir), /logs\.example\.com\/log\.pending: unknown field/, 'a version-2 state has no pending findings');
+}));
+
+test('a state with bad pending findings is refused, naming the field', () => withDir(async (dir) => {
+  const base = { checkpoint: 'note\n', seenAt: 5, leaves: { size: '10', rightEdge: [] }, sequences: {} };
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ ...base, pending: {} }, /pending: not a list of at most 1000 findings/],
+    [{ ...base, pending: [{ code: 'sequence-lie', index: '1' }] }, /pending\.0\.code: not one of/],
+    [{ ...base, pending: [{ code: 'sequence-gap' }] }, /pending\.0\.index: missing/],
+    [{ ...base, pending: [{ code: 'sequence-gap', index: '10' }] }, /pending\.0\.index: not below the 10 entries/],
+    [{ ...base, pending: [{ code: 'sequence-gap', index: '1', seq: '-1' }] }, /pending\.0\.seq: not a canonical decimal/],
+    [{ ...base, pending: [{ code: 'sequence-gap', index: '1', source: 'a b' }] }, /pending\.0\.source: not a source id/],
+    [{ ...base, pending: [{ code: 'sequence-gap', index: '1', note: 'x' }] }, /pending\.0\.note: unknown field/],
+    [{ ...base, untrackedFrom: '10' }, /untrackedFrom: not a canonical decimal below the 10 entries/],
+  ];
+  for (const [origin, message] of bad) {
+    await writeFile(join(dir, MONITOR_STATE_FILE), JSON.stringify({ version: 3, logs: { [ORIGIN]: origin } }));
+    await assert.rejects(loadMonitorState(dir), (e: unknown) => e instanceof MonitorStateError && e.code === 'state-invalid' && message.test(e.message), String(message));
+  }
 }));
 
 test('a state from before the sequence check is read as entries to re-read', () => withDir(async (dir) => {

@@ -19,7 +19,10 @@
  * that ends up not confirmed (bad data) are forgotten by dropping the changes, and a saved
  * catch-up point stores only the sources that moved. At most `maxSources` sources are tracked
  * ({@link MAX_SOURCES} per state directory): the leaves of sources first seen beyond the bound
- * are counted, not checked.
+ * are counted, not checked, and the first of them is a finding, `too-many-sources` — a log that
+ * first writes leaves for that many dummy sources must not get the sequences of every later
+ * source unchecked in silence. It is found once per log: a check told that it was found before
+ * (`overflowed`) only counts such leaves.
  */
 import { isReservedEntry, LeafError, parseLeaf } from '@cairn/events';
 
@@ -39,7 +42,10 @@ export type SequenceMap = ReadonlyMap<string, SourceSequence>;
 export const MAX_SOURCES = 100_000;
 
 /** Why an event leaf broke its source's sequence. */
-export type SequenceProblem = 'sequence-gap' | 'sequence-repeat' | 'event-leaf-malformed';
+export type SequenceProblem = 'sequence-gap' | 'sequence-repeat' | 'event-leaf-malformed' | 'too-many-sources';
+
+/** The codes of {@link SequenceProblem}, for strict parsing. */
+export const SEQUENCE_PROBLEMS: readonly SequenceProblem[] = ['sequence-gap', 'sequence-repeat', 'event-leaf-malformed', 'too-many-sources'];
 
 /** One broken promise, with what an auditor needs to find it in the tree. */
 export interface SequenceFinding {
@@ -55,6 +61,8 @@ export interface SequenceFinding {
   readonly previousIndex?: bigint;
   /** Why the leaf does not parse (`event-leaf-malformed`). */
   readonly problem?: string;
+  /** The most sources the check could track for this log (`too-many-sources`). */
+  readonly limit?: bigint;
 }
 
 /** The per-source check over the new entries of one pass (see the module comment). */
@@ -63,17 +71,21 @@ export class SequenceCheck {
   readonly #changes: Map<string, SourceSequence>;
   readonly #maxSources: number;
   #tracked: number;
+  #overflowed: boolean;
   #leaves = 0n;
   #untracked = 0n;
+  #firstUntracked: bigint | undefined;
 
   /**
    * `base`: the confirmed state; `changes`: sources that moved since (a saved catch-up point);
-   * `maxSources`: most sources this check may track in all (base and new ones).
+   * `maxSources`: most sources this check may track in all (base and new ones); `overflowed`:
+   * the `too-many-sources` finding was made before for this log (not made again).
    */
-  constructor(base: SequenceMap, changes: SequenceMap = new Map(), maxSources = MAX_SOURCES) {
+  constructor(base: SequenceMap, changes: SequenceMap = new Map(), maxSources = MAX_SOURCES, overflowed = false) {
     this.#base = base;
     this.#changes = new Map(changes);
     this.#maxSources = maxSources;
+    this.#overflowed = overflowed;
     this.#tracked = base.size;
     for (const s of this.#changes.keys()) if (!base.has(s)) this.#tracked++;
   }
@@ -94,7 +106,10 @@ export class SequenceCheck {
     if (cur === undefined) {
       if (this.#tracked >= this.#maxSources) {
         this.#untracked++;
-        return undefined;
+        if (this.#overflowed) return undefined;
+        this.#overflowed = true;
+        this.#firstUntracked = index;
+        return { code: 'too-many-sources', index, source, seq, limit: BigInt(this.#maxSources) };
       }
       this.#tracked++;
     }
@@ -130,6 +145,11 @@ export class SequenceCheck {
     return this.#untracked;
   }
 
+  /** The index of the leaf that made the `too-many-sources` finding in this check, if it did. */
+  get firstUntracked(): bigint | undefined {
+    return this.#firstUntracked;
+  }
+
   /** Sources tracked (base and new). */
   get sources(): number {
     return this.#tracked;
@@ -147,5 +167,9 @@ export function describeFinding(f: SequenceFinding): string {
         ` (a repeat or a regression; previous leaf of the source: entry ${f.previousIndex})`;
     case 'event-leaf-malformed':
       return `entry ${f.index} begins with the event-leaf prefix but is not a valid event leaf (${f.problem}); the log refuses such raw entries, so it put it there itself`;
+    case 'too-many-sources':
+      return `the monitor's state holds no more sources (${f.limit} for this log, the bound of its state directory): source ${f.source} at entry ${f.index} ` +
+        'and every source first seen after it are not tracked, so gaps and repeats in their seqs go unseen and no completeness proof for them is backed by this monitor ' +
+        '(a log that writes leaves for that many sources may be hiding a lie behind them)';
   }
 }

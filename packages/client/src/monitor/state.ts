@@ -2,26 +2,35 @@
  * The persistent state of the log monitor (one JSON file in its state directory), so that a restarted
  * monitor resumes where it stopped: the latest verified checkpoint note per origin (re-verified
  * under the policy on load), when it was first seen (the stall clock), how far the log's
- * entries were verified (a Merkle frontier: size plus right-edge hashes, ≤ 64 of them), and the
- * per-source sequence state of the event leaves among them (sequences.ts).
+ * entries were verified (a Merkle frontier: size plus right-edge hashes, ≤ 64 of them), the
+ * per-source sequence state of the event leaves among them (sequences.ts), and the sequence
+ * findings among them not yet raised.
  *
  * ```json
- * {"version":2,"logs":{"demo.cairn.local/audit":{
+ * {"version":3,"logs":{"demo.cairn.local/audit":{
  *   "checkpoint":"demo.cairn.local/audit\n5\n…\n\n— demo.cairn.local/audit …\n",
  *   "seenAt":1767225600000,
  *   "leaves":{"size":"5","rightEdge":["<base64>","<base64>"]},
  *   "sequences":{"bastion":["2","4"],"k8s":["1","2"]},
  *   "progress":{"size":"3","rightEdge":["…","…"]},
- *   "progressSequences":{"bastion":["1","1"]}}}}
+ *   "progressSequences":{"bastion":["1","1"]},
+ *   "pending":[{"code":"sequence-gap","index":"4","source":"k8s","seq":"2","expected":"1","previousIndex":"2"}],
+ *   "untrackedFrom":"7"}}}
  * ```
  *
  * `leaves` is confirmed (its root matched a verified checkpoint); `sequences` maps each source
  * seen among those entries to `[next seq, index of its last leaf]`. `progress`, when present, is a
  * frontier reached while catching up, confirmed only when the pass completes;
  * `progressSequences` comes with it and holds only the sources whose state differs there.
+ * `pending` holds the sequence findings in the confirmed entries that were not raised yet (or
+ * whose webhook delivery failed): they are saved with the frontier that moves past them and
+ * dropped only once raised, so a crash between the two, or a webhook that is down, does not lose
+ * them (at most {@link MAX_PENDING_FINDINGS}). `untrackedFrom` is the index of the first leaf of
+ * a source the state had no room for (the `too-many-sources` finding, made once per log).
  * The file is written without indentation (one line: with many sources it is most of the
  * state); at most {@link MAX_SOURCES} sources in all, and {@link MAX_MONITOR_STATE_BYTES}.
  *
+ * A version-2 state (before `pending` and `untrackedFrom`) is read as having neither.
  * A version-1 state (written before the sequence check) has no `sequences`: it is read with its
  * entries marked unverified (`leaves` back to the empty tree, `reverify` set to the size it had)
  * so that the monitor re-reads them all once and checks every source from seq 0 — a check that
@@ -38,7 +47,7 @@ import { decodeBase64Strict, encodeBase64, MAX_NOTE_SIZE } from '@cairn/formats'
 import { ClientError } from '../errors.js';
 import { isValidSourceId } from '@cairn/events';
 import { EMPTY_FRONTIER, type LeafFrontier } from '../tail.js';
-import { MAX_SOURCES, type SourceSequence } from './sequences.js';
+import { MAX_SOURCES, SEQUENCE_PROBLEMS, type SequenceFinding, type SequenceProblem, type SourceSequence } from './sequences.js';
 
 /** Why a monitor state could not be used: unreadable (I/O), invalid, or not under this policy. */
 export type MonitorStateErrorCode = 'state-unreadable' | 'state-invalid' | 'state-mismatch';
@@ -57,7 +66,9 @@ export const MONITOR_STATE_FILE = 'monitor.json';
 /** Largest state file accepted (a few KB per origin plus ≤ 120 bytes per source, twice while catching up). */
 export const MAX_MONITOR_STATE_BYTES = 32 * 1024 * 1024;
 /** The version of the state file written. */
-export const MONITOR_STATE_VERSION = 2;
+export const MONITOR_STATE_VERSION = 3;
+/** Most sequence findings kept per origin while not raised (further ones are counted and said). */
+export const MAX_PENDING_FINDINGS = 1_000;
 /** Most origins kept in one state file. */
 const MAX_ORIGINS = 256;
 
@@ -75,6 +86,10 @@ export interface OriginState {
   progress?: LeafFrontier | undefined;
   /** With `progress`: the sources whose sequence state differs at `progress.size`. */
   progressSequences?: Map<string, SourceSequence> | undefined;
+  /** Sequence findings in the confirmed entries not raised (or not delivered) yet, in index order. */
+  pending?: SequenceFinding[] | undefined;
+  /** The index of the first leaf of a source beyond the bound on sources (`too-many-sources` was found there). */
+  untrackedFrom?: bigint | undefined;
   /** Not saved: set on loading a version-1 state, the entries it had verified (now to re-read). */
   reverify?: bigint | undefined;
 }
@@ -128,8 +143,51 @@ function sequencesIn(v: unknown, where: string, size: bigint): Map<string, Sourc
   return out;
 }
 
+const FINDING_NUMBERS = ['index', 'seq', 'expected', 'previousIndex', 'limit'] as const;
+
+function findingsIn(v: unknown, where: string, size: bigint): SequenceFinding[] {
+  if (!Array.isArray(v) || v.length > MAX_PENDING_FINDINGS) throw new Error(`${where}: not a list of at most ${MAX_PENDING_FINDINGS} findings`);
+  return v.map((x, i) => {
+    const at = `${where}.${i}`;
+    const f = fields(x, at, ['code', ...FINDING_NUMBERS, 'source', 'problem']);
+    if (!SEQUENCE_PROBLEMS.includes(f['code'] as SequenceProblem)) throw new Error(`${at}.code: not one of ${SEQUENCE_PROBLEMS.join(', ')}`);
+    const out: Record<string, unknown> = { code: f['code'] };
+    for (const k of FINDING_NUMBERS) {
+      const n = f[k];
+      if (n === undefined) continue;
+      if (typeof n !== 'string' || !DECIMAL.test(n)) throw new Error(`${at}.${k}: not a canonical decimal`);
+      out[k] = BigInt(n);
+    }
+    if (out['index'] === undefined) throw new Error(`${at}.index: missing`);
+    if ((out['index'] as bigint) >= size) throw new Error(`${at}.index: not below the ${size} entries verified`);
+    if (f['source'] !== undefined) {
+      if (typeof f['source'] !== 'string' || !isValidSourceId(f['source'])) throw new Error(`${at}.source: not a source id`);
+      out['source'] = f['source'];
+    }
+    if (f['problem'] !== undefined) {
+      if (typeof f['problem'] !== 'string' || f['problem'].length > 1024) throw new Error(`${at}.problem: not a text of at most 1024 characters`);
+      out['problem'] = f['problem'];
+    }
+    return out as unknown as SequenceFinding;
+  });
+}
+
+function findingsOut(fs: readonly SequenceFinding[]): Record<string, string>[] {
+  return fs.map((f) => {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(f)) if (v !== undefined) out[k] = String(v);
+    return out;
+  });
+}
+
+const ORIGIN_FIELDS: Record<number, readonly string[]> = {
+  1: ['checkpoint', 'seenAt', 'leaves', 'progress'],
+  2: ['checkpoint', 'seenAt', 'leaves', 'sequences', 'progress', 'progressSequences'],
+  3: ['checkpoint', 'seenAt', 'leaves', 'sequences', 'progress', 'progressSequences', 'pending', 'untrackedFrom'],
+};
+
 function originIn(v: unknown, where: string, version: number): OriginState {
-  const s = fields(v, where, version === 1 ? ['checkpoint', 'seenAt', 'leaves', 'progress'] : ['checkpoint', 'seenAt', 'leaves', 'sequences', 'progress', 'progressSequences']);
+  const s = fields(v, where, ORIGIN_FIELDS[version]!);
   const cp = s['checkpoint'];
   if (typeof cp !== 'string' || cp.length === 0 || cp.length > MAX_NOTE_SIZE) throw new Error(`${where}.checkpoint: not a note of at most ${MAX_NOTE_SIZE} characters`);
   const seenAt = s['seenAt'];
@@ -142,12 +200,18 @@ function originIn(v: unknown, where: string, version: number): OriginState {
   if (s['sequences'] === undefined) throw new Error(`${where}.sequences: missing`);
   if ((progress === undefined) !== (s['progressSequences'] === undefined)) throw new Error(`${where}: progress and progressSequences come together`);
   if (progress !== undefined && progress.size < leaves.size) throw new Error(`${where}.progress: behind leaves`);
+  const untrackedFrom = s['untrackedFrom'];
+  if (untrackedFrom !== undefined && (typeof untrackedFrom !== 'string' || !DECIMAL.test(untrackedFrom) || BigInt(untrackedFrom) >= leaves.size)) {
+    throw new Error(`${where}.untrackedFrom: not a canonical decimal below the ${leaves.size} entries verified`);
+  }
   return {
     checkpoint: cp,
     seenAt,
     leaves,
     sequences: sequencesIn(s['sequences'], `${where}.sequences`, leaves.size),
     ...(progress !== undefined ? { progress, progressSequences: sequencesIn(s['progressSequences'], `${where}.progressSequences`, progress.size) } : {}),
+    ...(s['pending'] !== undefined ? { pending: findingsIn(s['pending'], `${where}.pending`, leaves.size) } : {}),
+    ...(untrackedFrom !== undefined ? { untrackedFrom: BigInt(untrackedFrom) } : {}),
   };
 }
 
@@ -185,7 +249,7 @@ export async function loadMonitorState(dir: string): Promise<MonitorState> {
   try {
     const doc = fields(JSON.parse(text), 'state', ['version', 'logs']);
     const version = doc['version'];
-    if (version !== 1 && version !== MONITOR_STATE_VERSION) throw new Error(`version: not 1 or ${MONITOR_STATE_VERSION}`);
+    if (version !== 1 && version !== 2 && version !== MONITOR_STATE_VERSION) throw new Error(`version: not 1, 2 or ${MONITOR_STATE_VERSION}`);
     const entries = Object.entries(fields(doc['logs'], 'logs', Object.keys(doc['logs'] ?? {})));
     if (entries.length > MAX_ORIGINS) throw new Error(`more than ${MAX_ORIGINS} origins`);
     const logs = new Map<string, OriginState>();
@@ -213,6 +277,8 @@ export async function saveMonitorState(dir: string, state: MonitorState): Promis
       leaves: frontierOut(s.leaves),
       sequences: sequencesOut(s.sequences),
       ...(s.progress !== undefined ? { progress: frontierOut(s.progress), progressSequences: sequencesOut(s.progressSequences ?? new Map()) } : {}),
+      ...(s.pending !== undefined && s.pending.length > 0 ? { pending: findingsOut(s.pending) } : {}),
+      ...(s.untrackedFrom !== undefined ? { untrackedFrom: s.untrackedFrom.toString() } : {}),
     };
   }
   await writeFileAtomic(join(dir, MONITOR_STATE_FILE), JSON.stringify({ version: MONITOR_STATE_VERSION, logs }) + '\n', dir);
