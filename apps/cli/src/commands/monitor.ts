@@ -19,7 +19,7 @@ const options = {
   policy: { type: 'string', required: true, value: 'FILE', description: 'tlog-policy file (log key, witnesses, quorum)' },
   url: { type: 'string', required: true, value: 'URL', description: 'the log\'s tlog-tiles URL prefix (serves /checkpoint and /tile/...)' },
   state: { type: 'string', required: true, value: 'DIR', description: 'state directory: verified checkpoints and progress (created if absent)' },
-  'alert-webhook': { type: 'string', value: 'URL', description: 'POST every alarm as JSON to this URL (5 s timeout, 3 attempts)' },
+  'alert-webhook': { type: 'string', value: 'URL', description: 'POST every alarm as JSON to this URL (5 s timeout, 3 attempts; refused: again at the next poll)' },
   'exit-on-alarm': { type: 'boolean', description: 'exit at the first alarm, with its exit status' },
   interval: { type: 'string', value: 'MS', description: `time between polls (default ${DEFAULT_MONITOR_INTERVAL_MS})` },
   'stall-after': { type: 'string', value: 'S', description: `alarm when no new checkpoint for S seconds (default ${DEFAULT_STALL_AFTER_SECONDS})` },
@@ -45,7 +45,7 @@ function exitTable(): string {
     [EXIT_CODES.equivocation, 'fork: two checkpoints of one size with different roots'],
     [EXIT_CODES['bad-log-data'], 'bad-data: entry bundles or tiles are malformed, disagree with the checkpoint, or the log says its stored copy is corrupt'],
     [EXIT_STALLED, 'stall: no new checkpoint for longer than --stall-after'],
-    [EXIT_SEQUENCE, 'sequence: an event leaf skips or repeats its source\'s seq, or is malformed'],
+    [EXIT_SEQUENCE, 'sequence: an event leaf skips or repeats its source\'s seq, or is malformed; or too-many-sources'],
   ];
   rows.sort((a, b) => a[0] - b[0]);
   return rows.map(([n, w]) => `  ${String(n).padStart(3)}  ${w}`).join('\n') +
@@ -142,19 +142,23 @@ seq of its source, 0 for a new one: the contiguous numbering a search's complete
 a source's seq range relies on. A malformed event leaf, a skipped seq (sequence-gap) or a seq
 below the next one (sequence-repeat) is a sequence alarm, raised once the entries are verified
 against the checkpoint, with the entry index, source, seq seen and expected, and the index of
-the source's previous leaf. At most ${MAX_SOURCES} sources are tracked per state directory;
-leaves of sources beyond that are not checked (a warning says so).
+the source's previous leaf. At most ${MAX_SOURCES} sources are tracked per state directory: the
+first leaf of a source beyond that is a sequence alarm too (too-many-sources, once per log),
+and leaves of sources first seen from there on are not checked. A search's completeness proof
+for a source holds only while a monitor tracks the source.
 
---state keeps the latest verified checkpoint, how far the entries were verified and each
-source's next seq (written atomically with fsync), so a restart resumes and still detects
-forks and rollbacks against what it saw before. A state written before sequence checks makes
+--state keeps the latest verified checkpoint, how far the entries were verified, each
+source's next seq and the sequence findings not raised yet (written atomically with fsync), so
+a restart resumes, still detects forks and rollbacks against what it saw before, and raises
+the findings a stop cut off. A state written before sequence checks makes
 the monitor re-read the entries once, to check every source from seq 0.
 
 Alarms: one error record each on standard error (with --log-format json one JSON object:
 {"time", "level":"error", "msg":"alarm fork", "alarm":"fork"|"rollback"|"lost-quorum"|
 "invalid-checkpoint"|"bad-data"|"stall"|"sequence", "code", "exitCode", "message",
 "evidence": {both notes, sizes, proof, entry index, ...}, "field.time": the alarm's time}),
-POSTed as JSON to --alert-webhook (with its time as "time"), and kept in DIR/evidence/ for
+POSTed as JSON to --alert-webhook (with its time as "time"; an alarm the webhook did not
+accept is raised again at the next poll while its cause stands), and kept in DIR/evidence/ for
 forks and rollbacks. A "new checkpoint" for --stall-after is any verified note that differs
 from the last one (a larger tree or fresh cosignatures). Without --exit-on-alarm the monitor
 keeps running; SIGINT/SIGTERM stop it. With --once it makes one pass and exits with the status

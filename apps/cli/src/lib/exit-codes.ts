@@ -57,7 +57,7 @@ export function exitCodeRows(): ExitCodeRow[] {
     [EXIT_IO, 'io', 'a file could not be read or written, a port could not be bound, a data directory is locked, or a server could not be reached or is not a Cairn server; nothing was verified', 'every command that reads files, listens or connects'],
     ...(Object.entries(EXIT_CODES) as [VerifyErrorCode, number][]).map(([code, n]): ExitCodeRow => [n, code, ...CAUSE_TEXT[code]]),
     [EXIT_STALLED, 'stall', 'no new checkpoint for longer than `--stall-after`', 'monitor'],
-    [EXIT_SEQUENCE, 'sequence', 'an event leaf in the log skips or repeats its source\'s seq, or is malformed (`sequence-gap`, `sequence-repeat`, `event-leaf-malformed`)', 'monitor'],
+    [EXIT_SEQUENCE, 'sequence', 'an event leaf in the log skips or repeats its source\'s seq, or is malformed (`sequence-gap`, `sequence-repeat`, `event-leaf-malformed`), or the monitor\'s state has no room for its source (`too-many-sources`)', 'monitor'],
     ...Object.entries(EVENT_LINK_TEXT).map(([code, meaning]): ExitCodeRow => [EVENT_PROOF_EXIT_CODES[code]!, code, meaning, 'verify --event']),
   ];
   return rows.sort((a, b) => a[0] - b[0]);

@@ -17,9 +17,13 @@
  * disagree with the verified checkpoint, or that the log says failed its own integrity check:
  * VerifyError `bad-log-data`, with the tile path and the problem as evidence), `stall` (no new
  * checkpoint for longer than the stall limit), `sequence` (an event leaf in the signed tree
- * that breaks its source's contiguous numbering — code `sequence-gap` or `sequence-repeat` — or
- * that does not parse — `event-leaf-malformed`; evidence: the note, the entry index, the source,
- * the seq seen and expected, and the index of the source's previous leaf; sequences.ts).
+ * that breaks its source's contiguous numbering — code `sequence-gap` or `sequence-repeat` —,
+ * that does not parse — `event-leaf-malformed` —, or whose source is one more than the monitor's
+ * state can track — `too-many-sources`, once per log: later sources go unchecked; evidence: the
+ * note, the entry index, the source, the seq seen and expected, and the index of the source's
+ * previous leaf, or the bound; sequences.ts).
+ * An alarm that {@link postAlarm} could not deliver is raised again by the engine at its next
+ * pass while its cause stands (engine.ts).
  * The exit code of an alarm is `EXIT_CODES[code]` of @cairn/client, {@link EXIT_STALLED} or
  * {@link EXIT_SEQUENCE}.
  */
@@ -48,7 +52,7 @@ export interface Alarm {
   readonly url: string;
   /** ISO 8601 time the alarm was raised. */
   readonly time: string;
-  /** The VerifyError code, `stall`, or the sequence problem (`sequence-gap`, `sequence-repeat`, `event-leaf-malformed`). */
+  /** The VerifyError code, `stall`, or the sequence problem (`sequence-gap`, `sequence-repeat`, `event-leaf-malformed`, `too-many-sources`). */
   readonly code: string;
   readonly exitCode: number;
   readonly message: string;
