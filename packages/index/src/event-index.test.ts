@@ -86,11 +86,13 @@ for (const backend of TEST_BACKENDS) {
           fc.integer({ min: 1, max: 40 }),
           fc.integer({ min: 1, max: 25 }),
           fc.integer({ min: 1, max: 80 }),
-          async (specs, raw, queries, batchSize, limit, analyzeAfter) => {
+          fc.integer({ min: 1, max: 80 }),
+          async (specs, raw, queries, batchSize, limit, analyzeAfter, searchWalk) => {
             const store = new MemoryStore();
             fill(store, specs, raw);
-            // With and without planner statistics (ANALYZE runs once the cursor passes analyzeAfter).
-            const index = await fresh(store, { batchSize, analyzeAfter });
+            // With and without planner statistics (ANALYZE runs once the cursor passes analyzeAfter),
+            // pages found in the first walk, past it, or across both.
+            const index = await fresh(store, { batchSize, analyzeAfter, searchWalk });
             await index.catchUp();
             assert.equal(await index.cursor(), await store.size());
             const events = (await bruteForce(store, '*')).length;
@@ -216,7 +218,7 @@ for (const backend of TEST_BACKENDS) {
       const store = new MemoryStore();
       const specs = fc.sample(eventSpec, { numRuns: 60, seed: 9 });
       for (const s of specs.slice(0, 40)) store.add(s.source, eventOf(s));
-      const index = await fresh(store);
+      const index = await fresh(store, { searchWalk: 5 });
       await index.catchUp();
       const expected = await bruteForce(store, '*');
       const seen: bigint[] = [];
