@@ -24,6 +24,7 @@ import { logReadiness, serveHealth } from './http/health.js';
 import { apiRouter } from './router.js';
 import type { ServedEvents, ServedLog, ServedSearch } from './served-log.js';
 import type { ApiContext, ApiLogger } from './trpc.js';
+import type { TailBounds } from './routers/tail.js';
 
 /** Where tRPC is served. */
 export const TRPC_PATH = '/trpc';
@@ -54,6 +55,8 @@ export interface LogServerOptions {
   readonly maxBodyBytes?: number | undefined;
   readonly keepAliveTimeoutMs?: number | undefined;
   readonly closeGraceMs?: number | undefined;
+  /** Bounds of `events.tail` other than its defaults (`DEFAULT_TAIL_BOUNDS` of routers/tail.ts). */
+  readonly tailBounds?: Partial<TailBounds> | undefined;
   /** Most concurrent connections (default {@link DEFAULT_MAX_CONNECTIONS}). */
   readonly maxConnections?: number | undefined;
   /** Most time for a request's headers to arrive (ms, default {@link DEFAULT_HEADERS_TIMEOUT_MS}). */
@@ -121,6 +124,7 @@ export async function startLogServer(opts: LogServerOptions): Promise<LogServer>
       tokens: opts.tokens,
       authorization: req.headers.authorization,
       logger: opts.logger,
+      tailBounds: opts.tailBounds,
     }),
     responseMeta({ errors }) {
       let retryAfter: number | undefined;

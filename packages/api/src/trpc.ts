@@ -13,6 +13,7 @@
 import { initTRPC } from '@trpc/server';
 import type { ServedEvents, ServedLog, ServedSearch } from './served-log.js';
 import type { TokenAuthenticator, TokenRole } from './auth.js';
+import type { TailBounds } from './routers/tail.js';
 import { ApiError, ERROR_TABLE, errorCodeOf, loggableError, retryAfterSecondsOf, toTRPCError } from './errors.js';
 
 /** Structured logger (JSON lines in production). */
@@ -34,6 +35,8 @@ export interface ApiContext {
   /** The request's `Authorization` header, if any. */
   readonly authorization: string | undefined;
   readonly logger?: ApiLogger | undefined;
+  /** Bounds of `events.tail` other than its defaults (`DEFAULT_TAIL_BOUNDS`; the rest keep theirs). */
+  readonly tailBounds?: Partial<TailBounds> | undefined;
 }
 
 const t = initTRPC.context<ApiContext>().create({
@@ -52,6 +55,9 @@ const t = initTRPC.context<ApiContext>().create({
     };
   },
 });
+
+/** The roles that may read events (and tail them). */
+export const READER_ROLES: readonly TokenRole[] = ['reader', 'admin'];
 
 /** Builds routers. */
 export const router = t.router;
@@ -81,6 +87,6 @@ function withRole(roles: readonly TokenRole[], what: string) {
 /** Submissions: a writer token, which names the source the entries are charged to. */
 export const authedProcedure = withRole(['writer'], 'submissions');
 /** Reads of event bodies, event proofs and sources: a reader or admin token. */
-export const readerProcedure = withRole(['reader', 'admin'], 'reading events');
+export const readerProcedure = withRole(READER_ROLES, 'reading events');
 /** Erasure: an admin token (its source name is recorded as who asked). */
 export const adminProcedure = withRole(['admin'], 'erasing events');

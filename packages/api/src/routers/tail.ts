@@ -14,12 +14,16 @@
  * reconnection, or `cursor`) delivers the events from E and the proofs owed from P: no gap, no
  * duplicate. `from` starts at an index (default: the current signed size, only new events).
  *
- * Bounded: at most {@link MAX_TAILS} subscriptions per log at once (`too-many-tails`, 429), at most
- * {@link TAIL_BATCH} events read per step, and at most {@link MAX_PENDING_PROOFS} matching events
- * owing proofs (a log whose witnesses stall would otherwise grow this without end): past that the
- * subscription ends with `tail-overflow`, and the reader resumes from its last cursor later.
+ * Bounded ({@link DEFAULT_TAIL_BOUNDS}; a server may set others, `tailBounds` of its options): at
+ * most `maxTails` subscriptions per log at once (`too-many-tails`, 429), at most `batch` events read
+ * per step, and at most `maxPendingProofs` matching events owing proofs (a log whose witnesses
+ * stall would otherwise grow this without end): past that the subscription ends with
+ * `tail-overflow` (503), and the reader resumes from its last cursor later; a resume cursor may owe
+ * proofs for at most `maxResumeOwed` entries (each is read again on resume). Every way a tail ends
+ * (the reader goes away, an error, an overflow) gives its slot back. The token is checked again at
+ * every step: a tail whose token was revoked meanwhile ends with `unauthorized`.
  * New checkpoints wake the tail (`onCheckpoint`/`onCosignedCheckpoint` when the log has them),
- * else it looks every {@link TAIL_POLL_MS} ms.
+ * else it looks every `pollMs` ms.
  */
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
@@ -27,19 +31,33 @@ import { formatEventProof } from '@cairn/events';
 import { encodeBase64, formatProofBundle, utf8DecodeStrict } from '@cairn/formats';
 import { extractFields, matches, MAX_QUERY_LENGTH, type Query } from '@cairn/index/query';
 import { ApiError, toTRPCError } from '../errors.js';
-import { readerProcedure, type ApiContext } from '../trpc.js';
+import { READER_ROLES, readerProcedure, type ApiContext } from '../trpc.js';
 import type { ServedLog } from '../served-log.js';
 import { decimalSchema } from '../schemas.js';
 import { parseSearchQuery } from './search.js';
 
-/** Most tail subscriptions open at once on one log. */
-export const MAX_TAILS = 64;
-/** Events read from the store per step of a tail. */
-export const TAIL_BATCH = 500;
-/** Most matching events a tail holds while they wait for a checkpoint that covers them. */
-export const MAX_PENDING_PROOFS = 10_000;
-/** How often a tail looks for new checkpoints when the log cannot tell it. */
-export const TAIL_POLL_MS = 1_000;
+/** The bounds of the live tail. */
+export interface TailBounds {
+  /** Most tail subscriptions open at once on one log. */
+  readonly maxTails: number;
+  /** Events read from the store per step of a tail. */
+  readonly batch: number;
+  /** Most matching events a tail holds while they wait for a checkpoint that covers them. */
+  readonly maxPendingProofs: number;
+  /** Most entries a resume cursor may owe proofs for (E − P). */
+  readonly maxResumeOwed: number;
+  /** How often a tail looks for new checkpoints when the log cannot tell it (ms). */
+  readonly pollMs: number;
+}
+
+/** The bounds a server uses unless told otherwise. */
+export const DEFAULT_TAIL_BOUNDS: TailBounds = Object.freeze({
+  maxTails: 64,
+  batch: 500,
+  maxPendingProofs: 10_000,
+  maxResumeOwed: 100_000,
+  pollMs: 1_000,
+});
 
 const CURSOR = /^(0|[1-9][0-9]{0,18}):(0|[1-9][0-9]{0,18})$/;
 
@@ -60,8 +78,8 @@ export type TailMessage =
 
 const open = new WeakMap<ServedLog, number>();
 
-/** Resolves at the next checkpoint (signed or cosigned), after `TAIL_POLL_MS`, or on abort. */
-function nextCheckpoint(node: ServedLog, signal: AbortSignal | undefined): Promise<void> {
+/** Resolves at the next checkpoint (signed or cosigned), after `pollMs`, or on abort. */
+function nextCheckpoint(node: ServedLog, pollMs: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const offs: (() => void)[] = [];
     const done = () => {
@@ -70,7 +88,7 @@ function nextCheckpoint(node: ServedLog, signal: AbortSignal | undefined): Promi
       signal?.removeEventListener('abort', done);
       resolve();
     };
-    const timer = setTimeout(done, TAIL_POLL_MS);
+    const timer = setTimeout(done, pollMs);
     const n = node as ServedLog & { onCheckpoint?: (l: () => void) => () => void; onCosignedCheckpoint?: (l: () => void) => () => void };
     if (typeof n.onCheckpoint === 'function') offs.push(n.onCheckpoint(done));
     if (typeof n.onCosignedCheckpoint === 'function') offs.push(n.onCosignedCheckpoint(done));
@@ -91,6 +109,7 @@ async function* tail(ctx: ApiContext, input: z.infer<typeof tailInput>, signal: 
   if (ctx.events === undefined) throw new ApiError('no-event-store', 'this log serves no events');
   const events = ctx.events;
   const node = ctx.node;
+  const bounds = { ...DEFAULT_TAIL_BOUNDS, ...ctx.tailBounds };
   const query = parseSearchQuery(input.query);
   const resume = input.lastEventId ?? input.cursor;
   let nextEvent: bigint;
@@ -100,14 +119,25 @@ async function* tail(ctx: ApiContext, input: z.infer<typeof tailInput>, signal: 
     nextEvent = BigInt(m[1]!);
     nextProof = BigInt(m[2]!);
     if (nextProof > nextEvent) throw new ApiError('bad-input', 'cursor: its proof position is past its event position');
-    if (nextEvent - nextProof > BigInt(MAX_PENDING_PROOFS) * 10n) throw new ApiError('bad-input', 'cursor: too many events owe proofs; resume from a later index');
+    if (nextEvent - nextProof > BigInt(bounds.maxResumeOwed)) throw new ApiError('bad-input', `cursor: it owes proofs for more than ${bounds.maxResumeOwed} entries; resume from a later index`);
   } else {
     nextEvent = input.from ?? node.latestCheckpoint()?.size ?? 0n;
     nextProof = nextEvent;
   }
   const count = open.get(node) ?? 0;
-  if (count >= MAX_TAILS) throw new ApiError('too-many-tails', `at most ${MAX_TAILS} tails at once on this log`);
+  if (count >= bounds.maxTails) throw new ApiError('too-many-tails', `at most ${bounds.maxTails} tails at once on this log`);
   open.set(node, count + 1);
+  // The slot is given back when the generator ends, or as soon as the request is aborted: a
+  // generator suspended at a yield ends only when the server returns it, and the slot does not
+  // depend on that.
+  let held = true;
+  const release = () => {
+    if (!held) return;
+    held = false;
+    signal?.removeEventListener('abort', release);
+    open.set(node, (open.get(node) ?? 1) - 1);
+  };
+  signal?.addEventListener('abort', release);
   try {
     // Matching events below nextEvent whose proofs are still owed (found again on resume).
     const pending: bigint[] = [];
@@ -121,17 +151,22 @@ async function* tail(ctx: ApiContext, input: z.infer<typeof tailInput>, signal: 
     const cursor = () => `${nextEvent}:${pending[0] ?? nextEvent}`;
 
     while (signal?.aborted !== true) {
+      // The token may have been revoked since the subscription began (the tokens file reloaded).
+      ctx.tokens?.authorize(ctx.authorization, READER_ROLES, 'reading events');
       const size = node.latestCheckpoint()?.size ?? 0n;
       let moved = false;
-      const end = nextEvent + BigInt(TAIL_BATCH) < size ? nextEvent + BigInt(TAIL_BATCH) : size;
+      const end = nextEvent + BigInt(bounds.batch) < size ? nextEvent + BigInt(bounds.batch) : size;
       for (let i = nextEvent; i < end; i++) {
         const e = await matching(i);
+        if (e !== undefined && pending.length >= bounds.maxPendingProofs) {
+          // Full: when the served checkpoint now covers the oldest owed proof, give the proofs
+          // first (below) and read on from i at the next step; else the witnesses are behind.
+          if ((node.servedCheckpoint()?.size ?? 0n) > pending[0]!) break;
+          throw new ApiError('tail-overflow', `more than ${bounds.maxPendingProofs} events wait for a cosigned checkpoint: resume later from the last cursor`);
+        }
         nextEvent = i + 1n;
         moved = true;
         if (e === undefined) continue;
-        if (pending.length >= MAX_PENDING_PROOFS) {
-          throw new ApiError('tail-overflow', `more than ${MAX_PENDING_PROOFS} events wait for a cosigned checkpoint: resume later from the last cursor`);
-        }
         pending.push(i);
         const msg: TailMessage = {
           kind: 'event', index: i.toString(), source: e.source, seq: e.seq.toString(),
@@ -157,9 +192,9 @@ async function* tail(ctx: ApiContext, input: z.infer<typeof tailInput>, signal: 
         }
         moved = true;
       }
-      if (!moved) await nextCheckpoint(node, signal);
+      if (!moved) await nextCheckpoint(node, bounds.pollMs, signal);
     }
   } finally {
-    open.set(node, (open.get(node) ?? 1) - 1);
+    release();
   }
 }
