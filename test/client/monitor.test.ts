@@ -3,16 +3,17 @@
  * witnesses (quorum 2) passes --once and its state resumes; adversarial logs (a tiny HTTP server
  * that scripts /checkpoint and proxies tiles to real logs signed with the same key) raise each
  * alarm — fork (same size, other root; larger but inconsistent), rollback, stall, lost quorum —
- * as a JSON line on stderr, a webhook POST and the exit status.
+ * as a JSON line on stderr, a webhook POST and the exit status; an alarm the webhook refused is
+ * raised again at the next pass.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addSignatures, cosignatureSigner, cosignatureVerifierKey, formatSignerKey } from '@cairn/formats';
-import { EXIT_CODES } from '@cairn/client';
+import { EXIT_CODES, loadPolicy } from '@cairn/client';
 import { MONITOR_OPTION_NAMES, runMonitor, type MonitorValues } from '../../apps/cli/src/commands/monitor.js';
-import { EXIT_STALLED } from '@cairn/client/monitor';
+import { EXIT_STALLED, LogMonitor } from '@cairn/client/monitor';
 import { events, LOG_VKEY, monitorOnce, startFakeLog, startRealLog, startWebhook, workDir, type RealLog } from './monitor-fixtures.js';
 
 const NONE_POLICY = `log ${LOG_VKEY}\nquorum none\n`;
@@ -118,6 +119,37 @@ describe('adversarial logs', () => {
     assert.deepEqual(hook.alarms, [alarm], 'delivered once, after a 503 retry');
     assert.equal(hook.requests, 2);
     assert.equal(evidence.length, 1);
+  });
+
+  test('a fork alarm the webhook refused is raised again at the next pass (delivered once; its evidence kept once)', async () => {
+    const aNote = await a.note();
+    const bNote = await b.note();
+    const fake = await startFakeLog(() => a.url, () => aNote);
+    const hook = await startWebhook(1);
+    const w = await workDir(NONE_POLICY);
+    try {
+      const err: string[] = [];
+      const monitor = await LogMonitor.open({
+        policy: loadPolicy(NONE_POLICY), url: fake.url, stateDir: w.state, stallAfterMs: 3_600_000, webhook: hook.url,
+        webhookOptions: { attempts: 1 }, io: { out: () => {}, err: (l) => err.push(l) },
+      });
+      assert.deepEqual((await monitor.pass()).alarms, []);
+      fake.checkpoint = () => bNote;
+      fake.target = () => b.url;
+      const refused = await monitor.pass();
+      assert.deepEqual(refused.alarms.map((x) => [x.alarm, x.code]), [['fork', 'equivocation']]);
+      assert.ok(err.includes(`monitor: webhook ${hook.url} failed after 1 attempts: HTTP 503; the fork alarm is raised again at the next pass while its cause stands`), err.join('\n'));
+      const again = await monitor.pass();
+      assert.deepEqual(again.alarms.map((x) => [x.alarm, x.code, x.evidence]), refused.alarms.map((x) => [x.alarm, x.code, x.evidence]));
+      assert.deepEqual((await monitor.pass()).alarms, [], 'delivered: not raised again');
+      assert.deepEqual(hook.alarms.map((x) => x['code']), ['equivocation']);
+      assert.equal(hook.requests, 2);
+      assert.equal((await readdir(join(w.state, 'evidence'))).length, 1);
+    } finally {
+      await fake.close();
+      await hook.close();
+      await w.cleanup();
+    }
   });
 
   test('fork: a larger checkpoint that does not extend the one seen', async () => {
