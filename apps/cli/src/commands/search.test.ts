@@ -379,6 +379,17 @@ describe('cairn search: completeness over one source\'s range', () => {
         await proxy.close();
       }
     }
+    // A policy that trusts both logs: each proof verifies, but seq 8's leaf is the other log's.
+    const both = join(dir, 'policy-both');
+    await writeFile(both, `log ${log.node.verifierKey}\nlog ${other.node.verifierKey}\nquorum none\n`);
+    const mixed = await lyingProxy(log.server.url, (p) => ({ ...p, hits: (p as unknown as CPage).hits.map((h) => (h.seq === '8' ? otherLog.hits[0]! : h)) }) as unknown as Page);
+    try {
+      const r = await run(['search', '--url', mixed.url, '--token', READER, '--policy', both, query]);
+      assert.equal(r.code, EXIT_FAIL, r.err);
+      assert.match(r.err, /seq 8 \(index \d+\): proven in the log "example\.com\/other", not "example\.com\/log"/);
+    } finally {
+      await mixed.close();
+    }
     const honest = await run([...args(), query]);
     assert.equal(honest.code, 0, honest.err);
   });

@@ -6,7 +6,8 @@
  *
  * - every leaf is verified under the policy: a hit or a non-matching event by its event proof
  *   (commitment, leaf, inclusion in a cosigned checkpoint), a leaf shown alone (erased, or ruled
- *   out by its own fields) by its tlog-proof bundle; each checkpoint note is verified once;
+ *   out by its own fields) by its tlog-proof bundle; each checkpoint note is verified once, and
+ *   all of them are of one log (the first leaf's origin);
  * - every leaf parses as an event leaf of S with the seq it is listed under, and every seq of the
  *   range comes exactly once, newest first, page after page: no gap, no repeat, no extra;
  * - a hit matches the query; a non-matching event does not (the reference matcher on the verified
@@ -82,6 +83,8 @@ export class CompletenessChecker {
   private expect: bigint | undefined;
   private lowestChecked: bigint | undefined;
   private hits = 0;
+  /** The origin of the checkpoints the leaves are proven in (the first one's). */
+  private origin: string | undefined;
   private nonMatching = 0;
   private erased = 0;
   private erasedUnknown = 0;
@@ -146,6 +149,7 @@ export class CompletenessChecker {
         const h = p.hits[item.i]!;
         const label = `seq ${s} (index ${h.index})`;
         const v = this.verifier.verify(h, label);
+        this.sameLog(v.checkpoint, label);
         if (!matches(this.query, v.fields)) throw new CommandFailure(`${label}: shown as a hit, but the event does not match the query`, EXIT_FAIL);
         [leafSeq, leafSource, time] = [v.fields.seq, v.fields.source, v.fields.time];
         this.hits++;
@@ -155,11 +159,13 @@ export class CompletenessChecker {
         const label = `seq ${s} (index ${l.index})`;
         if (l.kind === 'event') {
           const v = this.verifier.verify({ index: l.index, proof: String(l.proof) }, label);
+          this.sameLog(v.checkpoint, label);
           if (matches(this.query, v.fields)) throw new CommandFailure(`${label}: the event matches the query but was not shown as a hit`, EXIT_FAIL);
           [leafSeq, leafSource, time] = [v.fields.seq, v.fields.source, v.fields.time];
           this.nonMatching++;
         } else if (l.kind === 'leaf' || l.kind === 'erased') {
-          const { leaf } = this.verifier.verifyLeaf({ index: l.index, leaf: String(l.leaf), bundle: String(l.bundle) }, label);
+          const { leaf, checkpoint } = this.verifier.verifyLeaf({ index: l.index, leaf: String(l.leaf), bundle: String(l.bundle) }, label);
+          this.sameLog(checkpoint, label);
           [leafSeq, leafSource, time] = [leaf.seq, leaf.source, Number(leaf.time)];
           const says = matchesLeaf(this.query, { source: leaf.source, seq: leaf.seq, time, class_uid: Number(leaf.classUid) });
           if (l.kind === 'leaf') {
@@ -188,6 +194,17 @@ export class CompletenessChecker {
     this.lowestChecked = bottom;
     if (p.next === null && bottom > f.range.from) throw new CommandFailure(`gap: the server ended the range before seq ${bottom - 1n} (seqs ${f.range.from}..${bottom - 1n} not shown)`, EXIT_FAIL);
     return out;
+  }
+
+  /**
+   * Every leaf must be proven in the same log (a policy may trust several): the origin line of
+   * each verified checkpoint is the first one's. Leaves of two logs would not be one source's
+   * sequence.
+   */
+  private sameLog(note: string, label: string): void {
+    const origin = note.slice(0, note.indexOf('\n'));
+    this.origin ??= origin;
+    if (origin !== this.origin) throw new CommandFailure(`${label}: proven in the log "${origin}", not "${this.origin}" like the leaves before it`, EXIT_FAIL);
   }
 
   /** The first page: the range's ends must follow from the query. */
