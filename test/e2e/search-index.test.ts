@@ -18,6 +18,8 @@ import { TEST_BACKENDS, TEST_PG_URL, type TestDatabase } from '../../packages/in
 import { cli, makeCluster, policyText, until, type Cluster } from './harness.js';
 
 const ORIGIN = 'e2e.example/search-index';
+/** How long log serve may take to open its index and print that it is ready. */
+const INDEX_READY_BOUND_MS = 120_000;
 
 function logon(i: number, user: string): string {
   return JSON.stringify({
@@ -95,7 +97,9 @@ for (const backend of TEST_BACKENDS) {
 
     test('events are indexed in the background, searched with proofs, and the index resumes after a restart', async () => {
       const at = backend.name === 'PGlite' ? 'PGlite in \\S+' : 'PostgreSQL postgres://[^:@/]+@[^/]+/cairn_test_\\w+';
-      await c.log.proc!.line(new RegExp(`^search index ready: ${at} \\(indexed to \\d+ of \\d+, lag \\d+\\)$`));
+      // Opening PGlite (compiling PostgreSQL's WASM, initdb on first use) is the heaviest start-up
+      // step: on a loaded machine it can take longer than a server's usual bound.
+      await c.log.proc!.line(new RegExp(`^search index ready: ${at} \\(indexed to \\d+ of \\d+, lag \\d+\\)$`), INDEX_READY_BOUND_MS);
       const writer = c.log.client();
       const first = await writer.events.submit.mutate({ events: [0, 1, 2, 3, 4].map((i) => logon(i, i % 2 === 0 ? 'alice' : 'bob')), wait: 'checkpoint' });
       const s1 = await caughtUp();
