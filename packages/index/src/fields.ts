@@ -15,7 +15,7 @@
  *   in one spelling (ip.ts); a value that is not an address is left out;
  * - `resource_types` / `_names` / `_namespaces`: `resources[].type` / `.name` / `.namespace`;
  * - the full text: every string and number value of the event, depth first in canonical key
- *   order (text.ts);
+ *   order (text.ts), worked out when `text` is first read;
  * - `erases`: for the log's own erasure records (source {@link LOG_SOURCE}, Event Log Activity,
  *   activity 2 Delete), the indices named in `unmapped.erased_indices`, so the index drops them
  *   as it reads the record, even after a rebuild. No writer can forge one: the log refuses the
@@ -97,6 +97,7 @@ export function extractFields(e: StoredEventLike): EventFields | undefined {
   const resources = arr(ev['resources']).map(obj);
   const strs = (key: string): string[] => uniq(resources.map((r) => r[key]).filter(storable));
   const op = obj(ev['api'])['operation'];
+  let text: WordPositions | undefined;
   return {
     index: e.index,
     source: leaf.source,
@@ -113,7 +114,10 @@ export function extractFields(e: StoredEventLike): EventFields | undefined {
     resource_types: strs('type'),
     resource_names: strs('name'),
     resource_namespaces: strs('namespace'),
-    text: wordPositions(textValues(ev)),
+    // Made when first read: a server re-checking a hit needs the words only for a text query.
+    get text(): WordPositions {
+      return (text ??= wordPositions(textValues(ev)));
+    },
     erases: leaf.source === LOG_SOURCE && classUid === EVENT_LOG_ACTIVITY && ev['activity_id'] === ACTIVITY_DELETE ? erasedIndices(ev, e.index) : [],
   };
 }
