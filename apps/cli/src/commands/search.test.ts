@@ -22,6 +22,7 @@ import { EventIndex, openPglite, type SqlDatabase } from '@cairn/index';
 import { LogNode, openLevelStorage, silentLogger } from '@cairn/log';
 import { runCli } from '../main.js';
 import { EXIT_FAIL, EXIT_USAGE } from '../command.js';
+import { EXIT_NOT_PROVEN } from '../lib/complete.js';
 
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
 const READER = 'cairn_search-reader';
@@ -245,7 +246,7 @@ describe('cairn search', () => {
   });
 });
 
-type Leaf = { seq: string; index: string; kind: string; proof?: string; leaf?: string; bundle?: string };
+type Leaf = { seq: string; index: string; kind: string; proof?: string; leaf?: string; bundle?: string; record?: string };
 type CHit = { index: string; seq: string; proof: string; [k: string]: unknown };
 type CPage = { hits: CHit[]; next: string | null; [k: string]: unknown; complete: { leaves: Leaf[]; span: { from: string; to: string } | null; [k: string]: unknown } };
 
@@ -366,7 +367,7 @@ describe('cairn search: completeness over one source\'s range', () => {
         code: EXIT_CODES['unknown-log'], re: /seq 8 \(index \d+\): its event proof does not verify/,
       },
       { name: 'a hit dropped from the hits', rewrite: (p) => ({ ...p, hits: p.hits.filter((h) => h.seq !== '6') }), code: EXIT_FAIL, re: /gap: seq 6 of source k8s-prod is missing/ },
-      { name: 'a range cut short', rewrite: (p) => ({ ...p, complete: { ...p.complete, range: { from: '5', to: '8' } } }), code: EXIT_FAIL, re: /range does not follow from the query: it ends at seq 8 \(bound\), the query at 9/ },
+      { name: 'a range cut short', rewrite: (p) => ({ ...p, complete: { ...p.complete, range: { from: '5', to: '8' } } }), code: EXIT_FAIL, re: /range does not follow from the query: it ends at seq 8 \("bound"\), the query at 9/ },
     ];
     assert.equal(otherLog.hits.length, 1);
     for (const c of cases) {
@@ -430,5 +431,113 @@ describe('cairn search: completeness over one source\'s range', () => {
     assert.equal(lower.code, 0, lower.err);
     assert.deepEqual([summary(upper.out).range, summary(upper.out).low, summary(upper.out).high], [{ from: '0', to: '6' }, 'start', 'neighbour']);
     assert.deepEqual([summary(lower.out).range, summary(lower.out).low, summary(lower.out).high], [{ from: '2', to: '12' }, 'neighbour', 'head']);
+  });
+  test('an erased leaf needs its erasure record, proven and naming it; a hit cannot hide as erased', async () => {
+    const query = 'source:k8s-prod seq>=2 seq<10 actor:alice'; // 2, 6, 8: hits; 4: erased
+    const erased = (await fetchPage(log, 'source:k8s-prod seq>=4 seq<=4')).complete.leaves[0]!;
+    const five = (await fetchPage(log, 'source:k8s-prod seq>=5 seq<=5')).hits[0]!;
+    assert.equal(erased.kind, 'erased');
+    assert.match(String(erased.record), /^[1-9][0-9]*$/);
+    /** Hit seq 8 shown as erased (its leaf and bundle, which verify), with `record` as given. */
+    const hide = (record: string | undefined) => (p: CPage): CPage => {
+      const h = p.hits.find((x) => x.seq === '8')!;
+      return { ...p, hits: p.hits.filter((x) => x !== h), complete: { ...p.complete, leaves: [...p.complete.leaves, { ...leafOnly(h), kind: 'erased', ...(record === undefined ? {} : { record }) }] } };
+    };
+    const withRecord = (record: string) => (p: CPage): CPage => ({ ...p, complete: { ...p.complete, leaves: p.complete.leaves.map((l) => (l.seq === '4' ? { ...l, record } : l)) } });
+    const cases: { name: string; rewrite: (p: CPage) => CPage; re: RegExp }[] = [
+      { name: 'a hit as erased, no record', rewrite: hide(undefined), re: /seq 8 \(index \d+\): shown as erased, without the index of its erasure record/ },
+      { name: 'a hit as erased, another event\'s record', rewrite: hide(erased.record), re: new RegExp(`seq 8 \\(index \\d+\\): shown as erased, but the erasure record at index ${erased.record} is not one of the log's erasure records naming it`) },
+      { name: 'an erased leaf whose record is an ordinary event', rewrite: withRecord(five.index), re: new RegExp(`seq 4 \\(index \\d+\\): shown as erased, but the erasure record at index ${five.index} is not one`) },
+      { name: 'an erased leaf whose record is erased itself', rewrite: withRecord(erased.index), re: new RegExp(`seq 4 \\(index \\d+\\): shown as erased, but the erasure record at index ${erased.index} cannot be shown proven: .*erased`) },
+    ];
+    for (const c of cases) {
+      const proxy = await lyingProxy(log.server.url, c.rewrite as unknown as (p: Page) => Page);
+      try {
+        const r = await run([...args(proxy.url), '--complete', query]);
+        assert.equal(r.code, EXIT_FAIL, `${c.name}: ${r.err}`);
+        assert.match(r.err, c.re, c.name);
+      } finally {
+        await proxy.close();
+      }
+    }
+    // The honest answer: the record is proven, but the erased event's content is unknown — not proven within the bounds.
+    const honest = await run([...args(), '--complete', '--json', query]);
+    assert.equal(honest.code, EXIT_NOT_PROVEN, honest.err);
+    const c = JSON.parse(honest.out.trim().split('\n').at(-1)!).complete as { proven: boolean; provenToBounds: boolean; unproven: string[]; erased: number };
+    assert.deepEqual([c.proven, c.provenToBounds, c.erased], [false, false, 1]);
+    assert.match(c.unproven.join(' '), /1 erased event\(s\) could not be checked/);
+  });
+
+  test('the unproven parts are listed, and --complete fails on those within the query\'s bounds', async () => {
+    const query = 'source:k8s-prod seq>=5 seq<=11 actor:alice';
+    const summary = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!).complete as { proven: boolean; provenToBounds: boolean; unproven: string[]; treeSize: string };
+    // Everything proven: exit 0.
+    const honest = await run([...args(), '--complete', '--json', query]);
+    assert.equal(honest.code, 0, honest.err);
+    assert.deepEqual([summary(honest.out).proven, summary(honest.out).unproven], [true, []]);
+    // An open high end: complete up to the head, which is said, not an error.
+    const open = await run([...args(), '--complete', '--json', 'source:k8s-prod seq>=10']);
+    assert.equal(open.code, 0, open.err);
+    assert.deepEqual([summary(open.out).proven, summary(open.out).provenToBounds], [false, true]);
+    assert.match(summary(open.out).unproven[0]!, /seq 12 is the last of source k8s-prod below size \d+ only by the server's word/);
+    const lies: { name: string; rewrite: (p: CPage) => Promise<CPage> | CPage; code: number; re: RegExp }[] = [
+      {
+        name: 'the explicit upper bound lowered to a head',
+        rewrite: async () => {
+          const p = await fetchPage(log, 'source:k8s-prod seq>=5 seq<=7 actor:alice');
+          return { ...p, complete: { ...p.complete, high: 'head', head: '7' } };
+        },
+        code: EXIT_NOT_PROVEN, re: /seq 7 is the last of source k8s-prod below size \d+ only by the server's word \(the query asked up to seq 11\)/,
+      },
+      {
+        name: 'no events, with both seq bounds',
+        rewrite: (p) => ({ ...p, hits: [], next: null, complete: { ...p.complete, range: null, empty: 'no-events', span: null, leaves: [] } }),
+        code: EXIT_NOT_PROVEN, re: /the server says source k8s-prod has no event in the range/,
+      },
+      {
+        name: 'no time match, with both seq bounds',
+        rewrite: (p) => ({ ...p, hits: [], next: null, complete: { ...p.complete, range: null, empty: 'no-time-match', span: null, leaves: [] } }),
+        code: EXIT_FAIL, re: /both seq bounds are given/,
+      },
+    ];
+    for (const c of lies) {
+      const proxy = await lyingProxy(log.server.url, c.rewrite as unknown as (p: Page) => Page);
+      try {
+        const r = await run([...args(proxy.url), '--complete', `${query} time>=${T0}`]);
+        assert.equal(r.code, c.code, `${c.name}: ${r.err}`);
+        assert.match(r.err, c.re, c.name);
+        if (c.code === EXIT_NOT_PROVEN) assert.match(r.err, /complete: NOT proven within the query's bounds/);
+        // Without --complete the same answer is shown, its unproven parts said, and the exit is 0.
+        if (c.code === EXIT_NOT_PROVEN) assert.equal((await run([...args(proxy.url), `${query} time>=${T0}`])).code, 0);
+      } finally {
+        await proxy.close();
+      }
+    }
+  });
+
+  test('the tree size is the verified checkpoint\'s, never the server\'s word; every proof of a page is against its checkpoint', async () => {
+    const query = 'source:k8s-prod seq>=5 seq<=11 actor:alice';
+    const stale = (await fetchPage(log, query)) as CPage & { checkpoint: string; treeSize: string };
+    const forged = await lyingProxy(log.server.url, (p) => ({ ...p, treeSize: '123456789\ncomplete: forged line' }));
+    try {
+      const r = await run([...args(forged.url), '--complete', query]);
+      assert.equal(r.code, 0, r.err);
+      assert.doesNotMatch(r.err, /123456789|forged/);
+      assert.match(r.err, new RegExp(`cosigned checkpoint of size ${stale.treeSize}\\b`));
+    } finally {
+      await forged.close();
+    }
+    // The log grows: a page naming the newer checkpoint while its proofs are against the older one is caught.
+    await log.node.submit([utf8Encode('grow')], { wait: 'checkpoint' });
+    const fresh = (await fetchPage(log, query)) as CPage & { checkpoint: string };
+    assert.notEqual(fresh.checkpoint, stale.checkpoint);
+    const mixed = await lyingProxy(log.server.url, () => ({ ...stale, checkpoint: fresh.checkpoint }) as unknown as Page);
+    try {
+      const r = await run([...args(mixed.url), '--complete', query]);
+      assert.equal(r.code, EXIT_FAIL, r.err);
+      assert.match(r.err, /seq 11 \(index \d+\): proven against another checkpoint than the page's/);
+    } finally {
+      await mixed.close();
+    }
   });
 });

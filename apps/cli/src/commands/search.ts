@@ -8,7 +8,7 @@ import { loadPolicy, type Policy } from '@cairn/client';
 import { MAX_POLICY_SIZE } from '@cairn/formats';
 import { formatQueryError, parseQuery, provableRange, QueryError, type ProvableRange, type Query } from '@cairn/index/query';
 import { CommandFailure, EXIT_FAIL, UsageError, defineCommand } from '../command.js';
-import { CompletenessChecker, type CompletePage } from '../lib/complete.js';
+import { CompletenessChecker, EXIT_NOT_PROVEN, type CompletePage } from '../lib/complete.js';
 import { HitVerifier, TABLE_HEADER, tableRow, type CheckedHit } from '../lib/event-hits.js';
 import { readBounded } from '../lib/files.js';
 import { caOption, parseIntOption } from '../lib/options.js';
@@ -149,12 +149,13 @@ reader or admin token.`,
 
     if (range !== undefined) {
       // Every leaf of the source's range, page after page, until the range is covered or --limit hits are shown.
-      const checker = new CompletenessChecker(verifier, query, range);
+      const proveRecord = async (index: string): Promise<string> => (await remote('events.prove', url, () => client.events.prove.query({ index }))).proof;
+      const checker = new CompletenessChecker(verifier, query, range, proveRecord);
       while (!checker.done && shown < limit) {
         const before = checker.before;
         const page = await remote('search', url, () =>
           client.events.search.query({ query: text, now, limit: Math.min(PAGE, limit - shown), complete: true, ...(before === undefined ? {} : { before }) }));
-        for (const h of checker.page(page as CompletePage)) print(h);
+        for (const h of await checker.page(page as CompletePage)) print(h);
       }
       const summary = checker.summary();
       if (values.json) io.out(JSON.stringify({ complete: summary }));
@@ -162,7 +163,7 @@ reader or admin token.`,
         io.err(`${shown} hit${shown === 1 ? '' : 's'}, each verified under the policy`);
         for (const line of summary.statement) io.err(`complete: ${line}`);
       }
-      return 0;
+      return values.complete === true && !summary.provenToBounds ? EXIT_NOT_PROVEN : 0;
     }
 
     let before: string | undefined;

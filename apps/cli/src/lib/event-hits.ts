@@ -119,6 +119,22 @@ export class HitVerifier {
     return { leaf, checkpoint: bundle.checkpoint };
   }
 
+  /**
+   * The tree size of a checkpoint note verified under the policy (once per note): for a page that
+   * names its checkpoint, whose size is then taken from the note, never from the server's word.
+   * A failure is a CommandFailure naming `label`, with the exit code of its cause.
+   */
+  checkpointSize(note: unknown, label: string): bigint {
+    if (this.policy === undefined) throw new Error('checkpointSize needs a policy');
+    if (typeof note !== 'string') throw new CommandFailure(`${label}: no checkpoint note`, EXIT_FAIL);
+    try {
+      return this.checkpoint(note).size;
+    } catch (e) {
+      if (e instanceof VerifyError) throw new CommandFailure(`${label}: its checkpoint does not verify (${e.code}): ${oneLine(e.message)}`, EXIT_CODES[e.code]);
+      throw e;
+    }
+  }
+
   /** A checkpoint note verified under the policy, once per note. */
   private checkpoint(note: string): ReturnType<typeof verifyCheckpoint> {
     let r = this.notes.get(note);

@@ -5,7 +5,8 @@
  * "Completeness"). Each leaf of a page comes with its inclusion proof against the one served
  * (cosigned) checkpoint: a matching event as a hit (its event proof file, as a plain search), a
  * non-matching one with its event proof file too, or as its leaf alone when the leaf's own fields
- * (source, seq, time, class) already rule the match out, and an erased one as its leaf alone.
+ * (source, seq, time, class) already rule the match out, and an erased one as its leaf alone with
+ * the index of the erasure record that names it (the caller proves that record itself).
  *
  * The range: the query's seq bounds; an open low end is seq 0, an open high end the source's last
  * seq below the served size (the **head**, which the caller cannot check: a later event of the
@@ -44,6 +45,8 @@ export interface CompleteLeaf {
   /** `leaf`, `erased`: the leaf record (base64) and its tlog-proof bundle. */
   readonly leaf?: string;
   readonly bundle?: string;
+  /** `erased`: the index of the erasure record naming it (the caller proves that record with `events.prove`). */
+  readonly record?: string;
 }
 
 /** The `complete` part of a search answer. */
@@ -225,7 +228,10 @@ export async function completePage(p: {
       outHits.push({ index: e.index.toString(), source, seq: seq.toString(), time: f.time, classUid: f.class_uid, proof });
       return;
     }
-    leaves.push({ seq: seq.toString(), index: e.index.toString(), kind, leaf: encodeBase64(e.leaf), bundle: utf8DecodeStrict(bundle) });
+    leaves.push({
+      seq: seq.toString(), index: e.index.toString(), kind, leaf: encodeBase64(e.leaf), bundle: utf8DecodeStrict(bundle),
+      ...(kind === 'erased' && e.erased !== undefined ? { record: e.erased.record.toString() } : {}),
+    });
   });
   const last = items[items.length - 1]!.seq;
   return {
