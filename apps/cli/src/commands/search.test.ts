@@ -6,7 +6,9 @@
 // match the query, a proof for another index, a repeated hit. And completeness over one source's
 // range: a seq range across pages of leaves, a time range and its neighbours, an erased event,
 // --limit stopping the walk; a lying server that drops, repeats, swaps or relabels a leaf, hides a
-// hit as a bare leaf, or proves with another log — each caught, naming the seq.
+// hit as a bare leaf or as erased, ends a time range at wrong-side neighbours, or proves with
+// another log or checkpoint — each caught, naming the seq; and what stays the server's word listed,
+// --complete exiting 38 when it lies within the query's bounds.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -94,15 +94,25 @@ its top level (source:bastion seq>=100 seq<200, or source:bastion time>=2026-11-
 with any further filters), the log is asked for every leaf of that source in the range, and each
 is checked: its inclusion proof under --policy, its source and seq, every seq exactly once (no
 gap, no repeat), the query on every event (a leaf shown alone must rule the match out by its own
-fields), and for a time range the neighbouring leaves' times outside it. So no matching event of
-the source in the range was left out. --complete makes this required. What stays the server's
-word is said: an open upper end (the source's last seq in the checkpoint), the content of erased
-events, events out of time order beyond the neighbours. The first failure stops the command,
-naming the seq and index (exit 1 for a gap, repeat or misplaced leaf; the \`cairn verify
---event\` code for a failed proof). Otherwise, what was proven is printed on standard error,
-or with --json as a last line {"complete":{...}}. --limit stops the walk at that many hits, and
+fields), every proof of a page against the checkpoint the page names (the tree size said is that
+verified checkpoint's), an erased leaf named by its erasure record (fetched once per record, its
+proof verified under --policy), and for a time range each neighbouring leaf's time outside the
+range on its own side. So no matching event of the source in the range was left out.
+--complete makes this required. The first failure stops the command, naming the seq and index
+(exit 1 for a gap, repeat, misplaced leaf or unproven erasure; the \`cairn verify --event\` code
+for a failed proof). Otherwise, what was proven is printed on standard error, or with --json as
+a last line {"complete":{...}} with "proven", "provenToBounds" and the list "unproven": what
+stays the server's word (the head: the source's last seq in the checkpoint; an empty answer's
+reason; the content of erased events). Events out of time order beyond the neighbours are not
+covered. With --complete, the exit is ${EXIT_NOT_PROVEN} when anything within the query's bounds is
+only the server's word (a head below the query's upper seq bound, an empty answer's reason, an
+erased event whose leaf does not rule it out); with no upper seq bound the answer is complete up
+to the head, which is said, and the exit is 0. --limit stops the walk at that many hits, and
 the summary says which seqs were not checked. For any other query, what cannot be proven: that no
 matching event was left out.
+
+Exit: 0 done; 1 a check failed; 2 usage; 3 the server could not be reached; ${EXIT_NOT_PROVEN} (--complete)
+not proven within the query's bounds; a failed proof exits with its \`cairn verify\` code.
 
 Prints a table (index, time, source, class, activity, status, actor, summary), or with --json
 one JSON object per hit: {"index","source","seq","time","classUid","event","verified"}. Needs a

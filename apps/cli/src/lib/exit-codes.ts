@@ -4,7 +4,8 @@
  *
  * The numbers are not defined here: 0–3 come from command.ts, 10–27 from @cairn/client's
  * EXIT_CODES (one per verification cause), 30 and 37 from the monitor's alarms, 31–36 from
- * @cairn/client's EVENT_PROOF_EXIT_CODES (the links of an event proof with no cause of their own). This module only says
+ * @cairn/client's EVENT_PROOF_EXIT_CODES (the links of an event proof with no cause of their own),
+ * 38 from `cairn search --complete` (complete.ts). This module only says
  * what each means and which commands use it, so the same cause has the same status in every
  * command. {@link CAUSE_TEXT} must name every verification cause (its type requires it), so a
  * new cause cannot reach the CLI without a row here.
@@ -12,6 +13,7 @@
 import { EVENT_PROOF_EXIT_CODES, EXIT_CODES, type VerifyErrorCode } from '@cairn/client';
 import { EXIT_SEQUENCE, EXIT_STALLED } from '@cairn/client/monitor';
 import { EXIT_FAIL, EXIT_IO, EXIT_OK, EXIT_USAGE } from '../command.js';
+import { EXIT_NOT_PROVEN } from './complete.js';
 
 /** What each verification cause means, and the commands that exit with it. */
 const CAUSE_TEXT: Readonly<Record<VerifyErrorCode, readonly [meaning: string, commands: string]>> = {
@@ -58,6 +60,7 @@ export function exitCodeRows(): ExitCodeRow[] {
     ...(Object.entries(EXIT_CODES) as [VerifyErrorCode, number][]).map(([code, n]): ExitCodeRow => [n, code, ...CAUSE_TEXT[code]]),
     [EXIT_STALLED, 'stall', 'no new checkpoint for longer than `--stall-after`', 'monitor'],
     [EXIT_SEQUENCE, 'sequence', 'an event leaf in the log skips or repeats its source\'s seq, or is malformed (`sequence-gap`, `sequence-repeat`, `event-leaf-malformed`), or the monitor\'s state has no room for its source (`too-many-sources`)', 'monitor'],
+    [EXIT_NOT_PROVEN, 'not-proven', 'every check of a completeness answer passed, but part of it within the query\'s bounds is only the server\'s word (a head below the query\'s upper seq bound, an empty answer\'s reason, an erased event\'s content); the summary lists it', 'search --complete'],
     ...Object.entries(EVENT_LINK_TEXT).map(([code, meaning]): ExitCodeRow => [EVENT_PROOF_EXIT_CODES[code]!, code, meaning, 'verify --event']),
   ];
   return rows.sort((a, b) => a[0] - b[0]);

@@ -236,11 +236,15 @@ test('complete: a time range is mapped to seqs by the index and widened to the n
   assert.equal(nothing.complete!.empty, 'no-time-match');
 });
 
-test('complete: an erased event in the range is shown as its leaf, marked erased', async () => {
+test('complete: an erased event in the range is shown as its leaf, marked erased, with the index of its erasure record', async () => {
   const ctx = await twoSources(5);
-  await ctx.admin.events.erase({ indices: ['4'], reason: 'request 9' }); // k8s-prod seq 2
-  const { seqs } = await proveAll(ctx, 'source:k8s-prod seq<=4 actor:alice', 100);
+  const { record } = await ctx.admin.events.erase({ indices: ['4'], reason: 'request 9' }); // k8s-prod seq 2
+  const { seqs, pages } = await proveAll(ctx, 'source:k8s-prod seq<=4 actor:alice', 100);
   assert.deepEqual([...seqs.entries()].sort((a, b) => Number(a[0] - b[0])).map(([, k]) => k), ['hit', 'event', 'erased', 'event', 'hit']);
+  const leaf = pages.flatMap((p) => p.complete!.leaves).find((l) => l.kind === 'erased')!;
+  assert.deepEqual([leaf.index, leaf.record], ['4', record]);
+  const proven = await ctx.reader.events.prove({ index: record! });
+  assert.match(proven.proof, /erased_indices/);
 });
 
 test('complete: a query that does not qualify is not-provable (400); inputs are validated', async () => {
