@@ -9,14 +9,16 @@
  *   lost or repeated;
  * - a gateway answers 503 and 429 on reconnection: the client backs off and resumes;
  * - the token is revoked and the connection cut: the client's reconnection is refused
- *   (unauthorized) and it stops — no further request.
+ *   (unauthorized) and it stops — no further request;
+ * - `cairn tail` (a real process) through the proxy cutting it: it prints every event and proof
+ *   once, each proof verified; with a revoked token it fails, naming the refusal.
  * The random cut positions come from a seed printed in every failure message (CAIRN_TEST_SEED
  * replays one).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLogServer, TokenAuthenticator, type LogServer } from '@cairn/api';
@@ -24,7 +26,7 @@ import { createLogClient, FetchEventSource, type FetchEventSourceInit } from '@c
 import { validateEvent } from '@cairn/events';
 import { generateSignerKey } from '@cairn/formats';
 import { LogNode, openLevelStorage, silentLogger } from '@cairn/log';
-import { waitFor } from '../helpers/cli.js';
+import { runCli, waitFor } from '../helpers/cli.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
@@ -184,4 +186,31 @@ test('a revoked token: the reconnection is refused (unauthorized) and the client
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(proxy.requests, requests, 'no request after the refusal');
   assert.equal(tail.msgs.length, 2);
+});
+
+test('cairn tail through the cuts: every event and proof printed once, verified; a revoked token fails', async (t) => {
+  const { s, proxy } = await setup(t);
+  const rand = prng(SEED + 1);
+  const why = `seed ${SEED + 1}`;
+  const policy = join(s.dir, 'policy');
+  await writeFile(policy, `log ${s.node.verifierKey}\nquorum none\n`);
+  const r = await s.node.submitEvents('k8s', Array.from({ length: 30 }, (_, i) => ({ event: ev(i, i % 3 === 0 ? 'alice' : 'bob') })), { wait: 'checkpoint' });
+  const alice = r.indices.filter((_, i) => i % 3 === 0).map(String);
+  // Cuts past the first messages, so that each connection makes progress (the CLI reconnects at
+  // the default pace: about a second after a cut that followed progress).
+  proxy.plan(...Array.from({ length: 3 }, () => ({ cutAfterBytes: 1_500 + Math.floor(rand() * 4_000) })));
+  const base = ['tail', '--url', proxy.url, '--token', 'r', '--policy', policy];
+  const run = await runCli([...base, '--json', '--count', String(alice.length), '--from', '0', 'actor:alice'], { timeoutMs: 60_000 });
+  assert.equal(run.code, 0, `${why}: ${run.stderr}`);
+  assert.equal(proxy.planned, 0, `every cut happened (${why})`);
+  const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; index: string; verified?: boolean });
+  assert.deepEqual(lines.filter((l) => l.kind === 'event').map((l) => l.index), alice, `every event once, in order (${why})`);
+  const proofs = lines.filter((l) => l.kind === 'proof');
+  assert.deepEqual(proofs.map((l) => l.index).sort(), [...alice].sort(), `every proof once (${why})`);
+  assert.ok(proofs.every((p) => p.verified === true));
+
+  s.tokens.replace({ version: 1, tokens: [{ ...READER, source: 'other', sha256: sha('r2') }] });
+  const refused = await runCli([...base, '--from', '0', 'actor:alice'], { timeoutMs: 60_000 });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /unauthorized|revoked/i);
 });
