@@ -16,7 +16,8 @@
  * leaf, so the caller sees that leaf's time fail the bound on its side.
  *
  * Pages go newest first (seq descending, as search results do): at most
- * {@link MAX_COMPLETE_LEAVES} leaves and at most `limit` hits per call; `next` is the sequence
+ * {@link MAX_COMPLETE_LEAVES} leaves, about {@link MAX_COMPLETE_PAGE_BYTES} and at most `limit`
+ * hits per call; `next` is the sequence
  * number to pass as `before` for the next page. Reads are bounded: seq → index lookups in ranges
  * of at most a page, the head found by doubling and halving over single lookups.
  */
@@ -28,6 +29,15 @@ import type { ServedCheckpoint, ServedEvents, ServedSearch, ServedStoredEvent } 
 
 /** Most leaves one page of a completeness answer walks. */
 export const MAX_COMPLETE_LEAVES = 1000;
+/**
+ * Roughly the most bytes one page carries: a page ends at the leaf that reaches it (each leaf
+ * counted as {@link LEAF_OVERHEAD_BYTES} plus its event, when it comes with one). Events may be
+ * 64 KiB each: without it, 1,000 events that a body filter rules out (`actor:nobody`) would make
+ * one reader call build some 70 MB.
+ */
+export const MAX_COMPLETE_PAGE_BYTES = 4 * 1024 * 1024;
+/** What a leaf costs a page besides its event: leaf record, inclusion proof, checkpoint note, JSON. */
+const LEAF_OVERHEAD_BYTES = 2048;
 /** Events read from the store at once while a page is walked. */
 const READ_AHEAD = 32;
 
@@ -183,10 +193,11 @@ export async function completePage(p: {
   type Item = { seq: bigint; e: ServedStoredEvent; kind: 'hit' | CompleteLeaf['kind'] };
   const items: Item[] = [];
   let hits = 0;
+  let bytes = 0;
   let batch: (ServedStoredEvent | undefined)[] = [];
   let batchTop = found.length - 1; // found[] position of batch[0]
   let batchLow = found.length; // lowest found[] position the batch holds
-  for (let i = found.length - 1; i >= 0 && hits < p.limit; i--) {
+  for (let i = found.length - 1; i >= 0 && hits < p.limit && bytes < MAX_COMPLETE_PAGE_BYTES; i--) {
     const { seq, index } = found[i]!;
     if (i < batchLow) {
       // Reads go to the store READ_AHEAD at a time; at most READ_AHEAD − 1 are read past the last hit.
@@ -197,6 +208,7 @@ export async function completePage(p: {
     }
     const e = batch[batchTop - i];
     if (e === undefined || e.source !== source || e.seq !== seq) throw new Error(`the event store holds no event of the source at index ${index} for seq ${seq}`);
+    bytes += LEAF_OVERHEAD_BYTES;
     if (e.body === undefined) {
       items.push({ seq, e, kind: 'erased' });
       continue;
@@ -210,6 +222,7 @@ export async function completePage(p: {
       const leafSays = matchesLeaf(query, { source: f.source, seq: f.seq, time: f.time, class_uid: f.class_uid });
       items.push({ seq, e, kind: leafSays === false ? 'leaf' : 'event' });
     }
+    if (items[items.length - 1]!.kind !== 'leaf') bytes += e.body.canonical.length;
   }
   const proofs = await p.inclusionProofs(items.map((x) => x.e.index), served.size);
   const checkpoint = utf8DecodeStrict(served.note);

@@ -19,6 +19,7 @@ import { errorCodeOf } from '../errors.js';
 import { FakeEventStore, FakeLog } from '../testing/fake-log.js';
 import type { ServedSearch } from '../served-log.js';
 import { rejectsWith } from '../testing/rejects-with.js';
+import { MAX_COMPLETE_PAGE_BYTES } from './complete.js';
 
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
 const TOKENS: Record<TokenRole, string> = { writer: 'cairn_writer-token', reader: 'cairn_reader-token', admin: 'cairn_admin-token' };
@@ -244,6 +245,25 @@ test('complete: an erased event in the range is shown as its leaf, marked erased
   const leaf = pages.flatMap((p) => p.complete!.leaves).find((l) => l.kind === 'erased')!;
   assert.deepEqual([leaf.index, leaf.record], ['4', record]);
   assert.equal((await ctx.reader.events.prove({ index: record! })).index, record, 'the record itself is provable');
+});
+
+test('complete: a page of large events ends near MAX_COMPLETE_PAGE_BYTES, and the next page goes on', async () => {
+  const ctx = await setup();
+  // Three strings of 16,000 characters (an event string holds at most 16 KiB): ~48 KiB per event.
+  const text = (c: string) => c.repeat(16_000);
+  const big = (i: number) => JSON.stringify({ ...JSON.parse(apiEvent(i, 'bob')) as object, message: text('m'), raw_data: text('r'), status_detail: text('s') });
+  const n = Math.ceil((MAX_COMPLETE_PAGE_BYTES * 1.5) / (48 * 1024));
+  for (let i = 0; i < n; i += 10) await ctx.writer.events.submit({ events: Array.from({ length: Math.min(10, n - i) }, (_, k) => big(i + k)) });
+  await ctx.index.catchUp();
+  // A body filter: every leaf comes with its event, so only the byte bound splits the answer.
+  const { pages, seqs } = await proveAll(ctx, 'source:k8s-prod seq>=0 actor:nobody', 100);
+  assert.equal(seqs.size, n);
+  assert.ok([...seqs.values()].every((k) => k === 'event'));
+  assert.ok(pages.length >= 2, `${n} events of ~48 KiB in ${pages.length} page(s)`);
+  for (const p of pages) {
+    const size = JSON.stringify(p).length;
+    assert.ok(size < MAX_COMPLETE_PAGE_BYTES + 256 * 1024, `a page of ${size} bytes`);
+  }
 });
 
 test('complete: a query that does not qualify is not-provable (400); inputs are validated', async () => {
