@@ -5,11 +5,14 @@
 // parsers stay as they were. The index's behaviour on the server is tested in event-index.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { linkSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { IndexError, DatabaseConnectionError } from './errors.js';
 import { EventIndex } from './event-index.js';
-import { describePostgresUrl, isPostgresUrl, openPostgres } from './pg.js';
+import { describePostgresUrl, failure, isPostgresUrl, openPostgres } from './pg.js';
 import { MemoryStore } from './test-support.js';
 import { TEST_BACKENDS, TEST_PG_URL } from './test-databases.js';
 
@@ -34,6 +37,56 @@ test('a server that is not there: the error names it, not the password', async (
   assert.ok(e instanceof DatabaseConnectionError);
   assert.match(e.message, new RegExp(`^PostgreSQL postgres://audit@127\\.0\\.0\\.1:${port}/cairn: cannot connect: .*ECONNREFUSED`));
   assert.ok(!e.message.includes('hunter2'));
+});
+
+test('a socket error is a connection error, whatever its code looks like: only the server\'s errors carry a SQLSTATE', async () => {
+  // A real system error with a five-letter code (link(2) on a directory: EPERM), as EPIPE or
+  // EBUSY from a dropped socket would be: not a SQLSTATE, so not "index database failed".
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-pg-'));
+  let sys: unknown;
+  try {
+    linkSync(dir, join(dir, 'link'));
+  } catch (e) {
+    sys = e;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal((sys as { code?: string }).code, 'EPERM');
+  const e = failure(sys, 'postgres://audit@db:5432/cairn', 'query failed', (t) => t);
+  assert.ok(e instanceof DatabaseConnectionError);
+  assert.match(e.message, /^PostgreSQL postgres:\/\/audit@db:5432\/cairn: query failed: .*\(EPERM\)$/);
+
+  // A server that accepts the connection and then drops it, through the adapter.
+  const dropper = createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+  await new Promise<void>((r) => dropper.listen(0, '127.0.0.1', r));
+  try {
+    const port = (dropper.address() as { port: number }).port;
+    const x = await openPostgres(`postgres://audit:hunter2@127.0.0.1:${port}/cairn?sslmode=disable`).then(() => assert.fail('connected'), (y: unknown) => y);
+    assert.ok(x instanceof DatabaseConnectionError, String(x));
+    assert.match(x.message, new RegExp(`^PostgreSQL postgres://audit@127\\.0\\.0\\.1:${port}/cairn: cannot connect: `));
+    assert.ok(!x.message.includes('hunter2'));
+  } finally {
+    await new Promise<void>((r) => dropper.close(() => r()));
+  }
+});
+
+test('on a server: a connection the server terminates is a connection error, and the next call opens a new one', { skip: server.skip }, async () => {
+  const tdb = await server.create();
+  try {
+    const db = await tdb.open();
+    try {
+      const e = await db.query('SELECT pg_terminate_backend(pg_backend_pid())').then(() => assert.fail('not terminated'), (x: unknown) => x);
+      assert.ok(e instanceof DatabaseConnectionError, String(e));
+      assert.match(e.message, /: query failed: .*\(57P01\)$/);
+      const x = await db.transaction((tx) => tx.query('SELECT pg_terminate_backend(pg_backend_pid())')).then(() => assert.fail('not terminated'), (y: unknown) => y);
+      assert.ok(x instanceof DatabaseConnectionError, String(x));
+      assert.deepEqual((await db.query<{ one: number }>('SELECT 1 AS one')).rows, [{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await tdb.drop();
+  }
 });
 
 test('on a server: a wrong password is refused clearly; bigint is exact; text arrays as on PGlite; global parsers untouched', { skip: server.skip }, async () => {

@@ -58,6 +58,25 @@ export interface PostgresDatabase extends SqlDatabase {
 }
 
 /**
+ * What a failed call of the adapter throws. Only an error the server sent (`pg`'s DatabaseError)
+ * carries a SQLSTATE: a statement it refused keeps its SQLSTATE, which is what the index reports
+ * (event-index.ts), as its text may quote a row's value; refusals of the connection itself
+ * (classes 08, 28, 3D, 57P: connection, authentication, no such database, shut down) say what to
+ * fix, and quote none. Anything else (a socket error such as `EPIPE` or `ECONNRESET`, the
+ * connection ending, a timeout) is the connection failing: a {@link DatabaseConnectionError}
+ * naming the server, whatever its `code` looks like.
+ */
+export function failure(e: unknown, server: string, doing: string, redact: (text: string) => string): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (err instanceof pg.DatabaseError && /^[0-9A-Z]{5}$/.test(err.code ?? '') && !/^(08|28|3D|57P)/.test(err.code!)) {
+    err.message = redact(err.message);
+    return err;
+  }
+  const code = (err as { code?: unknown }).code;
+  return new DatabaseConnectionError(`PostgreSQL ${server}: ${doing}: ${redact(err.message)}${typeof code === 'string' ? ` (${code})` : ''}`);
+}
+
+/**
  * Opens a pool on the server of `url` and checks that it answers (so a wrong host or password
  * shows at start-up, not at the first search).
  */
@@ -66,18 +85,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   const u = parseUrl(url);
   const secrets = [decode(u.password), u.password, process.env['PGPASSWORD'] ?? ''].filter((s) => s.length > 0);
   const redact = (text: string): string => secrets.reduce((t, s) => t.split(s).join('***'), text);
-  const fail = (e: unknown, doing: string): Error => {
-    const err = e instanceof Error ? e : new Error(String(e));
-    const sqlstate = (err as { code?: unknown }).code;
-    // A statement the server refused: its SQLSTATE is what the index reports (event-index.ts), as
-    // its text may quote a row's value. Refusals of the connection itself (classes 08, 28, 3D,
-    // 57P: connection, authentication, no such database, shut down) say what to fix, and quote none.
-    if (typeof sqlstate === 'string' && /^[0-9A-Z]{5}$/.test(sqlstate) && !/^(08|28|3D|57P)/.test(sqlstate)) {
-      err.message = redact(err.message);
-      return err;
-    }
-    return new DatabaseConnectionError(`PostgreSQL ${server}: ${doing}: ${redact(err.message)}${typeof sqlstate === 'string' ? ` (${sqlstate})` : ''}`);
-  };
+  const fail = (e: unknown, doing: string): Error => failure(e, server, doing, redact);
   const max = opts.max ?? DEFAULT_PG_POOL_SIZE;
   if (!Number.isSafeInteger(max) || max < 1) throw new DatabaseConnectionError('max: a positive integer');
   const textArray = (pg.types.getTypeParser as (oid: number, format: string) => unknown)(TEXT_ARRAY, 'text') as (v: string) => (string | null)[];
