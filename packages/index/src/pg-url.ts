@@ -20,7 +20,11 @@ export function describePostgresUrl(url: string): string {
   return `postgres://${user}${u.hostname || 'localhost'}:${u.port || '5432'}${decode(u.pathname)}`;
 }
 
-/** Parses a PostgreSQL URL; errors never quote it (it may hold a password). */
+/**
+ * Parses a PostgreSQL URL; errors never quote it (it may hold a password). A `password=` query
+ * parameter is refused, so the password has two sources only: the URL's user part and
+ * `PGPASSWORD`, both cut out of every message.
+ */
 export function parseUrl(url: string): URL {
   let u: URL;
   try {
@@ -29,6 +33,11 @@ export function parseUrl(url: string): URL {
     throw new DatabaseConnectionError('the PostgreSQL URL is not a URL (postgres://user@host:port/database)');
   }
   if (!isPostgresUrl(url)) throw new DatabaseConnectionError('a PostgreSQL URL starts with postgres:// or postgresql://');
+  // `pg` would take a password from the query too, but a query is what tools print and log
+  // without a second thought: the password goes where it is kept out of every line we write.
+  if (u.searchParams.has('password')) {
+    throw new DatabaseConnectionError('the PostgreSQL URL has password= in its query: give the password in the URL (postgres://user:password@host:port/database) or in PGPASSWORD');
+  }
   return u;
 }
 

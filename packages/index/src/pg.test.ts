@@ -28,6 +28,14 @@ test('PostgreSQL URLs are told from directories and described without the passwo
   assert.throws(() => describePostgresUrl('postgres://audit:hunter2@[bad/cairn'), (e: unknown) => e instanceof DatabaseConnectionError && !e.message.includes('hunter2'));
 });
 
+test('a password in the query is refused, pointing to the supported ways, and never quoted', async () => {
+  const url = 'postgres://audit@127.0.0.1:1/cairn?sslmode=disable&password=q-secret-77';
+  const refused = (e: unknown): boolean => e instanceof DatabaseConnectionError && /password= in its query: .*PGPASSWORD$/.test(e.message) && !e.message.includes('q-secret-77');
+  assert.throws(() => describePostgresUrl(url), refused);
+  await assert.rejects(openPostgres(url), refused);
+  await assert.rejects(openPostgres('postgres://audit@127.0.0.1:1/cairn?password='), refused);
+});
+
 test('a server that is not there: the error names it, not the password', async () => {
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));

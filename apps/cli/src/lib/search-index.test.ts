@@ -84,6 +84,23 @@ test('a PostgreSQL server that is not there: reported as failed, naming the serv
     assert.ok(!failures[0]!.includes('hunter2'));
     assert.equal((await running.served.indexState()).state, 'failed');
     await running.stop();
+
+    // A password in the query: refused before any connection; no line or state quotes it.
+    const inQuery = `postgres://audit@127.0.0.1:${port}/cairn?password=q-secret-77`;
+    assert.ok(!describeSearchIndex(inQuery).includes('q-secret-77'));
+    const refusals: string[] = [];
+    const refused = startSearchIndex(inQuery, node, {
+      ready: () => assert.fail('refused URL'),
+      failed: (m) => refusals.push(m),
+      behind: () => assert.fail('no catch-up runs without an index'),
+    });
+    await refused.opened;
+    assert.equal(refusals.length, 1);
+    assert.match(refusals[0]!, /password= in its query/);
+    const state = await refused.served.indexState();
+    assert.equal(state.state, 'failed');
+    assert.ok(!JSON.stringify(state).includes('q-secret-77') && !refusals[0]!.includes('q-secret-77'));
+    await refused.stop();
   } finally {
     await node.stop();
     await rm(dir, { recursive: true, force: true });
