@@ -326,10 +326,13 @@ describe('cairn search: completeness over one source\'s range', () => {
     assert.equal(t.code, 0, t.err);
     assert.match(t.err, /seq 2\.\.8 /);
     assert.match(t.err, /neighbouring leaves \(seq 2 and seq 8\) have times outside it/);
-    // --limit stops the walk: what was checked is said.
+    // --limit stops the walk: what was checked is said, and --complete then fails as not proven.
     const lim = await run([...args(), '--limit', '2', 'source:bastion seq<1200 actor:dave']);
     assert.equal(lim.code, 0, lim.err);
     assert.match(lim.err, /stopped at --limit: seqs 0\.\.\d+ were not checked/);
+    assert.match(lim.err, /NOT proven within the query's bounds/);
+    const limComplete = await run([...args(), '--complete', '--limit', '2', 'source:bastion seq<1200 actor:dave']);
+    assert.equal(limComplete.code, EXIT_NOT_PROVEN, limComplete.err);
   });
 
   test('--complete needs a query that qualifies, and a policy', async () => {

@@ -107,9 +107,9 @@ reason; the content of erased events). Events out of time order beyond the neigh
 covered. With --complete, the exit is ${EXIT_NOT_PROVEN} when anything within the query's bounds is
 only the server's word (a head below the query's upper seq bound, an empty answer's reason, an
 erased event whose leaf does not rule it out); with no upper seq bound the answer is complete up
-to the head, which is said, and the exit is 0. --limit stops the walk at that many hits, and
-the summary says which seqs were not checked. For any other query, what cannot be proven: that no
-matching event was left out.
+to the head, which is said, and the exit is 0. --limit stops the walk at that many hits; the
+seqs not reached are listed as not checked, and with --complete the exit is then ${EXIT_NOT_PROVEN}.
+For any other query, what cannot be proven: that no matching event was left out.
 
 Exit: 0 done; 1 a check failed; 2 usage; 3 the server could not be reached; ${EXIT_NOT_PROVEN} (--complete)
 not proven within the query's bounds; a failed proof exits with its \`cairn verify\` code.

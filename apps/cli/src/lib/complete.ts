@@ -348,7 +348,11 @@ export class CompletenessChecker {
         st.push(unproven.at(-1)!);
         toBounds = false;
       }
-      if (this.lowestChecked! > f.range.from) st.push(`stopped at --limit: seqs ${f.range.from}..${this.lowestChecked! - 1n} were not checked`);
+      if (this.lowestChecked! > f.range.from) {
+        unproven.push(`stopped at --limit: seqs ${f.range.from}..${this.lowestChecked! - 1n} were not checked`);
+        st.push(unproven.at(-1)!);
+        toBounds = false;
+      }
       if (f.high === 'head') {
         unproven.push(`seq ${f.range.to} is the last of source ${S} below size ${n} only by the server's word${upper !== undefined ? ` (the query asked up to seq ${upper})` : ''}`);
         st.push(`${unproven.at(-1)!}: a later event of ${S} in that tree is not ruled out by this proof (a monitor of the public leaves sees every seq)`);
@@ -361,7 +365,7 @@ export class CompletenessChecker {
     }
     st.push(toBounds
       ? (unproven.length === 0 ? 'proven: nothing of this answer is only the server\'s word' : 'proven up to the query\'s bounds, except the open high end (the head), which is the server\'s word')
-      : 'NOT proven within the query\'s bounds: part of this answer is only the server\'s word (above)');
+      : 'NOT proven within the query\'s bounds: part of the range was not checked or is only the server\'s word (above)');
     return {
       source: S, range, checked, low: f.low, high: f.high, treeSize: n, treeSizes: this.sizes.map(String),
       hits: this.hits, nonMatching: this.nonMatching, erased: this.erased, erasedUnknown: this.erasedUnknown,
