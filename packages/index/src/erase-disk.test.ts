@@ -6,6 +6,7 @@
 // On a PostgreSQL server (CAIRN_TEST_PG_URL, a superuser: it reads the server's files through
 // pg_ls_dir and pg_read_binary_file) the same for every file of the test's database directory,
 // and with `eraseScrub: 'off'` the name is shown to stay there (the server's operator's job).
+// The scrub's session setting (`wal_recycle = off`) is gone afterwards from every connection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -67,6 +68,8 @@ for (const how of ['the onErased hook', 'the erasure record']) {
       await index.catchUp();
     }
     assert.deepEqual((await index.search(`user:${user}`)).hits, []);
+    // The scrub's `wal_recycle = off` ended with it: the connection is back as it was.
+    assert.deepEqual((await db.query('SHOW wal_recycle')).rows, [{ wal_recycle: 'on' }]);
     await db.close();
 
     assert.deepEqual(await filesContaining(dir, user), [], 'the erased name is in no file');
@@ -109,6 +112,10 @@ for (const scrub of ['full', 'off'] as const) {
       store.erase(target);
       assert.equal(await index.onErased([target]), 1);
       assert.deepEqual((await index.search(`user:${user}`)).hits, []);
+      // Every pooled connection (four queries at once hold all four) has `wal_recycle` as it was:
+      // the scrub's setting ended with it, on the one connection it ran on.
+      const settings = await Promise.all([1, 2, 3, 4].map(() => db.query<{ wal_recycle: string }>('SHOW wal_recycle')));
+      assert.deepEqual(settings.map((r) => r.rows[0]!.wal_recycle), ['on', 'on', 'on', 'on']);
       if (scrub === 'full') assert.deepEqual(await serverFilesContaining(tdb, user), [], 'the erased name is in no file');
       else assert.ok((await serverFilesContaining(tdb, user)).length > 0, "'off' leaves the bytes where they were");
       assert.ok((await serverFilesContaining(tdb, others[7]!)).length > 0, "another event's name is still there");

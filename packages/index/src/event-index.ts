@@ -23,7 +23,9 @@
  * such write ({@link EventIndexOptions.eraseScrub}): `VACUUM FULL search_events` rewrites the
  * table and its indexes into new files (the old ones are unlinked at the next checkpoint), then
  * with WAL recycling off for the session `pg_switch_wal()` and `CHECKPOINT` start a new WAL
- * segment and delete the old ones, which held the inserted rows. A test scans every file of a
+ * segment and delete the old ones, which held the inserted rows. All on one connection
+ * ({@link SqlDatabase.session}), which gets `wal_recycle` back (RESET) before it returns to the
+ * pool: the setting never leaks to the searches and batches that use that connection next. A test scans every file of a
  * closed PGlite directory for an erased user name. Cost: a rewrite of the whole table, ~0.2 s
  * for 300 rows and ~1.7 s for 20,000 on a small machine, during which this index writes and
  * answers nothing else; erasures are rare admin or retention actions, one scrub each. A scrub
@@ -75,7 +77,16 @@ export interface IndexedStore {
 export interface SqlDatabase extends SqlQueryable {
   exec(sql: string): Promise<unknown>;
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` on one connection, outside any transaction: for statements that cannot run in one
+   * (VACUUM, CHECKPOINT) and for session settings, which `fn` must reset before it returns (the
+   * connection goes back to the pool; on PGlite it is the only one).
+   */
+  session<T>(fn: (s: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+export interface SqlSession extends SqlQueryable {
+  exec(sql: string): Promise<unknown>;
 }
 export interface SqlQueryable {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -316,12 +327,19 @@ export class EventIndex {
   private async scrub(deleted: boolean): Promise<void> {
     if (deleted) this.scrubPending = true;
     if (!this.scrubPending || this.opts.eraseScrub === 'off') return;
-    await dbCall(async () => {
-      await this.db.exec('VACUUM FULL search_events');
-      await this.db.exec('SET wal_recycle = off');
-      await this.db.query('SELECT pg_switch_wal()');
-      await this.db.exec('CHECKPOINT');
-    });
+    await dbCall(() => this.db.session(async (s) => {
+      await s.exec('VACUUM FULL search_events');
+      await s.exec('SET wal_recycle = off');
+      let done = false;
+      try {
+        await s.query('SELECT pg_switch_wal()');
+        await s.exec('CHECKPOINT');
+        done = true;
+      } finally {
+        // After a failure, the failure is what to report (pg discards a connection whose session failed).
+        await s.exec('RESET wal_recycle').catch((e: unknown) => { if (done) throw e; });
+      }
+    }));
     this.scrubPending = false;
   }
 

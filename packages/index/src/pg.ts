@@ -8,6 +8,8 @@
  *   connections only (never `pg`'s global parsers, which other code in the process may rely on);
  *   `text[]` comes back as string arrays, and array and `tsvector` parameters are bound as text
  *   with the SQL's casts, as on PGlite.
+ * - A session ({@link SqlDatabase.session}: the erasure scrub) runs on one connection checked
+ *   out for it, outside a transaction; a session that fails discards its connection.
  * - A transaction runs on one connection, checked out of the pool for its duration, in
  *   REPEATABLE READ: its statements see one snapshot, as on single-connection PGlite, so a search
  *   page's hits and its `indexedTo` cursor agree. Two indexers on one database still cannot both
@@ -31,7 +33,7 @@
 import pg from 'pg';
 import { DatabaseConnectionError } from './errors.js';
 import { decode, describePostgresUrl, parseUrl } from './pg-url.js';
-import type { SqlDatabase, SqlQueryable } from './event-index.js';
+import type { SqlDatabase, SqlQueryable, SqlSession } from './event-index.js';
 
 export { describePostgresUrl, isPostgresUrl } from './pg-url.js';
 
@@ -114,20 +116,39 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
       throw fail(e, doing);
     }
   };
+  const checkOut = async (): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect();
+    } catch (e) {
+      throw fail(e, 'cannot connect');
+    }
+  };
+  // A checked-out connection that dies between statements emits 'error' on the client: the next
+  // statement fails, which is how the session or transaction learns of it.
+  const ignore = (): void => undefined;
   const db: PostgresDatabase = {
     server,
     query: <T>(sql: string, params?: unknown[]) => run(pool, sql, params ?? []) as Promise<{ rows: T[] }>,
     exec: (sql: string) => run(pool, sql),
-    async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
-      let client: pg.PoolClient;
+    async session<T>(fn: (s: SqlSession) => Promise<T>): Promise<T> {
+      const client = await checkOut();
+      client.on('error', ignore);
+      let discard = false;
       try {
-        client = await pool.connect();
+        return await fn({
+          query: <R>(sql: string, params?: unknown[]) => run(client, sql, params ?? []) as Promise<{ rows: R[] }>,
+          exec: (sql: string) => run(client, sql),
+        });
       } catch (e) {
-        throw fail(e, 'cannot connect');
+        discard = true; // with whatever session state the failure left on it
+        throw e;
+      } finally {
+        client.off('error', ignore);
+        client.release(discard);
       }
-      // A checked-out connection that dies between statements emits 'error' on the client: the
-      // next statement fails, which is how the transaction learns of it.
-      const ignore = (): void => undefined;
+    },
+    async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+      const client = await checkOut();
       client.on('error', ignore);
       let discard = false;
       try {
