@@ -107,6 +107,11 @@ export const DEFAULT_SEARCH_WALK = 2048;
 export const DEFAULT_SEARCH_LIMIT = 100;
 /** Most hits per page. */
 export const MAX_SEARCH_LIMIT = 1000;
+/**
+ * How long one statement of a search may run, ms, before the database cancels it: a slow search
+ * must not hold one of the pool's few connections (the writer's too) for ever.
+ */
+export const DEFAULT_SEARCH_TIMEOUT_MS = 30_000;
 
 export interface EventIndexOptions {
   batchSize?: number;
@@ -121,6 +126,12 @@ export interface EventIndexOptions {
   analyzeAfter?: number;
   /** Newest entries a search walks before the planner chooses (default {@link DEFAULT_SEARCH_WALK}). */
   searchWalk?: number;
+  /**
+   * Most time one statement of a search (`search`, `seqSpan`) may run, ms (default
+   * {@link DEFAULT_SEARCH_TIMEOUT_MS}; 0: no limit). Set with `SET LOCAL statement_timeout` in the
+   * search's own transaction, so the indexer's writes, `ANALYZE` and the erasure scrub are not bound.
+   */
+  searchTimeoutMs?: number;
   /** Test-only hooks, to crash at chosen points. */
   hooks?: {
     /** Inside the batch's transaction, after its rows are written and before the cursor moves. */
@@ -178,6 +189,8 @@ export class EventIndex {
   /** Rows were deleted and the scrub has not yet succeeded. */
   private scrubPending = false;
 
+  private readonly searchTimeoutMs: number;
+
   private constructor(
     private readonly db: SqlDatabase,
     private readonly store: IndexedStore,
@@ -192,6 +205,9 @@ export class EventIndex {
     const w = opts.searchWalk ?? DEFAULT_SEARCH_WALK;
     if (!Number.isSafeInteger(w) || w < 1) throw new IndexError('bad-option', 'searchWalk: a positive integer');
     this.searchWalk = BigInt(w);
+    const st = opts.searchTimeoutMs ?? DEFAULT_SEARCH_TIMEOUT_MS;
+    if (!Number.isSafeInteger(st) || st < 0 || st > 2_147_483_647) throw new IndexError('bad-option', 'searchTimeoutMs: an integer 0..2147483647');
+    this.searchTimeoutMs = st;
     if (opts.eraseScrub !== undefined && opts.eraseScrub !== 'full' && opts.eraseScrub !== 'off') {
       throw new IndexError('bad-option', "eraseScrub: 'full' or 'off'");
     }
@@ -390,8 +406,9 @@ export class EventIndex {
     const sql = `SELECT idx, source, seq, event_time, class_uid FROM search_events WHERE ${where.sql}`
       + ` AND idx >= $${n + 1}::bigint AND idx < $${n + 2}::bigint ORDER BY idx DESC LIMIT $${n + 3}::integer`;
     type Row = { idx: bigint; source: string; seq: bigint; event_time: bigint; class_uid: number };
-    const { hits, cursor } = await dbCall(() =>
+    const { hits, cursor } = await this.searchCall(() =>
       this.db.transaction(async (tx) => {
+        await tx.query(`SET LOCAL statement_timeout = ${this.searchTimeoutMs}`);
         const c = await tx.query<{ next_index: bigint }>(`SELECT next_index FROM search_state WHERE id = 1`);
         const cursor = BigInt(c.rows[0]!.next_index);
         // Every row lies below the cursor. First a walk of the newest entries (module comment),
@@ -427,14 +444,27 @@ export class EventIndex {
       params.push(String(opts.before));
       sql += ` AND idx < $${params.length}::bigint`;
     }
-    const { lo, hi, cursor } = await dbCall(() =>
+    const { lo, hi, cursor } = await this.searchCall(() =>
       this.db.transaction(async (tx) => {
+        await tx.query(`SET LOCAL statement_timeout = ${this.searchTimeoutMs}`);
         const r = await tx.query<{ lo: bigint | null; hi: bigint | null }>(sql, params);
         const c = await tx.query<{ next_index: bigint }>(`SELECT next_index FROM search_state WHERE id = 1`);
         return { lo: r.rows[0]?.lo ?? null, hi: r.rows[0]?.hi ?? null, cursor: BigInt(c.rows[0]!.next_index) };
       }),
     );
     return lo === null || hi === null ? { indexedTo: cursor } : { span: { min: BigInt(lo), max: BigInt(hi) }, indexedTo: cursor };
+  }
+
+  /** A search's database call: a statement cancelled by its timeout (SQLSTATE 57014) says so. */
+  private async searchCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await dbCall(fn);
+    } catch (e) {
+      if (e instanceof IndexError && (e.cause as { code?: unknown } | undefined)?.code === '57014') {
+        throw new IndexError('database', `search stopped: it ran longer than the index's search timeout (${this.searchTimeoutMs} ms); narrow the query (a source, a time range)`, { cause: e.cause });
+      }
+      throw e;
+    }
   }
 
   /** Waits for the running writer, then closes the database. */
