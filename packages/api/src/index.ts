@@ -74,7 +74,8 @@ export type {
   ServedEventSubmitResult, ServedStoredEvent, ServedEraseResult, ServedEventSource, ServedSearch, ServedSearchStatus,
 } from './served-log.js';
 export { MAX_SEARCH_HITS, DEFAULT_SEARCH_HITS } from './routers/search.js';
-export { DEFAULT_TAIL_BOUNDS, type TailBounds, type TailMessage } from './routers/tail.js';
+export { type TailMessage } from './routers/tail.js';
+export { DEFAULT_TAIL_BOUNDS, type TailBounds } from './tail-bounds.js';
 export { DeferredSearch, searchIndexReport, type OpenedSearchIndex } from './deferred-search.js';
 export { eventsRouter, MAX_SUBMIT_EVENTS, MAX_ERASE_INDICES, MAX_ERASE_REASON, MAX_IDEMPOTENCY_KEY, type EventsRouter } from './routers/events.js';
 export { describeEventError } from './event-errors.js';

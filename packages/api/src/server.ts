@@ -24,7 +24,7 @@ import { logReadiness, serveHealth } from './http/health.js';
 import { apiRouter } from './router.js';
 import type { ServedEvents, ServedLog, ServedSearch } from './served-log.js';
 import type { ApiContext, ApiLogger } from './trpc.js';
-import type { TailBounds } from './routers/tail.js';
+import type { TailBounds } from './tail-bounds.js';
 
 /** Where tRPC is served. */
 export const TRPC_PATH = '/trpc';
@@ -55,7 +55,7 @@ export interface LogServerOptions {
   readonly maxBodyBytes?: number | undefined;
   readonly keepAliveTimeoutMs?: number | undefined;
   readonly closeGraceMs?: number | undefined;
-  /** Bounds of `events.tail` other than its defaults (`DEFAULT_TAIL_BOUNDS` of routers/tail.ts). */
+  /** Bounds of `events.tail` other than its defaults (`DEFAULT_TAIL_BOUNDS` of tail-bounds.ts). */
   readonly tailBounds?: Partial<TailBounds> | undefined;
   /** Most concurrent connections (default {@link DEFAULT_MAX_CONNECTIONS}). */
   readonly maxConnections?: number | undefined;

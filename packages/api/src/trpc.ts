@@ -13,7 +13,7 @@
 import { initTRPC } from '@trpc/server';
 import type { ServedEvents, ServedLog, ServedSearch } from './served-log.js';
 import type { TokenAuthenticator, TokenRole } from './auth.js';
-import type { TailBounds } from './routers/tail.js';
+import type { TailBounds } from './tail-bounds.js';
 import { ApiError, ERROR_TABLE, errorCodeOf, loggableError, retryAfterSecondsOf, toTRPCError } from './errors.js';
 
 /** Structured logger (JSON lines in production). */

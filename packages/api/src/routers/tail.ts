@@ -34,30 +34,8 @@ import { ApiError, toTRPCError } from '../errors.js';
 import { READER_ROLES, readerProcedure, type ApiContext } from '../trpc.js';
 import type { ServedLog } from '../served-log.js';
 import { decimalSchema } from '../schemas.js';
+import { DEFAULT_TAIL_BOUNDS } from '../tail-bounds.js';
 import { parseSearchQuery } from './search.js';
-
-/** The bounds of the live tail. */
-export interface TailBounds {
-  /** Most tail subscriptions open at once on one log. */
-  readonly maxTails: number;
-  /** Events read from the store per step of a tail. */
-  readonly batch: number;
-  /** Most matching events a tail holds while they wait for a checkpoint that covers them. */
-  readonly maxPendingProofs: number;
-  /** Most entries a resume cursor may owe proofs for (E − P). */
-  readonly maxResumeOwed: number;
-  /** How often a tail looks for new checkpoints when the log cannot tell it (ms). */
-  readonly pollMs: number;
-}
-
-/** The bounds a server uses unless told otherwise. */
-export const DEFAULT_TAIL_BOUNDS: TailBounds = Object.freeze({
-  maxTails: 64,
-  batch: 500,
-  maxPendingProofs: 10_000,
-  maxResumeOwed: 100_000,
-  pollMs: 1_000,
-});
 
 const CURSOR = /^(0|[1-9][0-9]{0,18}):(0|[1-9][0-9]{0,18})$/;
 
