@@ -12,28 +12,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TRPCError } from '@trpc/server';
 import { createApiCaller, startLogServer, startWitnessServer, TokenAuthenticator, DEFAULT_TAIL_BOUNDS, type ServedEvents } from '@cairn/api';
 import { createLogClient, FetchEventSource, type FetchEventSourceInit } from '@cairn/client';
-import { validateEvent, verifyEventProof } from '@cairn/events';
+import { verifyEventProof } from '@cairn/events';
 import { generateSignerKey, parsePolicy, utf8Encode, verifierKeyFromSigner } from '@cairn/formats';
 import { LogNode, openLevelStorage, silentLogger } from '@cairn/log';
 import { MemoryWitnessStorage, Witness } from '@cairn/witness';
 import { testSeed } from '@cairn/witness/testing';
 import { waitFor } from '../helpers/cli.js';
+import { ev, READER, sha } from '../helpers/tail-fixtures.js';
 
-const sha = (t: string) => createHash('sha256').update(t).digest('hex');
-const T0 = Date.UTC(2026, 10, 1);
-const ev = (i: number, actor: string) => validateEvent({
-  class_uid: 6003, category_uid: 6, activity_id: 2, type_uid: 600302, severity_id: 1, status_id: 1, time: T0 + i,
-  metadata: { version: '1.3.0', product: { name: 'kubernetes' } }, actor: { user: { name: actor } }, api: { operation: 'get' },
-  src_endpoint: { ip: '192.0.2.7' }, resources: [{ type: 'secrets', name: `s-${i}`, namespace: 'prod' }],
-});
-const READER = { source: 'auditor', role: 'reader' as const, sha256: sha('r'), quota: { entriesPerMinute: 1_000_000 } };
 
 /** Reconnects quickly (the defaults wait a second, doubling): the tests wait less, nothing else changes. */
 class QuickEventSource extends FetchEventSource {

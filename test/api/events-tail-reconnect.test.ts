@@ -17,39 +17,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLogServer, TokenAuthenticator, type LogServer } from '@cairn/api';
 import { createLogClient, FetchEventSource, type FetchEventSourceInit } from '@cairn/client';
-import { validateEvent } from '@cairn/events';
 import { generateSignerKey } from '@cairn/formats';
 import { LogNode, openLevelStorage, silentLogger } from '@cairn/log';
 import { runCli, waitFor } from '../helpers/cli.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { prng } from '../helpers/random.js';
+import { ev, READER, sha } from '../helpers/tail-fixtures.js';
 
-const sha = (t: string) => createHash('sha256').update(t).digest('hex');
-const T0 = Date.UTC(2026, 10, 1);
-const ev = (i: number, actor: string) => validateEvent({
-  class_uid: 6003, category_uid: 6, activity_id: 2, type_uid: 600302, severity_id: 1, status_id: 1, time: T0 + i,
-  metadata: { version: '1.3.0', product: { name: 'kubernetes' } }, actor: { user: { name: actor } }, api: { operation: 'get' },
-  src_endpoint: { ip: '192.0.2.7' }, resources: [{ type: 'secrets', name: `s-${i}`, namespace: 'prod' }],
-});
-const READER = { source: 'auditor', role: 'reader' as const, sha256: sha('r'), quota: { entriesPerMinute: 1_000_000 } };
 const SEED = Number(process.env.CAIRN_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
-/** A small seeded PRNG (mulberry32): the cut positions of a run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Reconnects quickly (the defaults wait a second, doubling): the tests wait less, nothing else changes. */
 class QuickEventSource extends FetchEventSource {

@@ -21,6 +21,7 @@ import { decodeBase64Strict, encodeBase64 } from '@cairn/formats';
 import { bytesEqual, leafHash, treeHash, verifyConsistency } from '@cairn/merkle';
 import { freePort, makeCluster, policyText, sizeOf, sleep, until, type Cluster, type E2eWitness } from './harness.js';
 import { linesOf } from './forge.js';
+import { prng } from '../helpers/random.js';
 
 const ORIGIN = 'crash.e2e.example/log';
 const CYCLES = 6;
@@ -31,16 +32,6 @@ const KILL_DELAY_MAX_MS = 1200;
 const SUBMIT_TIMEOUT_MS = 20_000;
 
 const seed = process.env.CAIRN_E2E_CRASH_SEED !== undefined ? Number(process.env.CAIRN_E2E_CRASH_SEED) : Date.now() % 2 ** 31;
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe(`kill -9 of the log and of witnesses under load (scenario 9, seed ${seed})`, { timeout: 240_000 }, () => {
   let c: Cluster;

@@ -32,6 +32,7 @@ import { EMPTY_ROOT, bytesEqual, leafHash, treeHash, verifyConsistency } from '@
 import { nodeBackend } from '@cairn/merkle/node';
 import { openLevelStorage } from '@cairn/log';
 import { makeLogFixture, runCli, startLogServe, tempDir, type ServeProcess } from '../helpers/cli.js';
+import { prng } from '../helpers/random.js';
 
 /** Cycles in CI; override with CAIRN_CRASH_CYCLES. */
 const DEFAULT_CYCLES = 20;
@@ -56,17 +57,6 @@ const cycles = (() => {
 })();
 const seed = process.env.CAIRN_CRASH_SEED !== undefined ? Number(process.env.CAIRN_CRASH_SEED) : Date.now() % 2 ** 31;
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with CAIRN_CRASH_SEED. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** A checkpoint someone was served, with where and when (cycle) it was seen. */
 interface Served {
