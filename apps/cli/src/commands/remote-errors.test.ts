@@ -107,6 +107,27 @@ describe('remote errors a person can act on', () => {
     }
   });
 
+  test('a server\'s error message cannot drive the terminal: control characters escaped, length bounded', async () => {
+    // A hostile "log" answering every tRPC call with an error whose message holds escape sequences,
+    // a carriage return and 100k characters; line feeds (a bad query's caret line) stay.
+    const message = `\u001b[2J\u001b]0;owned\u0007line one\rforged\nline two\u009b${'x'.repeat(100_000)}`;
+    const hostile = createServer((req, res) => {
+      const error = { message, code: -32603, data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500, cairnCode: null } };
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(new URL(req.url ?? '/', 'http://x').searchParams.has('batch') ? [{ error }] : { error }));
+    });
+    const url = await listen(hostile);
+    try {
+      const r = await run(['events', 'sources', '--url', url, '--token', 'cairn_reader-token']);
+      assert.equal(r.code, EXIT_FAIL, r.err);
+      assert.doesNotMatch(r.err, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, 'no control character but line feeds reaches the terminal');
+      assert.ok(r.err.includes('\\u001b[2J\\u001b]0;owned\\u0007line one\\u000dforged\nline two\\u009b'), r.err.slice(0, 300));
+      assert.ok(r.err.includes('more characters)') && r.err.length < 10_000, `${r.err.length} characters`);
+    } finally {
+      await new Promise<void>((resolve) => hostile.close(() => resolve()));
+    }
+  });
+
   test('a log command against a witness says so', async () => {
     for (const argv of [['get', '--url', witnessUrl, '--index', '0'], ['prove', '--url', witnessUrl, '--index', '0']]) {
       const r = await run(argv);

@@ -73,7 +73,7 @@ const WITNESS_PROBE_TIMEOUT_MS = 3_000;
 export async function describeRemoteError(what: string, url: string, e: unknown, server: 'log' | 'witness' = 'log'): Promise<CommandFailure> {
   if (e instanceof CommandFailure) return e;
   const info = remoteErrorInfo(e);
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = terminalSafe(e instanceof Error ? e.message : String(e));
   if (info?.httpStatus === undefined) {
     const cert = certificateProblem(e);
     if (cert !== undefined) return new CommandFailure(`${what}: ${cert} (${url})${CA_HINT}`, EXIT_IO);
@@ -92,6 +92,20 @@ export async function describeRemoteError(what: string, url: string, e: unknown,
     return new CommandFailure(`${what}: nothing at ${url} answers the Cairn API (HTTP 404): not a Cairn server`, EXIT_IO);
   }
   return new CommandFailure(`${what}: ${msg} (HTTP ${info.httpStatus}${info.cairnCode ? ', ' + info.cairnCode : info.code ? ', ' + info.code : ''}; ${url})`, EXIT_FAIL);
+}
+
+/** Most characters of a server's message shown in an error. */
+export const MAX_REMOTE_MESSAGE = 4096;
+
+/**
+ * A server's message made safe to print: control characters other than line feed and tab
+ * (escape sequences that would move the cursor, recolour or retitle a terminal, a carriage return
+ * that would overwrite the line) written as `\u001b`, and at most {@link MAX_REMOTE_MESSAGE}
+ * characters. Line feeds stay: a bad query's message is a column line and a caret line.
+ */
+export function terminalSafe(text: string): string {
+  const cut = text.length > MAX_REMOTE_MESSAGE ? `${text.slice(0, MAX_REMOTE_MESSAGE)}… (${text.length - MAX_REMOTE_MESSAGE} more characters)` : text;
+  return cut.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Wraps a remote call to `url`: failures become {@link describeRemoteError}'s CommandFailure. */
