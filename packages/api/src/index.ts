@@ -74,6 +74,7 @@ export type {
   ServedEventSubmitResult, ServedStoredEvent, ServedEraseResult, ServedEventSource, ServedSearch, ServedSearchStatus,
 } from './served-log.js';
 export { MAX_SEARCH_HITS, DEFAULT_SEARCH_HITS } from './routers/search.js';
+export type { CompleteAnswer, CompleteLeaf, RangeEnd } from './routers/complete.js';
 export { type TailMessage } from './routers/tail.js';
 export { DEFAULT_TAIL_BOUNDS, type TailBounds } from './tail-bounds.js';
 export { DeferredSearch, searchIndexReport, type OpenedSearchIndex } from './deferred-search.js';

@@ -30,6 +30,7 @@
  * only an open high end (no upper seq bound) may be the server's word and still be complete up
  * to the head; `--complete` fails with {@link EXIT_NOT_PROVEN} otherwise.
  */
+import type { CompleteAnswer, RangeEnd } from '@cairn/api';
 import type { ProvableRange, Query } from '@cairn/index/query';
 import { matches, matchesLeaf } from '@cairn/index/query';
 import { CommandFailure, EXIT_FAIL } from '../command.js';
@@ -39,19 +40,10 @@ export const EXIT_NOT_PROVEN = 38;
 import type { CheckedHit, HitVerifier } from './event-hits.js';
 
 /** One end of the server's range. */
-type End = 'bound' | 'start' | 'neighbour' | 'head';
+type End = RangeEnd;
 
-/** The `complete` part of an `events.search` page, as received (unchecked). */
-export interface CompleteClaim {
-  readonly source: string;
-  readonly range: { readonly from: string; readonly to: string } | null;
-  readonly low: End;
-  readonly high: End;
-  readonly head: string | null;
-  readonly empty: 'bounds' | 'no-events' | 'no-time-match' | null;
-  readonly span: { readonly from: string; readonly to: string } | null;
-  readonly leaves: readonly { readonly seq: string; readonly index: string; readonly kind: 'event' | 'leaf' | 'erased'; readonly proof?: string; readonly leaf?: string; readonly bundle?: string; readonly record?: string }[];
-}
+/** The `complete` part of an `events.search` page, as received (unchecked): the server's wire shape. */
+export type CompleteClaim = CompleteAnswer;
 
 /** A page as received. */
 export interface CompletePage {
